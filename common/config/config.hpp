@@ -1,0 +1,81 @@
+#pragma once
+// The configuration model: one INI file read by every sipha component (DESIGN.md).
+// Option names keep the spelling of the SIP Server Integration Reference ([TServer] section,
+// DN options); [appliance], [ha], [network] and [webui] are the appliance's own.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace sipha::common {
+
+enum class LogLevel { Debug, Info, Notice, Warning, Error };
+
+struct TServerOptions {
+  std::string sipAddress;    // sip-address: the VIP, advertised in Via/Contact/Record-Route
+  std::string sipInterface;  // sip-interface: this node's physical address, bound
+  std::uint16_t sipPort = 5060;
+  std::uint16_t sipPortTls = 0;  // 0: TLS off
+  std::string tlsCertificate;    // sip-tls-cert (empty: generated under data-dir/tls)
+  std::string tlsPrivateKey;     // sip-tls-key
+  std::string tlsCaFile;         // sip-tls-ca
+  bool tlsVerifyClient = false;  // sip-tls-verify-client
+  bool internalRegistrarEnabled = true;
+  bool internalRegistrarPersistent = false;
+  bool sipHoldRfc3264 = true;
+  std::uint32_t registrarDefaultExpires = 3600;
+  std::uint32_t registrarMinExpires = 60;
+  std::uint32_t registrarMaxExpires = 7200;
+  std::uint32_t registrarMaxContacts = 10;
+  bool registrarAcceptUnknown = false;
+  std::string authenticationRealm;  // empty: sip-address
+  std::string authenticationAlgorithms = "SHA-256,MD5";
+  std::uint32_t timerT1Ms = 500;  // RFC 3261 17.1.1.1
+  std::uint32_t timerT2Ms = 4000;
+  std::uint32_t timerT4Ms = 5000;
+  std::uint32_t maxMessageSize = 65535;
+  std::uint32_t maxHeaders = 128;
+  std::uint32_t maxConnections = 1024;
+  std::uint32_t maxTransactions = 200000;
+};
+
+struct ApplianceOptions {
+  std::string dataDir = "/var/lib/sipha";
+  LogLevel logLevel = LogLevel::Info;
+  std::string nodeName;
+};
+
+enum class HaMode { Standalone, Pair };
+
+struct HaOptions {
+  HaMode mode = HaMode::Standalone;        // no [ha] section: standalone, sipd primary by itself
+  std::map<std::string, std::string> raw;  // the agent's options, validated by sipha-agent
+};
+
+enum class DnType { Extension, Trunk, RoutingPoint, VoIPService };
+
+struct Dn {
+  std::string name;
+  DnType type = DnType::Extension;
+  int line = 0;
+  std::string password;                        // digest authentication (empty: none)
+  std::map<std::string, std::string> options;  // every option as written, for later layers
+};
+
+struct Config {
+  std::string path;
+  TServerOptions tserver;
+  ApplianceOptions appliance;
+  HaOptions ha;
+  std::unordered_map<std::string, Dn> dns;     // by DN name
+  std::map<std::string, std::string> network;  // validated by sipha-netcfg
+  std::map<std::string, std::string> webui;    // validated by sipha-webui
+
+  const Dn* findDn(const std::string& name) const {
+    const auto found = dns.find(name);
+    return found == dns.end() ? nullptr : &found->second;
+  }
+};
+
+}  // namespace sipha::common

@@ -1,0 +1,131 @@
+#include <boost/test/unit_test.hpp>
+
+#include "common/config/config_loader.hpp"
+
+using namespace sipha::common;
+
+namespace {
+
+// The configuration the outside acceptance check uses (issue "sipd: the SIP core").
+const char* const kAcceptanceConfig = R"([TServer]
+sip-address = 127.0.0.1
+sip-interface = 127.0.0.1
+sip-port = 25060
+sip-port-tls = 25061
+internal-registrar-enabled = true
+internal-registrar-persistent = true
+sip-hold-rfc3264 = true
+
+[appliance]
+data-dir = /tmp/sipd-data
+
+[dn:7001]
+type = Extension
+
+[dn:gw1]
+type = Trunk
+contact = 127.0.0.1:25090
+prefix = 9
+replace-prefix =
+)";
+
+std::string firstError(const ConfigLoadResult& result) {
+  return result.errors.empty() ? std::string{} : result.errors.front().toString();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config_loader)
+
+BOOST_AUTO_TEST_CASE(acceptance_configuration_loads) {
+  const auto result = loadConfigText(kAcceptanceConfig, "sipd.ini");
+  BOOST_TEST_REQUIRE(result.errors.empty(), firstError(result));
+  const Config& config = *result.config;
+  BOOST_TEST(config.tserver.sipAddress == "127.0.0.1");
+  BOOST_TEST(config.tserver.sipPort == 25060);
+  BOOST_TEST(config.tserver.sipPortTls == 25061);
+  BOOST_TEST(config.tserver.internalRegistrarPersistent);
+  BOOST_TEST(config.appliance.dataDir == "/tmp/sipd-data");
+  BOOST_TEST((config.ha.mode == HaMode::Standalone));
+  BOOST_TEST(config.tserver.authenticationRealm == "127.0.0.1");
+  BOOST_REQUIRE(config.findDn("7001") != nullptr);
+  BOOST_TEST((config.findDn("7001")->type == DnType::Extension));
+  BOOST_REQUIRE(config.findDn("gw1") != nullptr);
+  BOOST_TEST(config.findDn("gw1")->options.at("contact") == "127.0.0.1:25090");
+  BOOST_TEST(config.findDn("gw1")->options.at("replace-prefix").empty());
+  BOOST_TEST(config.findDn("nope") == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_addresses_are_accepted) {
+  const auto result =
+      loadConfigText("[TServer]\nsip-address = 2001:db8::1\nsip-interface = ::1\n", "f.ini");
+  BOOST_TEST_REQUIRE(result.errors.empty(), firstError(result));
+  BOOST_TEST(result.config->tserver.sipInterface == "::1");
+}
+
+BOOST_AUTO_TEST_CASE(bad_values_name_file_line_option_and_reason) {
+  const auto result = loadConfigText(
+      "[TServer]\nsip-address = 127.0.0.1\nsip-interface = 127.0.0.1\nsip-port = 70000\n"
+      "internal-registrar-enabled = maybe\nsip-adress = 1.2.3.4\n[dn:gw]\ntype = Trunk\n"
+      "oos-check = 301\n[dn:x]\ntype = Phone\n",
+      "bad.ini");
+  BOOST_TEST(!result.config.has_value());
+  BOOST_REQUIRE_EQUAL(result.errors.size(), 5u);
+  BOOST_TEST(result.errors[0].toString() ==
+             "bad.ini:4: option 'TServer.sip-port': 70000 is out of range (allowed 1-65535)");
+  BOOST_TEST(result.errors[1].line == 5);
+  BOOST_TEST(result.errors[1].reason == "expected true or false, got 'maybe'");
+  BOOST_TEST(result.errors[2].toString() ==
+             "bad.ini:6: option 'TServer.sip-adress': unknown option");
+  BOOST_TEST(result.errors[3].toString() ==
+             "bad.ini:9: option 'dn:gw.oos-check': 301 is out of range (allowed 0-300)");
+  BOOST_TEST(result.errors[4].line == 11);
+}
+
+BOOST_AUTO_TEST_CASE(missing_required_options_are_reported) {
+  const auto result = loadConfigText("[appliance]\ndata-dir = /x\n", "f.ini");
+  BOOST_REQUIRE_EQUAL(result.errors.size(), 1u);
+  BOOST_TEST(result.errors[0].reason == "the [TServer] section is required");
+  const auto noAddress = loadConfigText("[TServer]\nsip-port = 5060\n", "f.ini");
+  BOOST_REQUIRE_EQUAL(noAddress.errors.size(), 2u);
+  BOOST_TEST(noAddress.errors[0].option == "TServer.sip-address");
+}
+
+BOOST_AUTO_TEST_CASE(dn_without_type_and_unknown_section) {
+  const auto result = loadConfigText(
+      "[TServer]\nsip-address = 1.1.1.1\nsip-interface = 1.1.1.1\n[dn:7001]\npassword = "
+      "x\n[bogus]\n",
+      "f.ini");
+  BOOST_REQUIRE_EQUAL(result.errors.size(), 2u);
+  BOOST_TEST(result.errors[0].option == "dn:7001.type");
+  BOOST_TEST(result.errors[1].reason == "unknown section");
+}
+
+BOOST_AUTO_TEST_CASE(ha_mode_pair) {
+  const auto result = loadConfigText(
+      "[TServer]\nsip-address = 1.1.1.1\nsip-interface = 1.1.1.2\n[ha]\nmode = pair\n", "f.ini");
+  BOOST_TEST_REQUIRE(result.errors.empty(), firstError(result));
+  BOOST_TEST((result.config->ha.mode == HaMode::Pair));
+  const auto bad = loadConfigText(
+      "[TServer]\nsip-address = 1.1.1.1\nsip-interface = 1.1.1.2\n[ha]\nmode = trio\n", "f.ini");
+  BOOST_REQUIRE_EQUAL(bad.errors.size(), 1u);
+  BOOST_TEST(bad.errors[0].line == 5);
+}
+
+BOOST_AUTO_TEST_CASE(missing_file_is_an_error_not_a_crash) {
+  const auto result = loadConfigFile("/nonexistent/sipha.ini");
+  BOOST_REQUIRE_EQUAL(result.errors.size(), 1u);
+  BOOST_TEST(result.errors[0].reason == "cannot open the configuration file");
+}
+
+BOOST_AUTO_TEST_CASE(fifty_thousand_dns_load) {
+  std::string text = "[TServer]\nsip-address = 127.0.0.1\nsip-interface = 127.0.0.1\n";
+  for (int i = 0; i < 50000; ++i) {
+    text += "[dn:" + std::to_string(100000 + i) + "]\ntype = Extension\n";
+  }
+  const auto result = loadConfigText(text, "big.ini");
+  BOOST_TEST_REQUIRE(result.errors.empty(), firstError(result));
+  BOOST_TEST(result.config->dns.size() == 50000u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
