@@ -1,0 +1,68 @@
+# sipha — the front door. Every target works as root on a fresh Debian 12 machine.
+#   make deps    install what the build, tests and benchmarks need (apt-get)
+#   make         Release build, binaries in build/bin/
+#   make test    every suite through CTest (unit + integration)
+#   make asan    the tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   make fuzz    build the libFuzzer targets with clang and run each briefly (build-fuzz/)
+#   make bench   benchmarks against Kamailio, figures printed
+#   make run     run the appliance on this machine (sipd with a demo configuration on loopback)
+#   make format / format-check
+
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+DEPS_STAMP := build/.deps-installed
+PACKAGES := build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format \
+	libpoco-dev libsystemd-dev libssl-dev libsqlite3-dev sqlite3 libboost-test-dev \
+	libnl-3-dev libnl-route-3-dev libnftables-dev \
+	dbus-daemon dbus-bin python3 python3-pytest openssl iproute2 procps util-linux \
+	sip-tester sipsak kamailio kamailio-sqlite-modules
+
+.PHONY: all deps build test asan fuzz bench run format format-check clean
+
+all: build
+
+$(DEPS_STAMP):
+	@if [ "$$(id -u)" != 0 ]; then echo "make deps needs root (apt-get)"; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PACKAGES)
+	mkdir -p build && touch $(DEPS_STAMP)
+
+deps:
+	rm -f $(DEPS_STAMP)
+	$(MAKE) $(DEPS_STAMP)
+
+build: $(DEPS_STAMP)
+	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build build -j$(JOBS)
+
+test: build
+	ctest --test-dir build --output-on-failure --timeout 900
+
+asan: $(DEPS_STAMP)
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSIPHA_SANITIZE=ON
+	cmake --build build-asan -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --test-dir build-asan --output-on-failure --timeout 1200
+
+fuzz: $(DEPS_STAMP)
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIPHA_FUZZ=ON
+	cmake --build build-fuzz -j$(JOBS) --target sip_parser_fuzz
+	mkdir -p build-fuzz/corpus
+	cp tests/data/torture/valid/*.sip tests/data/torture/invalid/*.sip build-fuzz/corpus/
+	build-fuzz/bin/sip_parser_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+		-artifact_prefix=build-fuzz/ build-fuzz/corpus
+
+bench: build
+	bench/run.sh build/bin/sipd
+
+run: build
+	tools/run-demo.sh build/bin/sipd
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+format-check:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
+clean:
+	rm -rf build build-asan build-fuzz
