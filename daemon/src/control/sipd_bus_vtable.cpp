@@ -1,0 +1,182 @@
+#include "control/sipd_bus_vtable.hpp"
+
+#include <cerrno>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <vector>
+
+#include "control/bus_error.hpp"
+#include "control/bus_names.hpp"
+#include "control/sipd_handlers.hpp"
+
+namespace sipha::control::detail {
+namespace {
+
+struct MessageUnref {
+  void operator()(sd_bus_message* m) const noexcept { sd_bus_message_unref(m); }
+};
+using MessagePtr = std::unique_ptr<sd_bus_message, MessageUnref>;
+
+const SipdHandlers& handlersOf(void* userdata) noexcept {
+  return *static_cast<const SipdHandlers*>(userdata);
+}
+
+// Runs `body` (which returns an sd-bus result code), mapping any exception from the daemon's
+// handlers to a Failed error: unwinding through libsystemd's C frames is not allowed.
+template <typename Body>
+int guarded(sd_bus_error* error, Body&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "handler failed: %s", e.what());
+  } catch (...) {
+    return sd_bus_error_set(error, SD_BUS_ERROR_FAILED, "handler failed");
+  }
+}
+
+int notSupported(sd_bus_error* error, const char* member) noexcept {
+  return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "%s is not available", member);
+}
+
+int replyResult(sd_bus_message* call, sd_bus_error* error, const CallResult& result) {
+  if (!result.ok()) return setCallError(error, result);
+  return sd_bus_reply_method_return(call, nullptr);
+}
+
+int onSetRole(sd_bus_message* call, void* userdata, sd_bus_error* error) noexcept {
+  const char* roleText = nullptr;
+  std::uint64_t epoch = 0;
+  int r = sd_bus_message_read(call, "st", &roleText, &epoch);
+  if (r < 0) return r;
+  const auto role = parseRole(roleText);
+  if (!role) {
+    return sd_bus_error_setf(error, bus::kErrorInvalidArgument,
+                             "role must be 'primary' or 'backup', not '%s'", roleText);
+  }
+  const auto& handlers = handlersOf(userdata);
+  if (!handlers.setRole) return notSupported(error, "SetRole");
+  return guarded(error, [&] { return replyResult(call, error, handlers.setRole(*role, epoch)); });
+}
+
+int onReload(sd_bus_message* call, void* userdata, sd_bus_error* error) noexcept {
+  const auto& handlers = handlersOf(userdata);
+  if (!handlers.reload) return notSupported(error, "Reload");
+  return guarded(error, [&] { return replyResult(call, error, handlers.reload()); });
+}
+
+// Builds and sends a method return holding one array; `appendItems` appends its elements.
+template <typename AppendItems>
+int replyArray(sd_bus_message* call, const char* contents, AppendItems&& appendItems) {
+  sd_bus_message* raw = nullptr;
+  int r = sd_bus_message_new_method_return(call, &raw);
+  if (r < 0) return r;
+  MessagePtr reply{raw};
+  r = sd_bus_message_open_container(reply.get(), SD_BUS_TYPE_ARRAY, contents);
+  if (r < 0) return r;
+  r = appendItems(reply.get());
+  if (r < 0) return r;
+  r = sd_bus_message_close_container(reply.get());
+  if (r < 0) return r;
+  return sd_bus_send(nullptr, reply.get(), nullptr);
+}
+
+int onGetOptionsSources(sd_bus_message* call, void* userdata, sd_bus_error* error) noexcept {
+  const auto& handlers = handlersOf(userdata);
+  return guarded(error, [&] {
+    const auto sources =
+        handlers.optionsSources ? handlers.optionsSources() : std::vector<OptionsSource>{};
+    return replyArray(call, "(stt)", [&](sd_bus_message* reply) {
+      for (const auto& s : sources) {
+        int r = sd_bus_message_append(reply, "(stt)", s.source.c_str(), s.count, s.lastUsec);
+        if (r < 0) return r;
+      }
+      return 0;
+    });
+  });
+}
+
+int onGetDroppedSources(sd_bus_message* call, void* userdata, sd_bus_error* error) noexcept {
+  const auto& handlers = handlersOf(userdata);
+  return guarded(error, [&] {
+    const auto sources =
+        handlers.droppedSources ? handlers.droppedSources() : std::vector<DroppedSource>{};
+    return replyArray(call, "(st)", [&](sd_bus_message* reply) {
+      for (const auto& s : sources) {
+        int r = sd_bus_message_append(reply, "(st)", s.source.c_str(), s.count);
+        if (r < 0) return r;
+      }
+      return 0;
+    });
+  });
+}
+
+int getRole(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
+            sd_bus_error* error) noexcept {
+  const auto& handlers = handlersOf(userdata);
+  return guarded(error, [&] {
+    const Role role = handlers.role ? handlers.role() : Role::Backup;
+    return sd_bus_message_append(reply, "s", roleName(role).data());
+  });
+}
+
+int getEpoch(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
+             sd_bus_error* error) noexcept {
+  const auto& handlers = handlersOf(userdata);
+  return guarded(error, [&] {
+    const std::uint64_t epoch = handlers.epoch ? handlers.epoch() : 0;
+    return sd_bus_message_append(reply, "t", epoch);
+  });
+}
+
+int getBindings(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                void* userdata, sd_bus_error* error) noexcept {
+  const auto& handlers = handlersOf(userdata);
+  return guarded(error, [&] {
+    const std::uint64_t bindings = handlers.bindings ? handlers.bindings() : 0;
+    return sd_bus_message_append(reply, "t", bindings);
+  });
+}
+
+int getCounters(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                void* userdata, sd_bus_error* error) noexcept {
+  const auto& handlers = handlersOf(userdata);
+  return guarded(error, [&] {
+    const auto counters = handlers.counters ? handlers.counters() : std::vector<CounterValue>{};
+    int r = sd_bus_message_open_container(reply, SD_BUS_TYPE_ARRAY, "{st}");
+    if (r < 0) return r;
+    for (const auto& c : counters) {
+      r = sd_bus_message_append(reply, "{st}", c.name.c_str(), c.value);
+      if (r < 0) return r;
+    }
+    return sd_bus_message_close_container(reply);
+  });
+}
+
+// Methods are SD_BUS_VTABLE_UNPRIVILEGED: who may call is the D-Bus policy's decision
+// (rootfs/usr/share/dbus-1/system.d/org.sipha.Sipd1.conf), not a CAP_SYS_ADMIN check.
+constexpr std::uint64_t kMethodFlags = SD_BUS_VTABLE_UNPRIVILEGED;
+
+const sd_bus_vtable kVtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_METHOD_WITH_NAMES("SetRole", "st", SD_BUS_PARAM(role) SD_BUS_PARAM(epoch), "", "",
+                             onSetRole, kMethodFlags),
+    SD_BUS_METHOD("Reload", "", "", onReload, kMethodFlags),
+    SD_BUS_METHOD_WITH_NAMES("GetOptionsSources", "", "", "a(stt)", SD_BUS_PARAM(sources),
+                             onGetOptionsSources, kMethodFlags),
+    SD_BUS_METHOD_WITH_NAMES("GetDroppedSources", "", "", "a(st)", SD_BUS_PARAM(sources),
+                             onGetDroppedSources, kMethodFlags),
+    SD_BUS_PROPERTY("Role", "s", getRole, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Epoch", "t", getEpoch, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    // Counters and Bindings change with traffic: read on demand, no change signal.
+    SD_BUS_PROPERTY("Counters", "a{st}", getCounters, 0, 0),
+    SD_BUS_PROPERTY("Bindings", "t", getBindings, 0, 0),
+    SD_BUS_SIGNAL_WITH_NAMES("RoleChanged", "st", SD_BUS_PARAM(role) SD_BUS_PARAM(epoch), 0),
+    SD_BUS_VTABLE_END,
+};
+
+}  // namespace
+
+const sd_bus_vtable* sipdVtable() noexcept { return kVtable; }
+
+}  // namespace sipha::control::detail

@@ -1,0 +1,62 @@
+#pragma once
+// What sipd's D-Bus object does, supplied by the daemon's glue: the control layer owns the bus
+// plumbing, the daemon owns the state. Every handler runs on the event loop thread, from
+// sd_bus_process; it must not block. An empty handler makes the method answer
+// org.freedesktop.DBus.Error.NotSupported, or the property read its neutral value.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "control/role.hpp"
+
+namespace sipha::control {
+
+// The outcome of a method call: success, or a D-Bus error name and a human-readable message
+// (bus_names.hpp lists sipd's own). An invalid error name is sent as
+// org.freedesktop.DBus.Error.Failed with "name: message".
+struct CallResult {
+  std::string errorName;  // empty: success
+  std::string errorMessage;
+
+  bool ok() const noexcept { return errorName.empty(); }
+  static CallResult success() { return {}; }
+  static CallResult failure(std::string name, std::string message) {
+    return {std::move(name), std::move(message)};
+  }
+};
+
+struct CounterValue {
+  std::string name;  // e.g. "udp.rx", "parse.errors"
+  std::uint64_t value = 0;
+};
+
+// How a node sees the BIG-IP monitor: OPTIONS received per source "ip:port".
+struct OptionsSource {
+  std::string source;
+  std::uint64_t count = 0;
+  std::uint64_t lastUsec = 0;  // microseconds since the Unix epoch (CLOCK_REALTIME)
+};
+
+// UDP datagrams dropped while backup, per source "ip:port".
+struct DroppedSource {
+  std::string source;
+  std::uint64_t count = 0;
+};
+
+struct SipdHandlers {
+  // SetRole(s role, t epoch): the role string is already validated (InvalidArgument otherwise).
+  // The handler refuses a stale epoch with bus::kErrorStaleEpoch.
+  std::function<CallResult(Role role, std::uint64_t epoch)> setRole;
+  // Reload(): bus::kErrorConfigInvalid with "FILE:LINE: option 'NAME': reason" on a bad file.
+  std::function<CallResult()> reload;
+  std::function<std::vector<CounterValue>()> counters;         // property Counters a{st}
+  std::function<std::vector<OptionsSource>()> optionsSources;  // GetOptionsSources a(stt)
+  std::function<std::vector<DroppedSource>()> droppedSources;  // GetDroppedSources a(st)
+  std::function<Role()> role;                                  // property Role s (default backup)
+  std::function<std::uint64_t()> epoch;                        // property Epoch t
+  std::function<std::uint64_t()> bindings;                     // property Bindings t
+};
+
+}  // namespace sipha::control
