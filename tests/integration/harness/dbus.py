@@ -1,0 +1,89 @@
+"""A private dbus-daemon with a permissive policy, and busctl/dbus-send helpers."""
+
+import json
+import os
+import select
+import subprocess
+
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow receive_sender="*"/>
+    <allow send_type="method_call"/>
+    <allow send_type="signal"/>
+  </policy>
+</busconfig>
+"""
+
+
+class DbusDaemon:
+    """dbus-daemon in the foreground on a unix socket in tmpdir."""
+
+    def __init__(self, tmpdir):
+        self.tmpdir = str(tmpdir)
+        self.config = os.path.join(self.tmpdir, "bus.conf")
+        self.socket = os.path.join(self.tmpdir, "bus.sock")
+        self.address = None
+        self.proc = None
+
+    def start(self, timeout=10):
+        with open(self.config, "w") as f:
+            f.write(BUS_CONFIG.format(socket=self.socket))
+        self.proc = subprocess.Popen(
+            ["dbus-daemon", f"--config-file={self.config}", "--nofork", "--nopidfile",
+             "--print-address=1"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            self.stop()
+            raise RuntimeError("dbus-daemon printed no address")
+        line = self.proc.stdout.readline().decode().strip()
+        if not line:
+            err = self.proc.stderr.read().decode() if self.proc.poll() is not None else ""
+            self.stop()
+            raise RuntimeError(f"dbus-daemon failed: {err}")
+        self.address = line
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.proc:
+            for stream in (self.proc.stdout, self.proc.stderr):
+                if stream:
+                    stream.close()
+
+    def busctl(self, *args, timeout=10):
+        return subprocess.run(["busctl", f"--address={self.address}", *map(str, args)],
+                              capture_output=True, text=True, timeout=timeout)
+
+    def busctl_json(self, *args, timeout=10):
+        res = self.busctl("--json=short", *args, timeout=timeout)
+        if res.returncode != 0:
+            raise AssertionError(f"busctl {' '.join(map(str, args))} failed: {res.stderr}")
+        return json.loads(res.stdout)
+
+    def names(self):
+        res = self.busctl("list", "--acquired", "--no-legend")
+        return [line.split()[0] for line in res.stdout.splitlines() if line.strip()]
+
+    def dbus_send(self, dest, path, member, *typed_args, timeout=10):
+        """dbus-send: unlike busctl it prints the D-Bus error *name* of a failed call.
+
+        Returns (ok, output); on error output starts with 'Error <name>: <message>'."""
+        res = subprocess.run(
+            ["dbus-send", f"--bus={self.address}", "--print-reply", f"--dest={dest}", path,
+             member, *typed_args], capture_output=True, text=True, timeout=timeout)
+        return res.returncode == 0, (res.stdout + res.stderr).strip()

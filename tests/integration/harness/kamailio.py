@@ -1,0 +1,59 @@
+"""A real Kamailio registrar (in-memory usrloc) to validate scenarios and clients."""
+
+import os
+import subprocess
+
+from . import net, sip
+
+TEMPLATE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "kamailio",
+                        "registrar.cfg.in")
+
+
+class Kamailio:
+    kind = "kamailio"
+
+    def __init__(self, tmpdir, algorithm="MD5"):
+        self.tmpdir = str(tmpdir)
+        self.host = "127.0.0.1"
+        self.port = net.free_udp_tcp_port()
+        self.algorithm = algorithm
+        self.proc = None
+
+    @property
+    def address(self):
+        return (self.host, self.port)
+
+    def start(self):
+        cfg = os.path.join(self.tmpdir, "kamailio.cfg")
+        with open(TEMPLATE) as f:
+            text = f.read().replace("@PORT@", str(self.port)).replace("@ALGORITHM@",
+                                                                     self.algorithm)
+        with open(cfg, "w") as f:
+            f.write(text)
+        log = open(os.path.join(self.tmpdir, "kamailio.log"), "ab")
+        self.proc = subprocess.Popen(["kamailio", "-f", cfg, "-DD", "-E", "-w", self.tmpdir,
+                                      "-P", os.path.join(self.tmpdir, "kamailio.pid")],
+                                     stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+
+        def answers():
+            if self.proc.poll() is not None:
+                raise AssertionError("kamailio exited")
+            c = sip.UdpClient(self.address)
+            try:
+                return c.exchange(sip.request("OPTIONS", f"sip:{self.host}:{self.port}", "UDP",
+                                              c.local), 0.2)
+            finally:
+                c.close()
+
+        net.wait_for(answers, 15, what="kamailio answering OPTIONS")
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)

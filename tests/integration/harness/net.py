@@ -1,0 +1,44 @@
+"""Free ports and bounded waiting for conditions (never a fixed sleep)."""
+
+import socket
+import time
+
+
+def free_udp_tcp_port(host="127.0.0.1", attempts=50):
+    """A port free for both UDP and TCP on host (SIP listens on both)."""
+    for _ in range(attempts):
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            tcp.bind((host, 0))
+            port = tcp.getsockname()[1]
+            try:
+                udp.bind((host, port))
+            except OSError:
+                continue
+            return port
+        finally:
+            tcp.close()
+            udp.close()
+    raise RuntimeError("no free UDP+TCP port found")
+
+
+def free_tcp_port(host="127.0.0.1"):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, interval=0.02, what="condition"):
+    """Polls predicate() until it returns a truthy value; fails after timeout.
+
+    Used only for conditions that become observable (a counter, a property, a
+    file), so the wait ends as soon as the event happened."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)

@@ -1,0 +1,85 @@
+"""Digest authentication of REGISTER for a DN with a password (RFC 3261 section 22.4,
+RFC 8760: SHA-256 and MD5 challenges offered together, SHA-256 first)."""
+
+import pytest
+
+from harness import digest, sip
+
+
+@pytest.fixture
+def server(make_sipd):
+    return make_sipd(dns={"7100": {"type": "Extension", "password": "secret"}}).start()
+
+
+def register(server, c, call_id, cseq, auth=None):
+    extra = [f"Authorization: {auth}"] if auth else []
+    req = sip.request("REGISTER", f"sip:{server.host}:{server.port}", c.transport, c.local,
+                      user="7100", call_id=call_id, cseq=cseq,
+                      contact=f"<sip:7100@127.0.0.1:{c.local[1]}>",
+                      extra=["Expires: 300", *extra])
+    return c.exchange(req)
+
+
+def challenges(resp):
+    assert resp is not None, "no answer"
+    assert resp.code == 401, resp.raw
+    return [digest.parse_challenge(v) for v in resp.all("www-authenticate")]
+
+
+def test_challenge_offers_sha256_and_md5(server):
+    c = server.udp()
+    try:
+        found = challenges(register(server, c, "c1@t", 1))
+    finally:
+        c.close()
+    algorithms = [ch["algorithm"].upper() for ch in found]
+    assert "SHA-256" in algorithms and "MD5" in algorithms, algorithms
+    assert algorithms.index("SHA-256") < algorithms.index("MD5"), "RFC 8760: preferred first"
+    for ch in found:
+        assert ch["realm"] == "127.0.0.1", ch  # authentication-realm defaults to sip-address
+        assert ch.get("nonce"), ch
+
+
+@pytest.mark.parametrize("algorithm", ["SHA-256", "MD5"])
+def test_correct_answer_registers(server, algorithm):
+    c = server.udp()
+    try:
+        found = challenges(register(server, c, f"ok-{algorithm}@t", 1))
+        ch = next(x for x in found if x["algorithm"].upper() == algorithm)
+        auth = digest.authorization(ch, "REGISTER", f"sip:{server.host}:{server.port}", "7100",
+                                    "secret")
+        resp = register(server, c, f"ok-{algorithm}@t", 2, auth)
+        assert resp is not None and resp.code == 200, resp and resp.raw
+        assert any(f":{c.local[1]}" in x for x in resp.contacts()), resp.contacts()
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("algorithm", ["SHA-256", "MD5"])
+def test_wrong_password_is_refused(server, algorithm):
+    c = server.udp()
+    try:
+        found = challenges(register(server, c, f"bad-{algorithm}@t", 1))
+        ch = next(x for x in found if x["algorithm"].upper() == algorithm)
+        auth = digest.authorization(ch, "REGISTER", f"sip:{server.host}:{server.port}", "7100",
+                                    "wrong")
+        resp = register(server, c, f"bad-{algorithm}@t", 2, auth)
+        assert resp is not None and resp.code in (401, 403), resp and resp.raw
+        # Nothing was bound: a query shows no contact.
+        q = server.register(c, "7100", call_id=f"bad-{algorithm}@t", cseq=3)
+        assert q is not None and q.code == 401, "a query of a protected AOR needs auth too"
+    finally:
+        c.close()
+
+
+def test_forged_response_for_other_realm_is_refused(server):
+    c = server.udp()
+    try:
+        found = challenges(register(server, c, "realm@t", 1))
+        ch = dict(found[0], realm="elsewhere")
+        auth = digest.authorization(ch, "REGISTER", f"sip:{server.host}:{server.port}", "7100",
+                                    "secret")
+        resp = register(server, c, "realm@t", 2, auth)
+        assert resp is not None and resp.code in (401, 403), resp and resp.raw
+    finally:
+        c.close()
