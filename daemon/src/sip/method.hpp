@@ -63,21 +63,36 @@ constexpr Method methodFromName(std::string_view name) noexcept {
 
 constexpr std::string_view methodName(Method method) noexcept {
   switch (method) {
-    case Method::Invite: return "INVITE";
-    case Method::Ack: return "ACK";
-    case Method::Bye: return "BYE";
-    case Method::Cancel: return "CANCEL";
-    case Method::Options: return "OPTIONS";
-    case Method::Register: return "REGISTER";
-    case Method::Prack: return "PRACK";
-    case Method::Update: return "UPDATE";
-    case Method::Info: return "INFO";
-    case Method::Refer: return "REFER";
-    case Method::Subscribe: return "SUBSCRIBE";
-    case Method::Notify: return "NOTIFY";
-    case Method::Message: return "MESSAGE";
-    case Method::Publish: return "PUBLISH";
-    case Method::Unknown: break;
+    case Method::Invite:
+      return "INVITE";
+    case Method::Ack:
+      return "ACK";
+    case Method::Bye:
+      return "BYE";
+    case Method::Cancel:
+      return "CANCEL";
+    case Method::Options:
+      return "OPTIONS";
+    case Method::Register:
+      return "REGISTER";
+    case Method::Prack:
+      return "PRACK";
+    case Method::Update:
+      return "UPDATE";
+    case Method::Info:
+      return "INFO";
+    case Method::Refer:
+      return "REFER";
+    case Method::Subscribe:
+      return "SUBSCRIBE";
+    case Method::Notify:
+      return "NOTIFY";
+    case Method::Message:
+      return "MESSAGE";
+    case Method::Publish:
+      return "PUBLISH";
+    case Method::Unknown:
+      break;
   }
   return {};
 }
