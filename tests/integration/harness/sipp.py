@@ -41,15 +41,15 @@ def write_csv(path, rows, mode="SEQUENTIAL"):
     return path
 
 
-def run(scenario, server, workdir, *, transport="u1", calls=1, rate=None, inf=None,
-        extra=(), timeout=120, keys=None, trace_msg=True):
-    """Runs sipp in workdir (traces land there); returns a SippResult.
+def command(scenario, server, workdir, *, transport="u1", calls=1, rate=None, inf=None,
+            extra=(), timeout=120, keys=None, trace_msg=True, port=None):
+    """The sipp command line (and scenario name); traces land in workdir.
 
     transport: u1 (UDP), t1 (TCP, one connection), tn (one per call), l1 (TLS)."""
     os.makedirs(workdir, exist_ok=True)
     name = os.path.splitext(os.path.basename(scenario))[0]
     path = scenario if os.path.isabs(scenario) else os.path.join(SCENARIOS, scenario)
-    port = net.free_udp_tcp_port()
+    port = port or net.free_udp_tcp_port()
     cmd = ["sipp", f"{server[0]}:{server[1]}", "-sf", path, "-i", "127.0.0.1",
            "-p", str(port), "-t", transport, "-m", str(calls), "-nostdin",
            "-timeout", f"{max(5, timeout - 10)}s", "-timeout_error", "-trace_err",
@@ -63,6 +63,12 @@ def run(scenario, server, workdir, *, transport="u1", calls=1, rate=None, inf=No
     for key, value in (keys or {}).items():
         cmd += ["-key", key, str(value)]
     cmd += list(extra)
+    return cmd, name
+
+
+def run(scenario, server, workdir, *, timeout=120, **kwargs):
+    """Runs sipp to its end (bounded by timeout); returns a SippResult."""
+    cmd, name = command(scenario, server, workdir, timeout=timeout, **kwargs)
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)
     return SippResult(proc, cmd, workdir, name)

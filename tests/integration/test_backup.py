@@ -1,0 +1,123 @@
+"""Hot standby as the BIG-IP sees it: a backup ignores UDP (counted per source) and refuses
+TCP/TLS connections; SetRole over D-Bus makes it primary; a stale epoch is refused."""
+
+import socket
+
+import pytest
+
+from harness import net, sip
+
+
+@pytest.fixture
+def backup(make_sipd):
+    s = make_sipd(tls=True, ha_mode="pair").start()
+    s.wait_bus_name()
+    return s
+
+
+def assert_refused(address):
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(address, timeout=3).close()
+
+
+def udp_options_dropped(sipd, client, count=1):
+    """Sends OPTIONS and waits for the drop to show on D-Bus; then no answer may arrive."""
+    key = f"127.0.0.1:{client.local[1]}"
+    before = sipd.dropped_sources().get(key, 0)
+    for i in range(count):
+        client.send(sip.request("OPTIONS", sipd.uri(), "UDP", client.local, cseq=i + 1))
+    net.wait_for(lambda: sipd.dropped_sources().get(key, 0) >= before + count, 10,
+                 what=f"{count} drops counted for {key}")
+    assert client.recv(0.3) is None, "backup answered UDP"
+    return sipd.dropped_sources()[key]
+
+
+def answers_everywhere(sipd):
+    for transport in ("udp", "tcp", "tls"):
+        resp = sipd.options(transport)
+        assert resp is not None and resp.code == 200, (transport, resp)
+
+
+def wait_listening(address):
+    def connects():
+        try:
+            socket.create_connection(address, timeout=1).close()
+            return True
+        except ConnectionRefusedError:
+            return False
+
+    net.wait_for(connects, 5, what=f"a listener on {address}")
+
+
+def test_backup_starts_as_backup(backup):
+    assert backup.get_property("Role") == "backup"
+
+
+def test_backup_ignores_udp_and_counts_per_source(backup):
+    a, b = backup.udp(), backup.udp()
+    try:
+        assert udp_options_dropped(backup, a, 3) == 3
+        assert udp_options_dropped(backup, b, 1) == 1
+        assert backup.counter("backup.udp.dropped") >= 4
+        assert f"127.0.0.1:{a.local[1]}" not in backup.options_sources(), "dropped != answered"
+    finally:
+        a.close()
+        b.close()
+
+
+def test_backup_refuses_tcp_and_tls(backup):
+    assert_refused(backup.address)
+    assert_refused(backup.tls_address)
+
+
+def test_set_role_primary_answers_udp_tcp_tls(backup):
+    ok, out = backup.set_role("primary", 1)
+    assert ok, out
+    assert backup.get_property("Role") == "primary"
+    assert int(backup.get_property("Epoch")) == 1
+    wait_listening(backup.address)
+    wait_listening(backup.tls_address)
+    answers_everywhere(backup)
+
+
+def test_back_to_backup_stops_answering(backup):
+    ok, out = backup.set_role("primary", 1)
+    assert ok, out
+    wait_listening(backup.address)
+    answers_everywhere(backup)
+    ok, out = backup.set_role("backup", 2)
+    assert ok, out
+    assert backup.get_property("Role") == "backup"
+    net.wait_for(lambda: refused(backup.address) and refused(backup.tls_address), 5,
+                 what="TCP and TLS listeners closed")
+    c = backup.udp()
+    try:
+        udp_options_dropped(backup, c)
+    finally:
+        c.close()
+
+
+def refused(address):
+    try:
+        socket.create_connection(address, timeout=1).close()
+        return False
+    except ConnectionRefusedError:
+        return True
+
+
+def test_stale_epoch_is_refused(backup):
+    ok, out = backup.set_role("primary", 5)
+    assert ok, out
+    ok, out = backup.set_role("backup", 4)
+    assert not ok and "org.sipha.Error.StaleEpoch" in out, out
+    assert backup.get_property("Role") == "primary"
+    assert int(backup.get_property("Epoch")) == 5
+    # The same epoch is not stale (idempotent re-announcement).
+    ok, out = backup.set_role("primary", 5)
+    assert ok, out
+
+
+def test_invalid_role_is_refused(backup):
+    ok, out = backup.set_role("leader", 1)
+    assert not ok and "org.sipha.Error.InvalidArgument" in out, out
+    assert backup.get_property("Role") == "backup"

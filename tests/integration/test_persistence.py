@@ -1,0 +1,91 @@
+"""Persistent registrar (internal-registrar-persistent): every REGISTER answered 200 survives
+a SIGKILL of sipd in the middle of a REGISTER load and a restart on the same data-dir."""
+
+import os
+import re
+import subprocess
+import time
+
+from harness import net, sip, sipp
+
+AORS = [str(n) for n in range(8000, 10000)]  # 2,000 Extension DNs
+
+
+def registered_in_log(path):
+    """{user: call_number} for every 200 SIPp logged (scenario register_load.xml)."""
+    out = {}
+    if os.path.exists(path):
+        with open(path, errors="replace") as f:
+            for m in re.finditer(r"REGISTERED (\d+) (\d+)", f.read()):
+                out[m.group(1)] = m.group(2)
+    return out
+
+
+def query_all(sipd, users, batch=100, timeout=5.0):
+    """REGISTER without Contact for each user, pipelined; {user: Response or None}."""
+    c = sipd.udp()
+    results = {}
+    try:
+        for start in range(0, len(users), batch):
+            pending = {}
+            for user in users[start:start + batch]:
+                cid = f"verify-{user}"
+                pending[cid] = user
+                c.send(sip.request("REGISTER", f"sip:{sipd.host}:{sipd.port}", "UDP", c.local,
+                                   user=user, call_id=cid))
+            deadline = time.monotonic() + timeout
+            while pending and (left := deadline - time.monotonic()) > 0:
+                raw = c.recv(left)
+                if raw is None:
+                    break
+                resp = sip.Response(raw)
+                user = pending.pop(resp.get("call-id"), None)
+                if user is not None:
+                    results[user] = resp
+            for user in pending.values():
+                results[user] = None
+    finally:
+        c.close()
+    return results
+
+
+def test_bindings_survive_sigkill_under_register_load(make_sipd, tmp_path):
+    dns = {aor: {"type": "Extension"} for aor in AORS}
+    sipd = make_sipd(dns=dns, extensions=()).start()
+    sipd.wait_bus_name()
+    workdir = tmp_path / "sipp"
+    csv = sipp.write_csv(tmp_path / "aors.csv", [[a] for a in AORS])
+    log = os.path.join(tmp_path, "registered.log")
+    sipp_port = net.free_udp_tcp_port()
+    cmd, _ = sipp.command("register_load.xml", sipd.address, workdir, transport="u1",
+                          calls=len(AORS), rate=400, inf=str(csv), port=sipp_port,
+                          trace_msg=False, timeout=90,
+                          extra=["-trace_logs", "-log_file", log])
+    load = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        # Kill once a quarter of the AORs are bound, while SIPp is still sending.
+        net.wait_for(lambda: int(sipd.get_property("Bindings")) >= len(AORS) // 4, 60,
+                     interval=0.01, what="a quarter of the AORs bound")
+        assert load.poll() is None, "SIPp finished before the kill: raise the load"
+        sipd.kill()
+        load.wait(90)
+    finally:
+        if load.poll() is None:
+            load.kill()
+            load.wait(10)
+    registered = registered_in_log(log)
+    assert len(registered) >= len(AORS) // 4, f"only {len(registered)} 200s logged by SIPp"
+    assert len(registered) < len(AORS), "every REGISTER succeeded: the kill came too late"
+
+    sipd.start(write=False)
+    sipd.wait_bus_name()
+    results = query_all(sipd, sorted(registered))
+    lost = []
+    for user, call_number in registered.items():
+        resp = results.get(user)
+        want = f"sip:{user}@127.0.0.1:{sipp_port};load={call_number}"
+        if resp is None or resp.code != 200 or not any(want in c for c in resp.contacts()):
+            lost.append((user, resp and resp.code, resp and resp.contacts()))
+    assert not lost, f"{len(lost)} of {len(registered)} acknowledged bindings lost: {lost[:10]}"
+    assert int(sipd.get_property("Bindings")) >= len(registered)
