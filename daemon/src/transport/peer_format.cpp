@@ -1,0 +1,131 @@
+#include "transport/peer_format.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <array>
+#include <cstring>
+
+namespace sipha::transport {
+
+namespace {
+
+std::string_view lowerName(TransportKind kind) {
+  switch (kind) {
+    case TransportKind::Udp:
+      return "udp";
+    case TransportKind::Tcp:
+      return "tcp";
+    case TransportKind::Tls:
+      return "tls";
+  }
+  return "udp";
+}
+
+}  // namespace
+
+std::string formatHost(const sockaddr_storage& address) {
+  std::array<char, INET6_ADDRSTRLEN> text{};
+  if (address.ss_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&address);
+    if (inet_ntop(AF_INET, &v4->sin_addr, text.data(), text.size()) == nullptr) return {};
+    return text.data();
+  }
+  if (address.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&address);
+    if (inet_ntop(AF_INET6, &v6->sin6_addr, text.data(), text.size()) == nullptr) return {};
+    return text.data();
+  }
+  return {};
+}
+
+std::uint16_t addressPort(const sockaddr_storage& address) noexcept {
+  if (address.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
+  }
+  if (address.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port);
+  }
+  return 0;
+}
+
+std::string formatAddress(const sockaddr_storage& address, socklen_t /*length*/) {
+  std::string host = formatHost(address);
+  if (host.empty()) return {};
+  std::string text;
+  text.reserve(host.size() + 8);
+  if (address.ss_family == AF_INET6) {
+    text += '[';
+    text += host;
+    text += ']';
+  } else {
+    text += host;
+  }
+  text += ':';
+  text += std::to_string(addressPort(address));
+  return text;
+}
+
+std::string formatPeer(const Peer& peer) {
+  std::string text(lowerName(peer.kind));
+  text += ':';
+  text += formatAddress(peer.address, peer.addressLength);
+  if (isReliable(peer.kind) && peer.connectionId != 0) {
+    text += '#';
+    text += std::to_string(peer.connectionId);
+  }
+  return text;
+}
+
+bool parseLiteralAddress(std::string_view host, std::uint16_t port, sockaddr_storage& address,
+                         socklen_t& length) noexcept {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  std::array<char, INET6_ADDRSTRLEN + 1> text{};
+  if (host.empty() || host.size() >= text.size()) return false;
+  std::memcpy(text.data(), host.data(), host.size());
+  address = sockaddr_storage{};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+  if (inet_pton(AF_INET, text.data(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    length = sizeof(sockaddr_in);
+    return true;
+  }
+  address = sockaddr_storage{};
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+  if (inet_pton(AF_INET6, text.data(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    length = sizeof(sockaddr_in6);
+    return true;
+  }
+  address = sockaddr_storage{};
+  length = 0;
+  return false;
+}
+
+bool makePeer(TransportKind kind, std::string_view host, std::uint16_t port, Peer& peer) noexcept {
+  peer = Peer{};
+  peer.kind = kind;
+  return parseLiteralAddress(host, port, peer.address, peer.addressLength);
+}
+
+bool sameAddress(const sockaddr_storage& a, const sockaddr_storage& b) noexcept {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET) {
+    const auto* x = reinterpret_cast<const sockaddr_in*>(&a);
+    const auto* y = reinterpret_cast<const sockaddr_in*>(&b);
+    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+  }
+  if (a.ss_family == AF_INET6) {
+    const auto* x = reinterpret_cast<const sockaddr_in6*>(&a);
+    const auto* y = reinterpret_cast<const sockaddr_in6*>(&b);
+    return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
+           std::memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(in6_addr)) == 0;
+  }
+  return false;
+}
+
+}  // namespace sipha::transport
