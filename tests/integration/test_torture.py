@@ -1,0 +1,115 @@
+"""The torture corpus (RFC 4475 style, tests/data/torture) replayed over UDP and TCP.
+
+Invalid messages get the expected status (reason contains the expected text) or no answer;
+a "no answer" is only asserted after sipd's parse counters prove the message was processed.
+Valid requests get some SIP response. sipd answers OPTIONS afterwards."""
+
+import os
+
+import pytest
+
+from conftest import DATA_DIR
+from harness import net, sip, torture
+
+ROOT = os.path.join(DATA_DIR, "torture")
+
+
+@pytest.fixture(scope="module")
+def cases():
+    if not os.path.exists(os.path.join(ROOT, "expected.txt")):
+        pytest.fail(f"torture corpus missing: {ROOT}/expected.txt")
+    return torture.load(ROOT)
+
+
+@pytest.fixture
+def server(make_sipd):
+    s = make_sipd(tserver={"registrar-accept-unknown": "true"}).start()
+    s.wait_bus_name()
+    return s
+
+
+def processed_count(sipd):
+    c = sipd.counters()
+    return sum(int(c.get(k, 0)) for k in ("parse.errors", "parse.dropped", "limits.message_size"))
+
+
+def check_invalid(sipd, case, client, send):
+    """Sends an invalid message; asserts the expected answer or, for none, the counter."""
+    before = processed_count(sipd)
+    send()
+    raw = client.recv(3.0) if case.code is not None else None
+    if case.code is None:
+        net.wait_for(lambda: processed_count(sipd) > before, 5,
+                     what=f"{case} counted as a parse error or drop")
+        raw = client.recv(0.2)
+        assert not raw, f"{case}: expected no answer, got {raw[:200]!r}"
+        return
+    assert raw, f"{case}: expected {case.code} {case.reason!r}, got no answer"
+    resp = sip.Response(raw)
+    assert resp.code == case.code, f"{case}: got {resp.status_line}"
+    if case.reason:
+        assert case.reason.lower() in resp.reason.lower(), f"{case}: got {resp.status_line}"
+
+
+def check_valid(case, client, send):
+    send()
+    raw = client.recv(5.0)
+    assert raw, f"{case}: valid request got no answer"
+    sip.Response(raw)  # raises if it is not a SIP response
+
+
+def sendable(cases, valid):
+    # ACK is never answered (RFC 3261 section 17.2.1); responses are not requests.
+    return [c for c in cases if c.valid == valid and (not valid or (
+        c.is_request and c.method != "ACK"))]
+
+
+def test_corpus_is_complete(cases):
+    invalid = [c for c in cases if not c.valid]
+    assert invalid and [c for c in cases if c.valid]
+    unlisted = [c.name for c in invalid if not c.listed]
+    assert not unlisted, f"invalid messages without an expectation: {unlisted}"
+
+
+def test_udp_replay(server, cases):
+    failures, unroutable = [], []
+    for case in sendable(cases, valid=False) + sendable(cases, valid=True):
+        client = server.udp()
+        try:
+            data = torture.route_to(case.data, client.local)
+            if data is None:
+                if case.code is not None or case.valid:
+                    unroutable.append(case.name)  # the answer would go to the Via: TCP checks it
+                    continue
+                data = case.data
+            try:
+                if case.valid:
+                    check_valid(case, client, lambda: client.send(data))
+                else:
+                    check_invalid(server, case, client, lambda: client.send(data))
+            except AssertionError as e:
+                failures.append(str(e))
+        finally:
+            client.close()
+    resp = server.options("udp")
+    assert resp is not None and resp.code == 200, "OPTIONS unanswered after the corpus"
+    assert not failures, "\n".join(failures)
+    assert len(unroutable) < len(cases) / 2, f"too many messages without a usable Via: {unroutable}"
+
+
+def test_tcp_replay(server, cases):
+    failures = []
+    for case in sendable(cases, valid=False) + sendable(cases, valid=True):
+        client = server.tcp()
+        try:
+            if case.valid:
+                check_valid(case, client, lambda: client.send(case.data))
+            else:
+                check_invalid(server, case, client, lambda: client.send(case.data))
+        except AssertionError as e:
+            failures.append(str(e))
+        finally:
+            client.close()
+    resp = server.options("tcp")
+    assert resp is not None and resp.code == 200, "OPTIONS unanswered after the corpus"
+    assert not failures, "\n".join(failures)
