@@ -1,6 +1,7 @@
 """A real Kamailio registrar (in-memory usrloc) to validate scenarios and clients."""
 
 import os
+import signal
 import subprocess
 
 from . import net, sip
@@ -33,7 +34,8 @@ class Kamailio:
         log = open(os.path.join(self.tmpdir, "kamailio.log"), "ab")
         self.proc = subprocess.Popen(["kamailio", "-f", cfg, "-DD", "-E", "-w", self.tmpdir,
                                       "-P", os.path.join(self.tmpdir, "kamailio.pid")],
-                                     stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+                                     stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
         log.close()
 
         def answers():
@@ -50,10 +52,19 @@ class Kamailio:
         return self
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        """Stops kamailio and its children (its own process group)."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(10)
