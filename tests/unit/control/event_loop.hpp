@@ -19,7 +19,8 @@ inline EventPtr newEvent() {
 }
 
 // Runs at most `maxTurns` iterations of at most `turnUsec` each (10 s in all by default) and
-// returns whether `done()` became true. Each turn returns as soon as an event was dispatched.
+// returns whether `done()` became true. `done` may be called again after it returned true. Each
+// turn returns as soon as an event was dispatched.
 template <typename Done>
 bool runUntil(sd_event* event, Done&& done, int maxTurns = 400, std::uint64_t turnUsec = 25'000) {
   for (int turn = 0; turn < maxTurns && !done(); ++turn) {
