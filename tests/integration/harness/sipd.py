@@ -33,7 +33,7 @@ def write_config(path, sections):
 
 class Sipd:
     def __init__(self, binary, tmpdir, bus=None, *, tls=False, ha_mode=None, dns=None,
-                 tserver=None, extensions=("7001", "7002")):
+                 tserver=None, extensions=("7001", "7002"), env=None):
         self.binary = binary
         self.tmpdir = str(tmpdir)
         self.bus = bus
@@ -50,6 +50,8 @@ class Sipd:
         self.statuses = []
         self.stderr_offset = 0
         self.lines = {}
+        self.watchdogs = 0
+        self.extra_env = dict(env or {})
         self.sections = {
             "TServer": {
                 "sip-address": self.host,
@@ -108,6 +110,7 @@ class Sipd:
         else:
             env["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=" + os.path.join(self.tmpdir, "no-bus")
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+        env.update(self.extra_env)
         self.stderr_offset = os.path.getsize(self.stderr_path) if os.path.exists(
             self.stderr_path) else 0
         stderr = open(self.stderr_path, "ab")
@@ -124,7 +127,7 @@ class Sipd:
         self.spawn(write)
         deadline = time.monotonic() + timeout
         while True:
-            if self._read_notify(0.1):
+            if self.poll_notify(0.1):
                 return self
             code = self.proc.poll()
             if code is not None:
@@ -135,7 +138,7 @@ class Sipd:
                 raise AssertionError(f"sipd not READY=1 after {timeout}s; stderr:\n"
                                      f"{self.stderr()}")
 
-    def _read_notify(self, timeout):
+    def poll_notify(self, timeout):
         ready = False
         r, _, _ = select.select([self.notify], [], [], timeout)
         while r:
@@ -143,6 +146,8 @@ class Sipd:
             for line in data.split("\n"):
                 if line == "READY=1":
                     ready = True
+                elif line == "WATCHDOG=1":
+                    self.watchdogs += 1
                 elif line.startswith("STATUS="):
                     self.statuses.append(line[7:])
             r, _, _ = select.select([self.notify], [], [], 0)

@@ -1,0 +1,92 @@
+"""Limits on what a peer controls (sip-max-message-size, sip-max-headers, sip-max-connections):
+enforced, counted on D-Bus, and sipd keeps serving."""
+
+import pytest
+
+from harness import net, sip
+
+
+@pytest.fixture
+def limited(make_sipd):
+    s = make_sipd(tserver={"sip-max-message-size": 4096, "sip-max-headers": 64,
+                           "sip-max-connections": 4}).start()
+    s.wait_bus_name()
+    return s
+
+
+def padded_options(sipd, client, headers):
+    return sip.request("OPTIONS", sipd.uri(), client.transport, client.local, extra=headers)
+
+
+def test_oversized_datagram_refused_and_counted(limited):
+    c = limited.udp()
+    try:
+        before = limited.counter("limits.message_size")
+        big = padded_options(limited, c, [f"X-Pad: {'a' * 6000}"])
+        resp = c.exchange(big, timeout=1.0)
+        # RFC 3261 section 21.5.6: 513 Message Too Large, or a silent drop.
+        assert resp is None or resp.code == 513, resp
+        net.wait_for(lambda: limited.counter("limits.message_size") > before, 5,
+                     what="limits.message_size counted")
+    finally:
+        c.close()
+    assert limited.options("udp").code == 200
+
+
+def test_oversized_stream_message_closes_connection(limited):
+    c = limited.tcp()
+    try:
+        before = limited.counter("limits.message_size")
+        c.send(padded_options(limited, c, [f"X-Pad: {'a' * 6000}"]))
+        raw = c.recv(5.0)
+        assert raw == b"" or (raw and sip.Response(raw).code == 513), raw
+        net.wait_for(lambda: limited.counter("limits.message_size") > before, 5,
+                     what="limits.message_size counted")
+    finally:
+        c.close()
+    assert limited.options("tcp").code == 200
+
+
+def test_too_many_headers_refused(limited):
+    c = limited.udp()
+    try:
+        before = limited.counter("parse.errors")
+        resp = c.exchange(padded_options(limited, c, [f"X-H{i}: {i}" for i in range(100)]), 2.0)
+        assert resp is None or resp.code == 400, resp
+        net.wait_for(lambda: limited.counter("parse.errors") > before, 5,
+                     what="parse.errors counted")
+    finally:
+        c.close()
+    assert limited.options("udp").code == 200
+
+
+def test_connection_limit(limited):
+    held = []
+    try:
+        for _ in range(4):
+            c = limited.tcp()
+            held.append(c)
+            r = c.exchange(padded_options(limited, c, []))
+            assert r is not None and r.code == 200, "a connection under the limit was refused"
+        before = limited.counter("limits.connections")
+        extra = limited.tcp()
+        try:
+            extra.send(padded_options(limited, extra, []))
+            assert extra.recv(5.0) == b"", "the connection over the limit was served"
+        finally:
+            extra.close()
+        assert limited.counter("limits.connections") > before
+        held.pop().close()
+
+        def accepted_again():
+            c = limited.tcp()
+            try:
+                r = c.exchange(padded_options(limited, c, []), timeout=1.0)
+                return r is not None and r.code == 200
+            finally:
+                c.close()
+
+        net.wait_for(accepted_again, 5, interval=0.05, what="a free slot after a close")
+    finally:
+        for c in held:
+            c.close()
