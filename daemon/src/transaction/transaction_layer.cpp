@@ -1,0 +1,183 @@
+#include "transaction/transaction_layer.hpp"
+
+#include <random>
+
+namespace sipha::transaction {
+
+// Marks a call from the event loop; the outermost one first frees terminated transactions, so no
+// transaction is freed while one of its methods, or the TU holding it, is still on the stack.
+class TransactionLayer::EntryGuard {
+ public:
+  explicit EntryGuard(TransactionLayer& layer) noexcept : layer_(layer) {
+    if (layer_.depth_++ == 0) layer_.reap();
+  }
+  ~EntryGuard() { --layer_.depth_; }
+  EntryGuard(const EntryGuard&) = delete;
+  EntryGuard& operator=(const EntryGuard&) = delete;
+
+ private:
+  TransactionLayer& layer_;
+};
+
+namespace {
+
+std::uint64_t randomSeed() {
+  std::random_device device;
+  return (std::uint64_t{device()} << 32) ^ device();
+}
+
+}  // namespace
+
+TransactionLayer::TransactionLayer(timer::TimerWheel& wheel, TransportSink& sink,
+                                   TransactionUser& user, Config config)
+    : wheel_(wheel),
+      sink_(sink),
+      user_(user),
+      config_(config),
+      seed_(randomSeed()),
+      servers_(config.maxServerTransactions),
+      mergeIndex_(config.maxServerTransactions),
+      clients_(config.maxClientTransactions) {}
+
+TransactionLayer::~TransactionLayer() {
+  reap();
+  mergeIndex_.clear([](ServerTransaction&) {});
+  servers_.clear([](ServerTransaction& transaction) { delete &transaction; });
+  clients_.clear([](ClientTransaction& transaction) { delete &transaction; });
+}
+
+void TransactionLayer::reap() noexcept {
+  while (graveyard_ != nullptr) {
+    Transaction* dead = graveyard_;
+    graveyard_ = dead->nextDead_;
+    delete dead;
+  }
+}
+
+ServerTransaction* TransactionLayer::findServer(const ServerKey& key, std::string_view toTag,
+                                                bool ack) noexcept {
+  return servers_.find(key.hash(seed_), [&](const ServerTransaction& candidate) {
+    // 17.2.3: RFC 2543 requests also match on the To tag, except the ACK (its To tag is the one
+    // our response added).
+    return candidate.key_ == key && (key.rfc3261 || ack || candidate.toTag_ == toTag);
+  });
+}
+
+ServerTransaction* TransactionLayer::findMerged(const IncomingRequest& request) noexcept {
+  const MergeKey key{request.fromTag, request.callId, request.cseq, request.cseqMethod};
+  return mergeIndex_.find(key.hash(seed_), [&](const ServerTransaction& candidate) {
+    return candidate.mergeKey_ == key;
+  });
+}
+
+RequestOutcome TransactionLayer::receiveRequest(const IncomingRequest& request) {
+  EntryGuard guard(*this);
+  const bool ack = request.method == sip::Method::Ack;
+  const ServerKey key = ServerKey::of(request, serverKeyMethod(request.method));
+  ServerTransaction* existing = findServer(key, request.toTag, ack);
+
+  if (ack) {
+    if (existing == nullptr) {  // the ACK for a 2xx has its own branch (13.2.2.4)
+      ++counters_.acksToTu;
+      return {RequestDisposition::AckForTu, nullptr, nullptr};
+    }
+    return {existing->receiveAck(), existing, nullptr};
+  }
+  if (existing != nullptr) return {existing->receiveRetransmission(), existing, nullptr};
+
+  // 8.2.2.2: same From tag, Call-ID and CSeq as an ongoing transaction, but another path.
+  if (request.toTag.empty()) {
+    if (ServerTransaction* ongoing = findMerged(request)) {
+      ++counters_.mergedRequests;
+      return {RequestDisposition::Merged, ongoing, nullptr};
+    }
+  }
+  if (servers_.size() >= config_.maxServerTransactions) {
+    ++counters_.overloadRejected;
+    return {RequestDisposition::Overloaded, nullptr, nullptr};
+  }
+
+  auto* created = new ServerTransaction(*this, request);
+  servers_.insert(*created, created->key_.hash(seed_));
+  if (request.toTag.empty()) mergeIndex_.insert(*created, created->mergeKey_.hash(seed_));
+  ++counters_.serverCreated;
+
+  RequestOutcome outcome{RequestDisposition::NewTransaction, created, nullptr};
+  if (request.method == sip::Method::Cancel) outcome.cancelTarget = findCancelTarget(request);
+  return outcome;
+}
+
+ServerTransaction* TransactionLayer::findCancelTarget(const IncomingRequest& cancel) noexcept {
+  const ServerKey key = ServerKey::of(cancel, sip::Method::Invite);
+  ServerTransaction* target = findServer(key, cancel.toTag, false);
+  return target != nullptr && !target->terminated() ? target : nullptr;
+}
+
+ResponseOutcome TransactionLayer::receiveResponse(const IncomingResponse& response) {
+  EntryGuard guard(*this);
+  if (response.status < 100 || response.status > 699) {
+    ++counters_.invalidInput;
+    return {ResponseDisposition::Invalid, nullptr};
+  }
+  const ClientKey key{response.branch, response.cseqMethod};
+  ClientTransaction* transaction =
+      clients_.find(key.hash(seed_), [&](const ClientTransaction& c) { return c.key_ == key; });
+  if (transaction == nullptr) {
+    ++counters_.strayResponses;
+    return {ResponseDisposition::NoMatch, nullptr};
+  }
+  return {transaction->receiveResponse(response), transaction};
+}
+
+ClientStart TransactionLayer::startClient(const OutgoingRequest& request, std::string bytes) {
+  EntryGuard guard(*this);
+  if (request.method == sip::Method::Ack || request.branch.empty()) {
+    return {nullptr, StartError::InvalidRequest};
+  }
+  if (clients_.size() >= config_.maxClientTransactions) return {nullptr, StartError::TableFull};
+  const ClientKey key{request.branch, request.method};
+  const std::uint64_t hash = key.hash(seed_);
+  if (clients_.find(hash, [&](const ClientTransaction& c) { return c.key_ == key; }) != nullptr) {
+    return {nullptr, StartError::DuplicateKey};
+  }
+  auto* created = new ClientTransaction(*this, request, std::move(bytes));
+  if (!created->start()) {
+    ++counters_.transportErrors;
+    delete created;
+    return {nullptr, StartError::TransportError};
+  }
+  clients_.insert(*created, hash);
+  ++counters_.clientCreated;
+  return {created, StartError::None};
+}
+
+void TransactionLayer::dispatchTimer(Transaction& transaction, TimerName name) {
+  EntryGuard guard(*this);
+  if (!transaction.terminated()) transaction.onTimer(name);
+}
+
+void TransactionLayer::transportFailed(Transaction& transaction) {
+  ++counters_.transportErrors;
+  user_.onTransportError(transaction);
+  transaction.terminate();
+}
+
+void TransactionLayer::retire(Transaction& transaction) {
+  if (transaction.terminated()) return;
+  transaction.state_ = State::Terminated;
+  transaction.stopTimers();
+  if (transaction.kind_ == TransactionKind::InviteClient ||
+      transaction.kind_ == TransactionKind::NonInviteClient) {
+    clients_.erase(static_cast<ClientTransaction&>(transaction));
+  } else {
+    auto& server = static_cast<ServerTransaction&>(transaction);
+    servers_.erase(server);
+    mergeIndex_.erase(server);
+  }
+  ++counters_.terminated;
+  user_.onTerminated(transaction);
+  transaction.nextDead_ = graveyard_;
+  graveyard_ = &transaction;
+}
+
+}  // namespace sipha::transaction
