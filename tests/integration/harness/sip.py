@@ -22,7 +22,7 @@ class Response:
         lines = head.split("\r\n")
         self.status_line = lines[0]
         parts = self.status_line.split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("SIP/2.0"):
+        if len(parts) < 2 or not parts[0].upper().startswith("SIP/2.0"):
             raise ValueError(f"not a SIP response: {self.status_line!r}")
         self.code = int(parts[1])
         self.reason = parts[2] if len(parts) > 2 else ""
