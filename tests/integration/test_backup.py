@@ -59,7 +59,6 @@ def test_backup_ignores_udp_and_counts_per_source(backup):
         assert udp_options_dropped(backup, a, 3) == 3
         assert udp_options_dropped(backup, b, 1) == 1
         assert backup.counter("backup.udp.dropped") >= 4
-        assert f"127.0.0.1:{a.local[1]}" not in backup.options_sources(), "dropped != answered"
     finally:
         a.close()
         b.close()

@@ -38,7 +38,10 @@ def query_all(sipd, users, batch=100, timeout=5.0):
                 raw = c.recv(left)
                 if raw is None:
                     break
-                resp = sip.Response(raw)
+                try:
+                    resp = sip.Response(raw)
+                except ValueError:
+                    continue
                 user = pending.pop(resp.get("call-id"), None)
                 if user is not None:
                     results[user] = resp
