@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE registrar
 #include <boost/test/unit_test.hpp>
 
+#include "registrar/contact_format.hpp"
 #include "test_support.hpp"
 
 using namespace sipha::registrar;
@@ -281,3 +282,16 @@ BOOST_AUTO_TEST_CASE(sequence_numbers_increase_by_one) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(contact_values_for_the_200) {
+  std::string q;
+  for (std::uint16_t v : {0, 1, 10, 125, 500, 999, 1000}) {
+    appendQValue(q, v);
+    q.push_back(' ');
+  }
+  BOOST_TEST(q == "0 0.001 0.01 0.125 0.5 0.999 1 ");
+  std::string value;
+  appendContactValue(value, Binding{"sip:a@192.0.2.1;transport=tcp", ";+sip.instance=\"x\"", "",
+                                    300, std::uint16_t(700)});
+  BOOST_TEST(value == "<sip:a@192.0.2.1;transport=tcp>;expires=300;q=0.7;+sip.instance=\"x\"");
+}
