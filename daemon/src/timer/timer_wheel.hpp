@@ -66,6 +66,8 @@ class TimerWheel {
 
   std::size_t size() const noexcept { return live_; }
   bool empty() const noexcept { return live_ == 0; }
+  // Timer nodes ever allocated (live + free list): stays at the peak working set.
+  std::size_t poolSize() const noexcept { return nodes_.size(); }
   const Clock& clock() const noexcept { return clock_; }
 
  private:
