@@ -33,6 +33,7 @@ struct Counters {
   std::uint64_t connectFailures = 0;
   std::uint64_t connectionsClosed = 0;
   std::uint64_t tlsHandshakeFailures = 0;
+  std::uint64_t tlsErrors = 0;  // alerts / protocol errors after the handshake
   std::uint64_t idleTimeouts = 0;
   std::uint64_t handshakeTimeouts = 0;
 

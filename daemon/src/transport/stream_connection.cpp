@@ -112,7 +112,7 @@ int StreamConnection::onTimer(sd_event_source* source, std::uint64_t, void* self
   auto* connection = static_cast<StreamConnection*>(self);
   const std::uint64_t due = connection->deadline();
   if (connection->now() >= due) {
-    Counters& counters = connection->owner_.counters();
+    Counters& counters = connection->owner_.mutableCounters();
     if (connection->state_ == State::Open) {
       ++counters.idleTimeouts;
       connection->close(CloseReason::IdleTimeout);
@@ -147,7 +147,7 @@ void StreamConnection::finishConnect() noexcept {
   socklen_t length = sizeof(error);
   if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
   if (error != 0) {
-    ++owner_.counters().connectFailures;
+    ++owner_.mutableCounters().connectFailures;
     close(CloseReason::ConnectFailed, errnoCode(error));
     return;
   }
@@ -178,7 +178,7 @@ void StreamConnection::handshake() noexcept {
     tlsWantsWrite_ = error == SSL_ERROR_WANT_WRITE;
     return;
   }
-  ++owner_.counters().tlsHandshakeFailures;
+  ++owner_.mutableCounters().tlsHandshakeFailures;
   ERR_clear_error();
   close(CloseReason::TlsFailure, errnoCode(ECONNABORTED));
 }
@@ -189,7 +189,7 @@ void StreamConnection::readAvailable() noexcept {
     if (i >= kReadsPerWakeup && !(ssl_ && SSL_pending(ssl_.get()) > 0)) break;
     const std::size_t limit = owner_.limits().maxInputBuffer;
     if (input_.size() >= limit) {
-      ++owner_.counters().inputBufferLimitHits;
+      ++owner_.mutableCounters().inputBufferLimitHits;
       close(CloseReason::InputBufferLimit);
       return;
     }
@@ -210,8 +210,12 @@ void StreamConnection::readAvailable() noexcept {
         ERR_clear_error();
         if (error == SSL_ERROR_ZERO_RETURN) {
           close(CloseReason::PeerClosed);
+        } else if (error == SSL_ERROR_SSL) {
+          // A TLS alert or a protocol error (a refused client certificate shows up here).
+          ++owner_.mutableCounters().tlsErrors;
+          close(CloseReason::TlsFailure, errnoCode(EPROTO));
         } else {
-          ++owner_.counters().receiveErrors;
+          ++owner_.mutableCounters().receiveErrors;
           close(CloseReason::ReadError,
                 errnoCode(error == SSL_ERROR_SYSCALL ? ECONNRESET : EPROTO));
         }
@@ -227,13 +231,13 @@ void StreamConnection::readAvailable() noexcept {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return;
         const int error = errno;
-        ++owner_.counters().receiveErrors;
+        ++owner_.mutableCounters().receiveErrors;
         close(CloseReason::ReadError, errnoCode(error));
         return;
       }
       got = r;
     }
-    owner_.counters().of(peer_.kind).bytesIn += static_cast<std::uint64_t>(got);
+    owner_.mutableCounters().of(peer_.kind).bytesIn += static_cast<std::uint64_t>(got);
     touch();
     consume(std::string_view(scratch.data(), static_cast<std::size_t>(got)));
   }
@@ -255,7 +259,7 @@ void StreamConnection::consume(std::string_view chunk) noexcept {
 }
 
 std::size_t StreamConnection::deliverFrames(std::string_view buffer) noexcept {
-  Counters& counters = owner_.counters();
+  Counters& counters = owner_.mutableCounters();
   std::size_t offset = 0;
   while (state_ == State::Open && offset < buffer.size()) {
     const Frame frame = framer_.next(buffer.substr(offset));
@@ -297,14 +301,14 @@ std::size_t StreamConnection::deliverFrames(std::string_view buffer) noexcept {
 }
 
 std::error_code StreamConnection::send(std::string_view bytes) noexcept {
-  KindCounters& kind = owner_.counters().of(peer_.kind);
+  KindCounters& kind = owner_.mutableCounters().of(peer_.kind);
   if (state_ == State::Closed) {
     ++kind.sendErrors;
     return errnoCode(ENOTCONN);
   }
   if (pendingOutput() + bytes.size() > owner_.limits().maxOutputBuffer) {
     ++kind.sendErrors;
-    ++owner_.counters().outputBufferLimitHits;
+    ++owner_.mutableCounters().outputBufferLimitHits;
     return errnoCode(ENOBUFS);
   }
   const bool message = bytes != "\r\n";
@@ -340,7 +344,7 @@ void StreamConnection::flush() noexcept {
 }
 
 long StreamConnection::writeSome(std::string_view bytes) noexcept {
-  KindCounters& kind = owner_.counters().of(peer_.kind);
+  KindCounters& kind = owner_.mutableCounters().of(peer_.kind);
   std::size_t total = 0;
   while (total < bytes.size()) {
     const std::string_view rest = bytes.substr(total);
@@ -409,7 +413,7 @@ void StreamConnection::close(CloseReason reason, std::error_code error) noexcept
     ERR_clear_error();
   }
   fd_.reset();
-  ++owner_.counters().connectionsClosed;
+  ++owner_.mutableCounters().connectionsClosed;
   owner_.streamClosed(*this, reason, error);
 }
 

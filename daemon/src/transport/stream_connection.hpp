@@ -46,7 +46,7 @@ class StreamOwner {
   // Called once; the owner must not destroy the connection before the current callback returns.
   virtual void streamClosed(StreamConnection& connection, CloseReason reason,
                             std::error_code error) = 0;
-  virtual Counters& counters() noexcept = 0;
+  virtual Counters& mutableCounters() noexcept = 0;
   virtual const TransportLimits& limits() const noexcept = 0;
   // A shared read buffer (the loop is single-threaded).
   virtual std::span<char> scratch() noexcept = 0;

@@ -96,7 +96,7 @@ class TransportManager final : private StreamOwner {
   void streamMessage(StreamConnection& connection, std::string&& bytes) override;
   void streamClosed(StreamConnection& connection, CloseReason reason,
                     std::error_code error) override;
-  Counters& counters() noexcept override { return counters_; }
+  Counters& mutableCounters() noexcept override { return counters_; }
   const TransportLimits& limits() const noexcept override { return settings_.limits; }
   std::span<char> scratch() noexcept override { return scratch_; }
 
