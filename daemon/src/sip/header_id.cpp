@@ -77,16 +77,34 @@ constexpr std::array<std::string_view, std::size_t(HeaderId::Count_)> kNames = {
     "WWW-Authenticate",
 };
 
-// Full names bucketed by lower-case first letter, so a lookup compares a handful of entries.
-constexpr bool bucketHas(char first, HeaderId id) {
-  return text::toLower(kNames[std::size_t(id)][0]) == first;
-}
+// Ids ordered by name length (counting sort at compile time): a lookup only compares names of the
+// same length, and only those with the same first letter byte by byte.
+constexpr std::size_t kMaxLength = 32;
+struct LengthIndex {
+  std::array<std::uint8_t, kNames.size()> order{};
+  std::array<std::uint8_t, kMaxLength + 2> start{};
+};
 
-HeaderId searchFrom(std::string_view name, char first) noexcept {
+constexpr LengthIndex buildIndex() {
+  LengthIndex index;
+  std::array<std::size_t, kMaxLength + 2> count{};
+  for (std::size_t i = 1; i < kNames.size(); ++i) ++count[kNames[i].size() + 1];
+  for (std::size_t l = 1; l < count.size(); ++l) count[l] += count[l - 1];
+  for (std::size_t l = 0; l < count.size(); ++l) index.start[l] = std::uint8_t(count[l]);
   for (std::size_t i = 1; i < kNames.size(); ++i) {
-    const auto id = HeaderId(i);
-    if (kNames[i].size() == name.size() && bucketHas(first, id) && text::iequals(kNames[i], name)) {
-      return id;
+    index.order[count[kNames[i].size()]++] = std::uint8_t(i);
+  }
+  return index;
+}
+constexpr LengthIndex kIndex = buildIndex();
+
+HeaderId searchByLength(std::string_view name) noexcept {
+  if (name.size() > kMaxLength) return HeaderId::Unknown;
+  const char first = text::toLower(name[0]);
+  for (std::size_t i = kIndex.start[name.size()]; i < kIndex.start[name.size() + 1]; ++i) {
+    const std::string_view candidate = kNames[kIndex.order[i]];
+    if (text::toLower(candidate[0]) == first && text::iequals(candidate, name)) {
+      return HeaderId(kIndex.order[i]);
     }
   }
   return HeaderId::Unknown;
@@ -134,26 +152,7 @@ HeaderId compact(char c) noexcept {
 HeaderId headerIdFromName(std::string_view name) noexcept {
   if (name.empty()) return HeaderId::Unknown;
   if (name.size() == 1) return compact(name[0]);
-  // Fast paths for the headers every message carries.
-  switch (name.size()) {
-    case 3:
-      if (text::iequals(name, "Via")) return HeaderId::Via;
-      break;
-    case 4:
-      if (text::iequals(name, "From")) return HeaderId::From;
-      if (text::iequals(name, "CSeq")) return HeaderId::CSeq;
-      break;
-    case 2:
-      if (text::iequals(name, "To")) return HeaderId::To;
-      break;
-    case 7:
-      if (text::iequals(name, "Call-ID")) return HeaderId::CallId;
-      if (text::iequals(name, "Contact")) return HeaderId::Contact;
-      break;
-    default:
-      break;
-  }
-  return searchFrom(name, text::toLower(name[0]));
+  return searchByLength(name);
 }
 
 std::string_view headerName(HeaderId id) noexcept {

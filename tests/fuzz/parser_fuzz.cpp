@@ -1,0 +1,65 @@
+// libFuzzer entry: the parser, the lazy accessors, URI / name-addr / Via parsing and the builder
+// must accept any byte sequence without crashing, hanging or reading out of bounds.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "sip/message_builder.hpp"
+#include "sip/parser.hpp"
+
+namespace {
+
+using namespace sipha::sip;
+
+std::size_t exercise(const Message& m) {
+  std::size_t n = m.body().size() + m.expires().value_or(0) + m.minExpires().value_or(0);
+  for (const HeaderId id : {HeaderId::Contact, HeaderId::Route, HeaderId::RecordRoute,
+                            HeaderId::Allow, HeaderId::Supported, HeaderId::Via}) {
+    for (const auto value : m.values(id)) {
+      NameAddr addr;
+      if (parseNameAddr(value, addr)) {
+        n += addr.q().value_or(0) + addr.expires().value_or(0);
+        Uri uri;
+        if (addr.parsedUri(uri)) {
+          n += uri.paramList().has("lr");
+          std::array<char, 64> buf;
+          n += unescape(uri.user, buf).value.size();
+          n += uriEquals(uri, m.requestUri());
+        }
+      }
+      Via via;
+      n += parseVia(value, via);
+    }
+  }
+  n += m.header("X-Unknown").size();
+  return n;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  volatile std::size_t sink = 0;
+  for (const Framing framing : {Framing::Datagram, Framing::Stream}) {
+    auto result = parseMessage(std::string(input), ParserLimits{}, framing);
+    if (result.ok()) {
+      sink = sink + exercise(*result.message);
+      const HeaderLine extra[] = {{"Server", "fuzz"}};
+      ResponseSpec spec;
+      spec.toTag = "t";
+      spec.headers = extra;
+      spec.viaReceived = "192.0.2.1";
+      spec.viaRport = 5060;
+      const std::string response = buildResponse(*result.message, spec);
+      // Our own output must parse back.
+      if (!parseMessage(std::string(response)).ok()) __builtin_trap();
+    } else if (const auto answer = buildErrorResponse(result)) {
+      sink = sink + answer->size();
+    }
+  }
+  const auto frame = frameStreamMessage(input);
+  sink = sink + frame.size;
+  (void)sink;
+  return 0;
+}
