@@ -135,7 +135,12 @@ int StreamConnection::onIo(sd_event_source*, int, std::uint32_t revents, void* s
   } else if (connection->state_ == State::Handshaking) {
     connection->handshake();
   } else if (connection->state_ == State::Open) {
-    if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) connection->readAvailable();
+    // SSL_read/SSL_write set it again when they still need the socket writable.
+    const bool retryRead = connection->tlsWantsWrite_ && (revents & EPOLLOUT) != 0;
+    connection->tlsWantsWrite_ = false;
+    if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 || retryRead) {
+      connection->readAvailable();
+    }
     if (connection->state_ == State::Open && connection->pendingOutput() > 0) connection->flush();
   }
   if (connection->state_ != State::Closed) connection->updateEvents();
