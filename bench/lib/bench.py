@@ -1,0 +1,284 @@
+"""sipha benchmark: sipd against Kamailio on loopback, server on CPU 0, SIPp on CPU 1.
+
+Lines (see bench/README.md): 1 OPTIONS/s, 2 REGISTER/s in memory (+ sipd config load time),
+3 REGISTER/s persistent on SQLite, 4 sipd VmRSS per 100,000 bindings.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import traceback
+
+import configs
+import procs
+import report
+import search
+from servers import Kamailio, Sipd
+from sipp import SippRunner, TrialResult
+
+BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCENARIOS = os.path.join(BENCH_DIR, "scenarios")
+KAMAILIO_CFG = os.path.join(BENCH_DIR, "kamailio")
+LINES = report.LINES
+
+
+def parseArgs():
+    parser = argparse.ArgumentParser(description="sipd vs Kamailio benchmark")
+    parser.add_argument("sipd", nargs="?", default="", help="path to sipd (absent: Kamailio only)")
+    parser.add_argument("--lines", default=",".join(LINES), help="subset of " + ",".join(LINES))
+    parser.add_argument("--users", type=int, default=int(os.environ.get("BENCH_USERS", 100000)),
+                        help="DNs in sipd's config and AORs in the CSV (>= 50000 for the report)")
+    parser.add_argument("--trial-seconds", type=float,
+                        default=float(os.environ.get("BENCH_TRIAL_SECONDS", 3)))
+    parser.add_argument("--kamailio-children", type=int,
+                        default=int(os.environ.get("BENCH_KAMAILIO_CHILDREN", 1)))
+    parser.add_argument("--memory-bindings", type=int, default=100000)
+    parser.add_argument("--max-trials", type=int, default=11, help="per search")
+    parser.add_argument("--json", default="", help="also write the results here")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    return parser.parse_args()
+
+
+def checkTools(wantSipd):
+    missing = [tool for tool in ("sipp", "taskset", "sqlite3") if not shutil.which(tool)]
+    if not os.access(os.environ.get("BENCH_KAMAILIO", "/usr/sbin/kamailio"), os.X_OK):
+        missing.append("kamailio")
+    if missing:
+        sys.exit("bench: missing tools: " + ", ".join(missing))
+    if len(os.sched_getaffinity(0) & {0, 1}) < 2:
+        sys.exit("bench: needs CPUs 0 and 1 (server on 0, SIPp on 1)")
+    if wantSipd and not os.access(wantSipd, os.X_OK):
+        print(f"bench: {wantSipd} is not an executable: measuring Kamailio only",
+              file=sys.stderr)
+        return ""
+    return wantSipd
+
+
+def searchOnRunningServer(server, runner, scenario, label, start, args):
+    """Line 1: one server start, many trials against it."""
+    if not server.start():
+        print(f"  {label}: did not start: {server.logTail()}", file=sys.stderr)
+        server.stop()
+        return search.SearchResult(stopReason="server did not start")
+
+    def trial(rate):
+        return runner.run(scenario, server.port, rate, max(int(rate * args.trial_seconds), 1))
+
+    def abort():
+        return "" if server.alive() else f"server exited ({server.exitCode()})"
+
+    try:
+        return search.findMaxRate(trial, label, start, maxTrials=args.max_trials, abort=abort)
+    finally:
+        server.stop()
+
+
+def searchWithFreshServer(server, runner, scenario, label, start, args, prepare=None):
+    """Lines 2 and 3: every trial gets a freshly started, empty server, so each REGISTER of a
+    trial creates a new binding. Returns (SearchResult, list of exec->ready seconds)."""
+    readyTimes = []
+    failure = {"why": ""}
+
+    def trial(rate):
+        count = max(min(int(rate * args.trial_seconds), args.users), 1)
+        server.stop()
+        if prepare:
+            prepare()
+        if not server.start():
+            failure["why"] = f"server did not start: {server.logTail(3).strip()}"
+            server.stop()
+            return TrialResult(rate=rate, count=count, failed=count, note="no server")
+        readyTimes.append(server.readySeconds)
+        result = runner.run(scenario, server.port, rate, count)
+        if not server.alive():
+            failure["why"] = f"server exited ({server.exitCode()}) during the trial"
+            result.note = "server exited"
+        return result
+
+    try:
+        found = search.findMaxRate(trial, label, start, maxTrials=args.max_trials,
+                                   abort=lambda: failure["why"])
+    finally:
+        server.stop()
+    return found, readyTimes
+
+
+def measureMemory(sipd, runner, scenario, bindings, rate):
+    """Line 4: VmRSS of a fresh sipd before and after `bindings` unique REGISTERs."""
+    if not sipd.start():
+        sipd.stop()
+        return {"text": "sipd did not start"}
+    try:
+        before = procs.vmRssKiB(sipd.pid)
+        result = runner.run(scenario, sipd.port, rate, bindings)
+        after = procs.vmRssKiB(sipd.pid)
+    finally:
+        sipd.stop()
+    if not result.successful or before is None or after is None:
+        return {"text": f"no bindings made ({result.note or 'sipd exited'})"}
+    perHundredK = (after - before) * 100000 / result.successful
+    return {"beforeKiB": before, "afterKiB": after, "bindings": result.successful,
+            "perHundredThousandKiB": perHundredK,
+            "text": f"{perHundredK / 1024:.1f} MiB (VmRSS {before / 1024:.1f} -> "
+                    f"{after / 1024:.1f} MiB for {result.successful:,} bindings, "
+                    f"registered at {rate:,}/s with retransmissions)"}
+
+
+def main():
+    args = parseArgs()
+    procs.installCleanup()
+    sipdPath = checkTools(os.path.abspath(args.sipd) if args.sipd else "")
+    lines = [line for line in args.lines.split(",") if line]
+    unknown = [line for line in lines if line not in LINES]
+    if unknown:
+        sys.exit("bench: unknown line(s) " + ",".join(unknown) + "; choose from " + ",".join(LINES))
+    workDir = tempfile.mkdtemp(prefix="sipha-bench-")
+    bench = Bench(args, sipdPath, workDir)
+    results = bench.results
+    try:
+        bench.run(lines)
+    finally:
+        procs.stopAll()
+        if args.keep:
+            print(f"bench: logs, configs and SIPp traces kept in {workDir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workDir, ignore_errors=True)
+    header = [
+        f"sipha bench, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+        f"sipd = {sipdPath or 'not measured'}",
+        f"server on CPU 0, SIPp on CPU 1, UDP on 127.0.0.1; Kamailio "
+        f"{args.kamailio_children} UDP worker(s); trials of <= {args.trial_seconds:g} s",
+        "a rate passes when < 0.1% of its calls fail and >= 90% of it completes in time",
+    ]
+    print(report.formatTable(results, header))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as out:
+            json.dump(_jsonable(results), out, indent=2, default=str)
+
+
+class Bench:
+    """Runs the selected lines; each line fills results[line] (see report.formatTable)."""
+
+    def __init__(self, args, sipdPath, workDir):
+        self.args_ = args
+        self.sipdPath_ = sipdPath
+        self.workDir_ = workDir
+        self.runner_ = SippRunner(workDir=os.path.join(workDir, "sipp"))
+        os.makedirs(self.runner_.workDir)
+        self.usersCsv_ = os.path.join(workDir, "users.csv")
+        configs.writeUsersCsv(self.usersCsv_, max(args.users, args.memory_bindings))
+        self.results = {}
+
+    def run(self, lines):
+        for line in lines:
+            try:
+                getattr(self, "line_" + line)()
+            except Exception:  # a bench bug must not hide the other lines' figures
+                traceback.print_exc()
+                self.results[line + "-error"] = True
+            finally:
+                procs.stopAll()
+
+    def kamailio_(self, cfg, **kw):
+        return Kamailio(self.workDir_, os.path.join(KAMAILIO_CFG, cfg),
+                        children=self.args_.kamailio_children, **kw)
+
+    def sipd_(self, persistent, users=None):
+        if not self.sipdPath_:
+            return None
+        writer = configs.sipdConfigWriter(users or self.args_.users, persistent)
+        return Sipd(self.workDir_, self.sipdPath_, writer)
+
+    def useRegister_(self, retransmit=False):
+        runner = self.runner_
+        runner.injectionFile, runner.keys = self.usersCsv_, {"expires": 3600}
+        runner.recvTimeoutS, runner.retransmit = 4.0, retransmit
+        return os.path.join(SCENARIOS, "register.xml")
+
+    def line_options(self):
+        print("1 OPTIONS", file=sys.stderr)
+        runner = self.runner_
+        runner.injectionFile, runner.keys, runner.recvTimeoutS = "", {}, 2.0
+        runner.retransmit = False
+        scenario = os.path.join(SCENARIOS, "options.xml")
+        line = {"sipd": None, "kamailio": None}
+        self.results["options"] = line
+        if self.sipdPath_:
+            line["sipd"] = searchOnRunningServer(self.sipd_(False), runner, scenario, "sipd",
+                                                 10000, self.args_)
+        line["kamailio"] = searchOnRunningServer(self.kamailio_("options.cfg"), runner,
+                                                 scenario, "Kamailio", 10000, self.args_)
+
+    def line_register(self):
+        users = self.args_.users
+        print(f"2 REGISTER, in memory, {users:,} users", file=sys.stderr)
+        scenario = self.useRegister_()
+        line = {"sipd": None, "kamailio": None, "suffix": f" ({users:,} DNs)"}
+        self.results["register"] = line
+        if self.sipdPath_:
+            line["sipd"], ready = searchWithFreshServer(self.sipd_(False), self.runner_,
+                                                        scenario, "sipd", 5000, self.args_)
+            if ready:
+                self.results["load"] = {
+                    "dns": users, "seconds": ready,
+                    "text": f"median {statistics.median(ready):.3f} s, max {max(ready):.3f} s "
+                            f"over {len(ready)} starts"}
+        line["kamailio"], _ = searchWithFreshServer(self.kamailio_("registrar-mem.cfg"),
+                                                    self.runner_, scenario, "Kamailio", 5000,
+                                                    self.args_)
+
+    def line_persistent(self):
+        template = os.path.join(self.workDir_, "location-template.sqlite")
+        journal = configs.createKamailioLocationDb(template)
+        dbPath = os.path.join(self.workDir_, "location.sqlite")
+        print(f"3 REGISTER, persistent (Kamailio SQLite journal {journal})", file=sys.stderr)
+        scenario = self.useRegister_()
+        line = {"sipd": None, "kamailio": None, "suffix": f" (Kamailio: SQLite {journal})"}
+        self.results["persistent"] = line
+        if self.sipdPath_:
+            line["sipd"], _ = searchWithFreshServer(self.sipd_(True), self.runner_, scenario,
+                                                    "sipd", 2000, self.args_)
+        kamailio = self.kamailio_("registrar-sqlite.cfg",
+                                  defines={"BENCH_DBURL": "sqlite://" + dbPath})
+        line["kamailio"], _ = searchWithFreshServer(
+            kamailio, self.runner_, scenario, "Kamailio", 200, self.args_,
+            prepare=lambda: configs.copyDb(template, dbPath))
+
+    def line_memory(self):
+        if not self.sipdPath_:
+            self.results["memory"] = {"text": "n/a (no sipd)"}
+            return
+        bindings = self.args_.memory_bindings
+        best = self.results.get("register", {}).get("sipd")
+        rate = min(max(int(best.bestRate * 0.5), 1000), 20000) if best and best.best else 5000
+        print(f"4 sipd memory, {bindings:,} bindings at {rate}/s", file=sys.stderr)
+        scenario = self.useRegister_(retransmit=True)
+        sipd = self.sipd_(False, users=max(self.args_.users, bindings))
+        self.results["memory"] = measureMemory(sipd, self.runner_, scenario, bindings, rate)
+
+
+def _jsonable(results):
+    def searchJson(found):
+        if found is None:
+            return None
+        return {"best": found.bestRate, "stop": found.stopReason,
+                "trials": [{"rate": r.rate, "count": r.count, "ok": r.successful,
+                            "achieved": round(r.achieved), "pass": passed, "why": why}
+                           for r, passed, why in found.trials]}
+
+    out = {}
+    for key, value in results.items():
+        if key in ("options", "register", "persistent"):
+            out[key] = {side: searchJson(value[side]) for side in ("sipd", "kamailio")}
+        else:
+            out[key] = value
+    return out
+
+
+if __name__ == "__main__":
+    main()

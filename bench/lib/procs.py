@@ -1,0 +1,118 @@
+"""Processes the bench starts, and the guarantee that every one of them is stopped.
+
+Each child runs in its own session (process group), so stopping it also stops what it forked
+(Kamailio's workers). Only the process groups started here are ever signalled, by their id.
+"""
+
+import atexit
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+_groups = {}  # pgid -> Popen, every live process group we started
+
+
+def start(argv, env=None, stdout=None, stderr=None, cwd=None):
+    """Starts argv in a new process group and remembers it for stopAll()."""
+    proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=stderr, cwd=cwd,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    _groups[proc.pid] = proc
+    return proc
+
+
+def stop(proc, grace=5.0):
+    """SIGTERM to the group, SIGKILL after `grace` seconds; returns the exit code."""
+    if proc is None:
+        return None
+    pgid = proc.pid
+    if proc.poll() is None:
+        _signalGroup(pgid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            _signalGroup(pgid, signal.SIGKILL)
+            proc.wait(timeout=grace)
+    # Workers of a server may outlive their parent for a moment: clear the whole group.
+    _signalGroup(pgid, signal.SIGKILL)
+    _groups.pop(pgid, None)
+    return proc.returncode
+
+
+def run(argv, timeout, env=None, stdout=None, stderr=None, cwd=None):
+    """Runs argv to completion, killed after `timeout` seconds.
+
+    Returns (exit code, timed out, CPU seconds it used): the CPU time tells whether the
+    process (SIPp) was itself the bottleneck.
+    """
+    proc = start(argv, env=env, stdout=stdout, stderr=stderr, cwd=cwd)
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid == proc.pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            _groups.pop(proc.pid, None)
+            _signalGroup(proc.pid, signal.SIGKILL)  # anything it left behind
+            return proc.returncode, False, usage.ru_utime + usage.ru_stime
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.02)
+    code = stop(proc, grace=2.0)
+    return code, True, 0.0
+
+
+def stopAll():
+    for proc in list(_groups.values()):
+        stop(proc, grace=2.0)
+
+
+def _signalGroup(pgid, sig):
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _onSignal(signum, _frame):
+    stopAll()
+    sys.exit(128 + signum)
+
+
+def installCleanup():
+    """The Python equivalent of `trap stopAll EXIT INT TERM HUP`."""
+    atexit.register(stopAll)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _onSignal)
+
+
+def freeUdpTcpPort(host="127.0.0.1"):
+    """A port free for both UDP and TCP on host right now (sipd binds both)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind((host, 0))
+            port = udp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind((host, port))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no free UDP+TCP port on " + host)
+
+
+def vmRssKiB(pid):
+    """VmRSS of pid in KiB from /proc/PID/status, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def monotonic():
+    return time.monotonic()

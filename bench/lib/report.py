@@ -1,0 +1,78 @@
+"""The table bench/run.sh prints: one row per measured line, then what limited each search."""
+
+LINES = ("options", "register", "persistent", "memory")
+
+
+def _rate(search):
+    if search is None:
+        return "n/a"
+    if search.best is None:
+        return "0"
+    return f"{search.bestRate:,}"
+
+
+def _limit(search):
+    """Why the search stopped above its best rate: the first failing trial above it."""
+    if search is None:
+        return "not run"
+    above = [(r, reason) for r, passed, reason in search.trials
+             if not passed and (search.best is None or r.rate > search.best.rate)]
+    if above:
+        result, reason = min(above, key=lambda item: item[0].rate)
+        text = f"{result.rate:,}/s failed: {reason}"
+        if result.note:
+            text += f" [{result.note}]"
+    else:
+        text = "no failing rate found"
+    if search.stopReason and search.stopReason != "converged":
+        text += f"; stopped: {search.stopReason}"
+    return text
+
+
+def _ratio(sipd, kamailio):
+    if sipd is None or kamailio is None or not kamailio.bestRate:
+        return "n/a"
+    return f"{sipd.bestRate / kamailio.bestRate:.2f}"
+
+
+def _mib(kib):
+    return f"{kib / 1024:.1f} MiB"
+
+
+def formatTable(results, header):
+    """results: dict filled by bench.py (see there); header: lines printed first."""
+    rows = [("line", "sipd", "Kamailio", "sipd/Kamailio")]
+    notes = []
+    for key, title in (("options", "1 OPTIONS answered /s"),
+                       ("register", "2 REGISTER /s, unique AORs, in memory"),
+                       ("persistent", "3 REGISTER /s, unique AORs, persistent")):
+        line = results.get(key)
+        if line is None:
+            continue
+        ratio = _ratio(line["sipd"], line["kamailio"])
+        if key == "persistent" and ratio != "n/a":
+            ratio += "  (goal >= 10: " + ("met" if float(ratio) >= 10 else "NOT met") + ")"
+        rows.append((title + line.get("suffix", ""), _rate(line["sipd"]),
+                     _rate(line["kamailio"]), ratio))
+        for side in ("sipd", "kamailio"):
+            notes.append(f"  {key} {side}: {_limit(line[side])}")
+        if line.get("sipdNote"):
+            notes.append(f"  {key} sipd: {line['sipdNote']}")
+    width = [max(len(row[i]) for row in rows) for i in range(4)]
+    out = list(header)
+    out.append("")
+    for row in rows:
+        out.append(f"{row[0]:<{width[0]}}  {row[1]:>{width[1]}}  {row[2]:>{width[2]}}  {row[3]}")
+    load = results.get("load")
+    if load:
+        out.append(f"  sipd config load, {load['dns']:,} DNs, exec -> READY=1: " + load["text"])
+    memory = results.get("memory")
+    if memory:
+        out.append("4 sipd VmRSS per 100,000 bindings: " + memory["text"])
+    for key in LINES:
+        if results.get(key + "-error"):
+            out.append(f"line {key}: the bench itself failed (traceback on stderr)")
+    out.append("")
+    out.append("What bounded each result (the lowest failing rate above the best pass):")
+    out.extend(notes)
+    return "\n".join(out)
