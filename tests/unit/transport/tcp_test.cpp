@@ -230,4 +230,50 @@ BOOST_AUTO_TEST_CASE(output_buffer_limit_refuses_instead_of_growing) {
   BOOST_TEST(f.node.manager.counters().outputBufferLimitHits == 1u);
 }
 
+BOOST_FIXTURE_TEST_CASE(many_messages_in_arbitrary_chunks, TcpFixture) {
+  RawSocket client = connect();
+  std::string stream;
+  constexpr int kCount = 500;
+  for (int i = 0; i < kCount; ++i) {
+    stream += sipMessage(std::string(static_cast<std::size_t>(i % 97), 'b'), std::to_string(i));
+    if (i % 7 == 0) stream += "\r\n";
+  }
+  // Odd chunk sizes so message boundaries fall everywhere relative to reads.
+  for (std::size_t offset = 0; offset < stream.size(); offset += 1021) {
+    client.sendAll(stream.substr(offset, 1021));
+    loop.drain();
+  }
+  BOOST_REQUIRE(loop.runUntil([&] { return node.received.size() == kCount; }));
+  for (int i = 0; i < kCount; ++i) {
+    BOOST_TEST(node.received[static_cast<std::size_t>(i)].bytes ==
+               sipMessage(std::string(static_cast<std::size_t>(i % 97), 'b'), std::to_string(i)));
+  }
+  BOOST_TEST(node.manager.counters().framingErrors == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(tcp_over_ipv6) {
+  TcpFixture f(loopbackSettings("::1"));
+  RawSocket client;
+  BOOST_REQUIRE_EQUAL(client.connectTcp("::1", f.port), 0);
+  client.sendAll(sipMessage("v6"));
+  BOOST_REQUIRE(f.loop.runUntil([&] { return f.node.received.size() == 1; }));
+  BOOST_TEST(
+      formatAddress(f.node.received[0].from.address, f.node.received[0].from.addressLength) ==
+      "[::1]:" + std::to_string(client.localPort()));
+}
+
+BOOST_AUTO_TEST_CASE(silent_tls_client_hits_the_handshake_timeout) {
+  TempDir dir;
+  TransportSettings settings = loopbackSettings();
+  settings.tlsPort = 0;
+  settings.tls = makeCertificate(dir, "server");
+  settings.limits.handshakeTimeout = std::chrono::milliseconds(100);
+  TcpFixture f(settings);
+  RawSocket client;
+  BOOST_REQUIRE_EQUAL(client.connectTcp("127.0.0.1", f.node.manager.localPort(TransportKind::Tls)),
+                      0);
+  BOOST_REQUIRE(f.waitClosed(client));
+  BOOST_TEST(f.node.manager.counters().handshakeTimeouts == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
