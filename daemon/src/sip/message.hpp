@@ -101,7 +101,8 @@ class Message {
   // Same, by name (case-insensitive); use for headers without an id.
   std::string_view header(std::string_view name) const noexcept;
   bool has(HeaderId id) const noexcept;
-  // All comma-separated values of all fields with this id (Contact, Route, Allow, ...).
+  // All comma-separated values of all fields with this id (Contact, Route, Allow, ...). Not for
+  // headers whose grammar is not a comma list (Date, WWW-Authenticate, Authorization, ...).
   HeaderValues values(HeaderId id) const noexcept {
     return HeaderValues(headers_.data(), headers_.data() + headers_.size(), id);
   }
