@@ -101,8 +101,8 @@ BOOST_AUTO_TEST_CASE(replayed_events_reach_the_same_state) {
   primary.setEventSink([&](const Event& e) { BOOST_TEST(serializeEvent(e, stream)); });
 
   std::vector<std::string> users, uris;
-  for (int i = 0; i < 50; ++i) users.push_back("u" + std::to_string(i));
-  for (int i = 0; i < 50; ++i) uris.push_back("sip:c" + std::to_string(i) + "@192.0.2.1");
+  for (int i = 0; i < 50; ++i) users.push_back(cat("u", std::to_string(i)));
+  for (int i = 0; i < 50; ++i) uris.push_back(cat("sip:c", std::to_string(i), "@192.0.2.1"));
   std::mt19937 random(7);
   for (int i = 0; i < 2000; ++i) {
     auto r = request(users[random() % users.size()], "call", static_cast<std::uint32_t>(i + 1));

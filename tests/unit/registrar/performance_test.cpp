@@ -23,9 +23,9 @@ BOOST_AUTO_TEST_CASE(hundred_thousand_bindings) {
   callIds.reserve(kCount);
   for (int i = 0; i < kCount; ++i) {
     users.push_back(std::to_string(100000 + i));
-    uris.push_back("sip:" + users.back() + "@10.1." + std::to_string(i / 250) + "." +
-                   std::to_string(i % 250) + ":5060;transport=udp");
-    callIds.push_back("3c26700ef8d2-" + std::to_string(i) + "@10.1.0.1");
+    uris.push_back(cat("sip:", users.back(), "@10.1.", std::to_string(i / 250), ".",
+                       std::to_string(i % 250), ":5060;transport=udp"));
+    callIds.push_back(cat("3c26700ef8d2-", std::to_string(i), "@10.1.0.1"));
   }
   const auto start = std::chrono::steady_clock::now();
   RegisterRequest r = request("", "", 1);

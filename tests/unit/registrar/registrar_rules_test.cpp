@@ -226,7 +226,7 @@ BOOST_AUTO_TEST_CASE(aor_host_is_case_insensitive_user_is_not) {
 }
 
 BOOST_AUTO_TEST_CASE(oversized_fields_are_400) {
-  const std::string longUri = "sip:" + std::string(kMaxUriLength, 'a') + "@h";
+  const std::string longUri = cat("sip:", std::string(kMaxUriLength, 'a'), "@h");
   auto r = request("1001", "c1", 1);
   r.contacts = {contact(longUri)};
   BOOST_TEST(registrar.handleRegister(r, kT0).status == 400);

@@ -22,7 +22,7 @@ struct TempDir {
     path = ::mkdtemp(pattern);
   }
   ~TempDir() { std::filesystem::remove_all(path); }
-  std::string db() const { return path + "/registrar.sqlite"; }
+  std::string db() const { return cat(path, "/registrar.sqlite"); }
   std::string path;
 };
 
@@ -67,10 +67,10 @@ BOOST_AUTO_TEST_CASE(bindings_survive_a_reopen) {
     registrar.setEventSink([&](const Event& e) { journal->append(e); });
     int completed = 0;
     for (int i = 0; i < 20; ++i) {
-      const std::string user = "u" + std::to_string(i);
-      const std::string callId = "call-" + user;
-      const std::string uri1 = "sip:" + user + "@192.0.2.1";
-      const std::string uri2 = "sip:" + user + "@192.0.2.2";
+      const std::string user = cat("u", std::to_string(i));
+      const std::string callId = cat("call-", user);
+      const std::string uri1 = cat("sip:", user, "@192.0.2.1");
+      const std::string uri2 = cat("sip:", user, "@192.0.2.2");
       auto r = request(user, callId, 1);  // requests hold views: keep the strings alive
       r.contacts = {contact(uri1, 600 + i, 300), contact(uri2)};
       const auto result = registrar.handleRegister(r, kT0);
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(queued_events_commit_as_one_batch) {
   registrar.setEventSink([&](const Event& e) { journal->append(e); });
   std::size_t completed = 0;
   for (int i = 0; i < 500; ++i) {
-    const std::string user = "u" + std::to_string(i);
+    const std::string user = cat("u", std::to_string(i));
     auto r = request(user, "c", 1);
     r.contacts = {contact("sip:x@192.0.2.1")};
     journal->afterDurable(registrar.handleRegister(r, kT0).eventSeq, [&](bool) { ++completed; });
@@ -175,8 +175,8 @@ BOOST_AUTO_TEST_CASE(confirmed_bindings_survive_sigkill) {
     journal->start();
     registrar.setEventSink([&](const Event& e) { journal->append(e); });
     for (std::uint32_t i = 0;; ++i) {  // until killed
-      auto user = "u" + std::to_string(i % 100000);
-      const std::string uri = "sip:" + user + "@192.0.2.1";
+      auto user = cat("u", std::to_string(i % 100000));
+      const std::string uri = cat("sip:", user, "@192.0.2.1");
       auto r = request(user, "c", i + 1);
       r.contacts = {contact(uri)};
       journal->afterDurable(registrar.handleRegister(r, kT0).eventSeq, [&, i](bool durable) {
@@ -206,7 +206,7 @@ BOOST_AUTO_TEST_CASE(confirmed_bindings_survive_sigkill) {
   auto journal = openJournal(dir.db(), reloaded, kT0);
   std::size_t missing = 0;
   for (auto i : confirmed) {
-    if (reloaded.bindingsOf("u" + std::to_string(i % 100000), "sip.example.com", kT0).empty()) {
+    if (reloaded.bindingsOf(cat("u", std::to_string(i % 100000)), "sip.example.com", kT0).empty()) {
       ++missing;
     }
   }
