@@ -1,5 +1,6 @@
 #include "transaction/transaction_layer.hpp"
 
+#include <algorithm>
 #include <random>
 
 namespace sipha::transaction {
@@ -21,6 +22,16 @@ class TransactionLayer::EntryGuard {
 
 namespace {
 
+// A zero T1 would make Timer B/F zero and end client transactions before they are tabled.
+Config sanitized(Config config) {
+  using std::chrono::milliseconds;
+  config.timers.t1 = std::max(config.timers.t1, milliseconds(1));
+  config.timers.t2 = std::max(config.timers.t2, config.timers.t1);
+  config.timers.t4 = std::max(config.timers.t4, milliseconds(1));
+  config.timers.timerD = std::max(config.timers.timerD, milliseconds(1));
+  return config;
+}
+
 std::uint64_t randomSeed() {
   std::random_device device;
   return (std::uint64_t{device()} << 32) ^ device();
@@ -33,7 +44,7 @@ TransactionLayer::TransactionLayer(timer::TimerWheel& wheel, TransportSink& sink
     : wheel_(wheel),
       sink_(sink),
       user_(user),
-      config_(config),
+      config_(sanitized(config)),
       seed_(randomSeed()),
       servers_(config.maxServerTransactions),
       mergeIndex_(config.maxServerTransactions),
@@ -54,27 +65,26 @@ void TransactionLayer::reap() noexcept {
   }
 }
 
-ServerTransaction* TransactionLayer::findServer(const ServerKey& key, std::string_view toTag,
-                                                bool ack) noexcept {
-  return servers_.find(key.hash(seed_), [&](const ServerTransaction& candidate) {
+ServerTransaction* TransactionLayer::findServer(const ServerKey& key, std::uint64_t hash,
+                                                std::string_view toTag, bool ack) noexcept {
+  return servers_.find(hash, [&](const ServerTransaction& candidate) {
     // 17.2.3: RFC 2543 requests also match on the To tag, except the ACK (its To tag is the one
     // our response added).
     return candidate.key_ == key && (key.rfc3261 || ack || candidate.toTag_ == toTag);
   });
 }
 
-ServerTransaction* TransactionLayer::findMerged(const IncomingRequest& request) noexcept {
-  const MergeKey key{request.fromTag, request.callId, request.cseq, request.cseqMethod};
-  return mergeIndex_.find(key.hash(seed_), [&](const ServerTransaction& candidate) {
-    return candidate.mergeKey_ == key;
-  });
+ServerTransaction* TransactionLayer::findMerged(const MergeKey& key, std::uint64_t hash) noexcept {
+  return mergeIndex_.find(
+      hash, [&](const ServerTransaction& candidate) { return candidate.mergeKey_ == key; });
 }
 
 RequestOutcome TransactionLayer::receiveRequest(const IncomingRequest& request) {
   EntryGuard guard(*this);
   const bool ack = request.method == sip::Method::Ack;
   const ServerKey key = ServerKey::of(request, serverKeyMethod(request.method));
-  ServerTransaction* existing = findServer(key, request.toTag, ack);
+  const std::uint64_t hash = key.hash(seed_);
+  ServerTransaction* existing = findServer(key, hash, request.toTag, ack);
 
   if (ack) {
     if (existing == nullptr) {  // the ACK for a 2xx has its own branch (13.2.2.4)
@@ -86,8 +96,11 @@ RequestOutcome TransactionLayer::receiveRequest(const IncomingRequest& request) 
   if (existing != nullptr) return {existing->receiveRetransmission(), existing, nullptr};
 
   // 8.2.2.2: same From tag, Call-ID and CSeq as an ongoing transaction, but another path.
-  if (request.toTag.empty()) {
-    if (ServerTransaction* ongoing = findMerged(request)) {
+  const bool mergeable = request.toTag.empty();
+  const MergeKey mergeKey{request.fromTag, request.callId, request.cseq, request.cseqMethod};
+  const std::uint64_t mergeHash = mergeable ? mergeKey.hash(seed_) : 0;
+  if (mergeable) {
+    if (ServerTransaction* ongoing = findMerged(mergeKey, mergeHash)) {
       ++counters_.mergedRequests;
       return {RequestDisposition::Merged, ongoing, nullptr};
     }
@@ -98,8 +111,8 @@ RequestOutcome TransactionLayer::receiveRequest(const IncomingRequest& request) 
   }
 
   auto* created = new ServerTransaction(*this, request);
-  servers_.insert(*created, created->key_.hash(seed_));
-  if (request.toTag.empty()) mergeIndex_.insert(*created, created->mergeKey_.hash(seed_));
+  servers_.insert(*created, hash);  // stored key: the same bytes, so the same hash
+  if (mergeable) mergeIndex_.insert(*created, mergeHash);
   ++counters_.serverCreated;
 
   RequestOutcome outcome{RequestDisposition::NewTransaction, created, nullptr};
@@ -109,7 +122,7 @@ RequestOutcome TransactionLayer::receiveRequest(const IncomingRequest& request) 
 
 ServerTransaction* TransactionLayer::findCancelTarget(const IncomingRequest& cancel) noexcept {
   const ServerKey key = ServerKey::of(cancel, sip::Method::Invite);
-  ServerTransaction* target = findServer(key, cancel.toTag, false);
+  ServerTransaction* target = findServer(key, key.hash(seed_), cancel.toTag, false);
   return target != nullptr && !target->terminated() ? target : nullptr;
 }
 

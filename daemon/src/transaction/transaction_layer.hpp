@@ -59,8 +59,9 @@ class TransactionLayer {
   friend class ServerTransaction;
   class EntryGuard;
 
-  ServerTransaction* findServer(const ServerKey& key, std::string_view toTag, bool ack) noexcept;
-  ServerTransaction* findMerged(const IncomingRequest& request) noexcept;
+  ServerTransaction* findServer(const ServerKey& key, std::uint64_t hash, std::string_view toTag,
+                                bool ack) noexcept;
+  ServerTransaction* findMerged(const MergeKey& key, std::uint64_t hash) noexcept;
   void dispatchTimer(Transaction& transaction, TimerName name);
   void transportFailed(Transaction& transaction);
   void retire(Transaction& transaction);
