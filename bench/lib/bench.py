@@ -12,6 +12,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import time
 import traceback
 
 import configs
@@ -59,33 +60,18 @@ def checkTools(wantSipd):
     return wantSipd
 
 
-def searchOnRunningServer(server, runner, scenario, label, start, args):
-    """Line 1: one server start, many trials against it."""
-    if not server.start():
-        print(f"  {label}: did not start: {server.logTail()}", file=sys.stderr)
-        server.stop()
-        return search.SearchResult(stopReason="server did not start")
-
-    def trial(rate):
-        return runner.run(scenario, server.port, rate, max(int(rate * args.trial_seconds), 1))
-
-    def abort():
-        return "" if server.alive() else f"server exited ({server.exitCode()})"
-
-    try:
-        return search.findMaxRate(trial, label, start, maxTrials=args.max_trials, abort=abort)
-    finally:
-        server.stop()
-
-
-def searchWithFreshServer(server, runner, scenario, label, start, args, prepare=None):
-    """Lines 2 and 3: every trial gets a freshly started, empty server, so each REGISTER of a
-    trial creates a new binding. Returns (SearchResult, list of exec->ready seconds)."""
+def searchWithFreshServer(server, runner, scenario, label, start, args, prepare=None,
+                          maxCount=None):
+    """Every trial gets a freshly started, idle, empty server: each REGISTER of a trial creates
+    a new binding, and no trial inherits the transactions (Timer J, 64*T1 = 32 s) or bindings
+    of the one before. Returns (SearchResult, list of exec->ready seconds)."""
     readyTimes = []
     failure = {"why": ""}
 
     def trial(rate):
-        count = max(min(int(rate * args.trial_seconds), args.users), 1)
+        count = max(int(rate * args.trial_seconds), 1)
+        if maxCount:
+            count = min(count, maxCount)  # REGISTER: no more calls than unique users
         server.stop()
         if prepare:
             prepare()
@@ -108,25 +94,29 @@ def searchWithFreshServer(server, runner, scenario, label, start, args, prepare=
     return found, readyTimes
 
 
-def measureMemory(sipd, runner, scenario, bindings, rate):
+def measureMemory(sipd, runner, scenario, bindings, rate, settleSeconds):
     """Line 4: VmRSS of a fresh sipd before and after `bindings` unique REGISTERs."""
     if not sipd.start():
         sipd.stop()
-        return {"text": "sipd did not start"}
+        return {"text": "sipd did not start: " + sipd.logTail(3).strip()}
     try:
         before = procs.vmRssKiB(sipd.pid)
         result = runner.run(scenario, sipd.port, rate, bindings)
+        # Let the finished server transactions end (Timer J = 64*T1, RFC 3261 17.2.2) so the
+        # figure is bindings, not transactions still waiting for retransmissions.
+        time.sleep(settleSeconds)
         after = procs.vmRssKiB(sipd.pid)
+        status = sipd.reloadStatus()
     finally:
         sipd.stop()
     if not result.successful or before is None or after is None:
         return {"text": f"no bindings made ({result.note or 'sipd exited'})"}
     perHundredK = (after - before) * 100000 / result.successful
     return {"beforeKiB": before, "afterKiB": after, "bindings": result.successful,
-            "perHundredThousandKiB": perHundredK,
+            "perHundredThousandKiB": perHundredK, "sipdStatus": status,
             "text": f"{perHundredK / 1024:.1f} MiB (VmRSS {before / 1024:.1f} -> "
-                    f"{after / 1024:.1f} MiB for {result.successful:,} bindings, "
-                    f"registered at {rate:,}/s with retransmissions)"}
+                    f"{after / 1024:.1f} MiB for {result.successful:,} REGISTERs answered 200 "
+                    f"at {rate:,}/s; sipd STATUS after SIGHUP: {status or 'none'})"}
 
 
 def main():
@@ -188,10 +178,10 @@ class Bench:
         return Kamailio(self.workDir_, os.path.join(KAMAILIO_CFG, cfg),
                         children=self.args_.kamailio_children, **kw)
 
-    def sipd_(self, persistent, users=None):
+    def sipd_(self, persistent, users=None, extra=None):
         if not self.sipdPath_:
             return None
-        writer = configs.sipdConfigWriter(users or self.args_.users, persistent)
+        writer = configs.sipdConfigWriter(users or self.args_.users, persistent, extra=extra)
         return Sipd(self.workDir_, self.sipdPath_, writer)
 
     def useRegister_(self, retransmit=False):
@@ -209,10 +199,10 @@ class Bench:
         line = {"sipd": None, "kamailio": None}
         self.results["options"] = line
         if self.sipdPath_:
-            line["sipd"] = searchOnRunningServer(self.sipd_(False), runner, scenario, "sipd",
-                                                 10000, self.args_)
-        line["kamailio"] = searchOnRunningServer(self.kamailio_("options.cfg"), runner,
-                                                 scenario, "Kamailio", 10000, self.args_)
+            line["sipd"], _ = searchWithFreshServer(self.sipd_(False), runner, scenario, "sipd",
+                                                    10000, self.args_)
+        line["kamailio"], _ = searchWithFreshServer(self.kamailio_("options.cfg"), runner,
+                                                    scenario, "Kamailio", 10000, self.args_)
 
     def line_register(self):
         users = self.args_.users
@@ -222,7 +212,8 @@ class Bench:
         self.results["register"] = line
         if self.sipdPath_:
             line["sipd"], ready = searchWithFreshServer(self.sipd_(False), self.runner_,
-                                                        scenario, "sipd", 5000, self.args_)
+                                                        scenario, "sipd", 5000, self.args_,
+                                                        maxCount=users)
             if ready:
                 self.results["load"] = {
                     "dns": users, "seconds": ready,
@@ -230,7 +221,7 @@ class Bench:
                             f"over {len(ready)} starts"}
         line["kamailio"], _ = searchWithFreshServer(self.kamailio_("registrar-mem.cfg"),
                                                     self.runner_, scenario, "Kamailio", 5000,
-                                                    self.args_)
+                                                    self.args_, maxCount=users)
 
     def line_persistent(self):
         template = os.path.join(self.workDir_, "location-template.sqlite")
@@ -242,12 +233,13 @@ class Bench:
         self.results["persistent"] = line
         if self.sipdPath_:
             line["sipd"], _ = searchWithFreshServer(self.sipd_(True), self.runner_, scenario,
-                                                    "sipd", 2000, self.args_)
+                                                    "sipd", 2000, self.args_,
+                                                    maxCount=self.args_.users)
         kamailio = self.kamailio_("registrar-sqlite.cfg",
                                   defines={"BENCH_DBURL": "sqlite://" + dbPath})
         line["kamailio"], _ = searchWithFreshServer(
             kamailio, self.runner_, scenario, "Kamailio", 200, self.args_,
-            prepare=lambda: configs.copyDb(template, dbPath))
+            prepare=lambda: configs.copyDb(template, dbPath), maxCount=self.args_.users)
 
     def line_memory(self):
         if not self.sipdPath_:
@@ -255,11 +247,16 @@ class Bench:
             return
         bindings = self.args_.memory_bindings
         best = self.results.get("register", {}).get("sipd")
-        rate = min(max(int(best.bestRate * 0.5), 1000), 20000) if best and best.best else 5000
+        rate = min(max(int(best.bestRate * 0.5), 1000), 10000) if best and best.best else 5000
         print(f"4 sipd memory, {bindings:,} bindings at {rate}/s", file=sys.stderr)
-        scenario = self.useRegister_(retransmit=True)
-        sipd = self.sipd_(False, users=max(self.args_.users, bindings))
-        self.results["memory"] = measureMemory(sipd, self.runner_, scenario, bindings, rate)
+        scenario = self.useRegister_()
+        # T1 = 10 ms: a finished transaction lives 64*T1 = 0.64 s instead of 32 s, so at most
+        # rate * 0.64 of them coexist with the bindings while they are made.
+        t1 = 10
+        sipd = self.sipd_(False, users=max(self.args_.users, bindings),
+                          extra={"sip-timer-t1": t1})
+        self.results["memory"] = measureMemory(sipd, self.runner_, scenario, bindings, rate,
+                                               settleSeconds=64 * t1 / 1000 + 2)
 
 
 def _jsonable(results):

@@ -22,8 +22,9 @@ def writeUsersCsv(path, users):
         csv.writelines(f"{userName(i)};\n" for i in range(users))
 
 
-def sipdConfigWriter(users, persistent, acceptUnknown=False, logLevel="warning"):
-    """Returns writer(path, port, dataDir) for Sipd: [TServer], [appliance], [ha], N DNs."""
+def sipdConfigWriter(users, persistent, acceptUnknown=False, logLevel="warning", extra=None):
+    """Returns writer(path, port, dataDir) for Sipd: [TServer] (plus `extra` options),
+    [appliance], [ha], N Extension DNs."""
 
     def write(path, port, dataDir):
         head = (
@@ -40,6 +41,7 @@ def sipdConfigWriter(users, persistent, acceptUnknown=False, logLevel="warning")
             "registrar-max-contacts = 10\n"
             f"registrar-accept-unknown = {'true' if acceptUnknown else 'false'}\n"
             "sip-max-transactions = 200000\n"
+            + "".join(f"{key} = {value}\n" for key, value in (extra or {}).items()) +
             "\n[appliance]\n"
             f"data-dir = {dataDir}\n"
             f"log-level = {logLevel}\n"

@@ -31,6 +31,12 @@ class NotifySocket:
         Returns the monotonic time it arrived, or None at `deadline` or when alive() says the
         sender is gone.
         """
+        found = self.waitForPrefix(assignment, deadline, alive, whole=True)
+        return found[0] if found else None
+
+    def waitForPrefix(self, prefix, deadline, alive=lambda: True, whole=False):
+        """Waits for a line starting with `prefix` (the whole line when `whole`); returns
+        (monotonic arrival time, the line) or None."""
         while True:
             now = time.monotonic()
             if now >= deadline:
@@ -44,8 +50,14 @@ class NotifySocket:
             arrived = time.monotonic()
             lines = data.decode("utf-8", "replace").split("\n")
             self.messages_.extend(lines)
-            if assignment in lines:
-                return arrived
+            for line in lines:
+                if line == prefix or (not whole and line.startswith(prefix)):
+                    return arrived, line
+
+    def drain(self):
+        """Discards the datagrams already queued (e.g. the STATUS= sent at start-up)."""
+        while select.select([self.sock_], [], [], 0)[0]:
+            self.messages_.extend(self.sock_.recv(65536).decode("utf-8", "replace").split("\n"))
 
     def messages(self):
         return list(self.messages_)

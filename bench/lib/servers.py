@@ -2,6 +2,7 @@
 their data in the bench's temporary directory, and known ready before any traffic."""
 
 import os
+import signal
 import socket
 import tempfile
 import time
@@ -116,6 +117,7 @@ class Kamailio(Server):
 
 class Sipd(Server):
     name = "sipd"
+    notify_ = None
 
     def __init__(self, workDir, binary, configWriter, cpu=0):
         """configWriter(path, port, dataDir) writes sipd's INI file."""
@@ -137,8 +139,28 @@ class Sipd(Server):
         started = time.monotonic()
         self.spawn_([self.binary_, "--config", configPath], env, "sipd")
         readyAt = notify.waitFor("READY=1", started + timeout, self.alive)
-        notify.close()
+        self.notify_ = notify
         if readyAt is None:
             return False
         self.readySeconds = readyAt - started
         return probeOptions(self.port, time.monotonic() + 10.0) and self.alive()
+
+    def stop(self):
+        if self.notify_:
+            self.notify_.close()
+            self.notify_ = None
+        return super().stop()
+
+    def reloadStatus(self, timeout=60.0):
+        """SIGHUP (= Reload()) makes sipd re-send STATUS=<role>, <N> bindings; returns that
+        text, or None. Only our own sipd's pid is signalled."""
+        if not self.alive() or not self.notify_:
+            return None
+        self.notify_.drain()
+        os.kill(self.pid, signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        # Reload sends RELOADING=1, then READY=1, then the fresh STATUS=.
+        if self.notify_.waitFor("READY=1", deadline, self.alive) is None:
+            return None
+        found = self.notify_.waitForPrefix("STATUS=", deadline, self.alive)
+        return found[1][len("STATUS="):] if found else None
