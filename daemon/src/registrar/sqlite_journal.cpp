@@ -31,7 +31,8 @@ std::string_view columnText(sqlite3_stmt* stmt, int column) {
 
 }  // namespace
 
-std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, std::string& error) {
+std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, std::string& error,
+                                                   int busyTimeoutMs) {
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
@@ -46,7 +47,7 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, std:
     return nullptr;
   }
   std::unique_ptr<SqliteJournal> journal(new SqliteJournal(db, eventFd));
-  if (!journal->prepare(error)) return nullptr;
+  if (!journal->prepare(error, busyTimeoutMs)) return nullptr;
   return journal;
 }
 
@@ -56,8 +57,8 @@ bool SqliteJournal::exec(const char* sql) {
   return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
 }
 
-bool SqliteJournal::prepare(std::string& error) {
-  sqlite3_busy_timeout(db_, 5000);
+bool SqliteJournal::prepare(std::string& error, int busyTimeoutMs) {
+  sqlite3_busy_timeout(db_, busyTimeoutMs);
   // WAL: a commit is one append + one fsync of the log; FULL: that fsync happens on every commit.
   if (!exec("PRAGMA journal_mode=WAL") || !exec("PRAGMA synchronous=FULL") || !exec(kSchema) ||
       sqlite3_prepare_v2(db_,

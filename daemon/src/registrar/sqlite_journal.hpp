@@ -39,8 +39,10 @@ class SqliteJournal {
   };
 
   // Opens or creates the database at `path` (e.g. "<data-dir>/registrar.sqlite"). Returns null
-  // and sets `error` on failure. No thread runs until start().
-  static std::unique_ptr<SqliteJournal> open(const std::string& path, std::string& error);
+  // and sets `error` on failure. No thread runs until start(). `busyTimeoutMs`: how long a
+  // commit waits for a lock held by another connection (only tools open the file besides us).
+  static std::unique_ptr<SqliteJournal> open(const std::string& path, std::string& error,
+                                             int busyTimeoutMs = 5000);
   ~SqliteJournal();  // commits what is queued, stops the writer, closes the database
 
   SqliteJournal(const SqliteJournal&) = delete;
@@ -69,7 +71,7 @@ class SqliteJournal {
 
  private:
   SqliteJournal(sqlite3* db, int eventFd);
-  bool prepare(std::string& error);
+  bool prepare(std::string& error, int busyTimeoutMs);
   void writerLoop();
   bool commit(const std::vector<Event>& batch);
   bool exec(const char* sql);

@@ -3,7 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -151,6 +153,73 @@ BOOST_AUTO_TEST_CASE(queued_events_commit_as_one_batch) {
   BOOST_TEST(stats.batches == 1u);
   BOOST_TEST(stats.events == 500u);
   BOOST_TEST(!stats.failed);
+}
+
+// Throughput sanity under a steady stream: every completion runs, durable; batches are printed.
+BOOST_AUTO_TEST_CASE(steady_stream_throughput) {
+  TempDir dir;
+  Registrar registrar(openOptions(), extensions(), digestOptions());
+  auto journal = openJournal(dir.db(), registrar, kT0);
+  journal->start();
+  registrar.setEventSink([&](const Event& e) { journal->append(e); });
+  constexpr std::size_t kCount = 20000;
+  std::size_t completed = 0, notDurable = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < kCount; ++i) {
+    const std::string user = cat("u", std::to_string(i));
+    const std::string uri = cat("sip:", user, "@192.0.2.1");
+    auto r = request(user, "c", 1);
+    r.contacts = {contact(uri)};
+    journal->afterDurable(registrar.handleRegister(r, kT0).eventSeq, [&](bool durable) {
+      ++completed;
+      if (!durable) ++notDurable;
+    });
+    pollfd pfd{journal->completionFd(), POLLIN, 0};
+    if (::poll(&pfd, 1, 0) == 1) journal->drainCompletions();
+  }
+  waitUntil(*journal, [&] { return completed == kCount; });
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+  BOOST_TEST(notDurable == 0u);
+  const auto stats = journal->stats();
+  BOOST_TEST(stats.events == kCount);
+  BOOST_TEST(stats.batches <= kCount);
+  BOOST_TEST_MESSAGE("journal: " << kCount << " registrations durable in " << elapsed << " ms, "
+                                 << stats.batches << " transactions, largest batch "
+                                 << stats.largestBatch);
+}
+
+// A commit that fails (here: another connection holds the write lock) is reported, sticky.
+BOOST_AUTO_TEST_CASE(a_failed_commit_is_reported_not_durable) {
+  TempDir dir;
+  Registrar registrar(openOptions(), extensions(), digestOptions());
+  std::string error;
+  auto journal = SqliteJournal::open(dir.db(), error, 0);
+  BOOST_TEST_REQUIRE(journal.get() != nullptr, error);
+  BOOST_TEST_REQUIRE(journal->load(registrar, kT0, error), error);
+  sqlite3* other = nullptr;
+  BOOST_TEST_REQUIRE(sqlite3_open(dir.db().c_str(), &other) == SQLITE_OK);
+  BOOST_TEST_REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) ==
+                     SQLITE_OK);
+  registrar.setEventSink([&](const Event& e) { journal->append(e); });
+  journal->start();
+  std::optional<bool> first, second;
+  auto r = request("1001", "c", 1);
+  r.contacts = {contact("sip:a@192.0.2.1")};
+  journal->afterDurable(registrar.handleRegister(r, kT0).eventSeq,
+                        [&](bool durable) { first = durable; });
+  waitUntil(*journal, [&] { return first.has_value(); });
+  BOOST_TEST(!*first);
+  BOOST_TEST(journal->stats().failed);
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  r.cseq = 2;  // the lock is gone, but the journal stays failed: memory and disk diverged
+  journal->afterDurable(registrar.handleRegister(r, kT0).eventSeq,
+                        [&](bool durable) { second = durable; });
+  waitUntil(*journal, [&] { return second.has_value(); });
+  BOOST_TEST(!*second);
+  BOOST_TEST(registrar.bindingCount() == 1u);  // in-memory state still answers
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_path_is_an_error_not_a_crash) {
