@@ -1,0 +1,343 @@
+#include "core/sip_core.hpp"
+
+#include <random>
+
+#include "common/log/log.hpp"
+#include "core/response_route.hpp"
+#include "core/settings_mapping.hpp"
+#include "transport/peer_format.hpp"
+
+namespace sipha::core {
+namespace {
+
+using sip::HeaderLine;
+using sip::Method;
+
+// What the appliance answers today (RFC 3261 11.2, 20.5). The B2BUA adds the call methods.
+constexpr std::string_view kAllow = "ACK, CANCEL, OPTIONS, REGISTER";
+constexpr std::string_view kAllowWithoutRegistrar = "ACK, CANCEL, OPTIONS";
+constexpr std::string_view kAccept = "application/sdp";
+// No option tags are implemented yet; an empty Supported is valid (RFC 3261 20.37).
+constexpr std::string_view kSupported = "";
+
+transaction::IncomingRequest transactionView(const sip::Message& request,
+                                             const transport::Peer& from, std::string_view toTag) {
+  transaction::IncomingRequest view;
+  view.method = request.method();
+  const sip::Via& via = request.topVia();
+  view.branch = via.branch;
+  // sent-by as written in the Via ("host[:port]"): the part of the value before the params.
+  std::string_view sentBy = via.text;
+  const auto protocolEnd = sentBy.find_first_of(" \t");
+  if (protocolEnd != std::string_view::npos) sentBy.remove_prefix(protocolEnd);
+  while (!sentBy.empty() && (sentBy.front() == ' ' || sentBy.front() == '\t')) {
+    sentBy.remove_prefix(1);
+  }
+  sentBy = sentBy.substr(0, sentBy.find(';'));
+  while (!sentBy.empty() && (sentBy.back() == ' ' || sentBy.back() == '\t'))
+    sentBy.remove_suffix(1);
+  view.sentBy = sentBy;
+  view.topVia = via.text;
+  view.requestUri = request.requestUriText();
+  view.callId = request.callId();
+  view.fromTag = request.from().tag;
+  view.toTag = toTag;
+  view.cseq = request.cseq().number;
+  view.cseqMethod = request.cseq().method;
+  view.source = from;
+  return view;
+}
+
+}  // namespace
+
+SipCore::SipCore(timer::TimerWheel& wheel, transport::TransportManager& transports,
+                 const RoleState& role, WallClockUsec wallClockUsec)
+    : wheel_(wheel),
+      transports_(transports),
+      role_(role),
+      wallClockUsec_(std::move(wallClockUsec)),
+      tagSeed_(std::random_device{}()) {
+  tagSeed_ = (tagSeed_ << 32) ^ std::random_device{}();
+}
+
+SipCore::~SipCore() = default;
+
+void SipCore::configure(std::shared_ptr<const common::Config> config) {
+  config_ = std::move(config);
+  parserLimits_ = parserLimitsFrom(config_->tserver);
+  if (!transactions_) {
+    // Timer values and table limits take effect at start (a reload keeps live transactions).
+    transactions_ = std::make_unique<transaction::TransactionLayer>(
+        wheel_, *this, *this, transactionConfigFrom(config_->tserver));
+  }
+  if (!registerHandler_) {
+    registerHandler_ = std::make_unique<RegisterHandler>(
+        wheel_, counters_, [this] { return static_cast<std::int64_t>(wallClockUsec_() / 1000000); },
+        [this](transaction::ServerTransaction& transaction, std::uint16_t status,
+               std::string bytes) {
+          countResponse(status);
+          transaction.respond(status, std::move(bytes));
+        });
+  } else {
+    registerHandler_->configure(config_);
+  }
+}
+
+void SipCore::onMessage(std::string&& bytes, const transport::Peer& from) {
+  // The BIG-IP contract: a backup reads UDP and drops it unanswered, so the monitor marks it
+  // down. Counted per source; nothing is parsed.
+  if (!role_.primary()) {
+    if (from.kind == transport::TransportKind::Udp) {
+      ++counters_.backupUdpDropped;
+      droppedSources_.record(from.address, wallClockUsec_());
+    }
+    return;
+  }
+  const auto framing =
+      transport::isReliable(from.kind) ? sip::Framing::Stream : sip::Framing::Datagram;
+  sip::ParseResult result = sip::parseMessage(std::move(bytes), parserLimits_, framing);
+  if (!result.ok()) {
+    answerParseError(result, from);
+    return;
+  }
+  if (result.message->isRequest()) {
+    ++counters_.requestsIn;
+    handleRequest(*result.message, from);
+  } else {
+    ++counters_.responsesIn;
+    handleResponse(*result.message, from);
+  }
+}
+
+void SipCore::answerParseError(const sip::ParseResult& result, const transport::Peer& from) {
+  ++counters_.parseErrors;
+  std::optional<std::string> answer;
+  if (result.canRespond && result.message) {
+    answer = sip::buildErrorResponse(result, nextToTag());
+  }
+  if (!answer) {
+    ++counters_.parseErrorsDropped;
+    return;
+  }
+  ++counters_.parseErrorsAnswered;
+  const std::uint16_t status = sip::statusCode(result.error);
+  if (status == 400) ++counters_.responses400;
+  countResponse(status);
+  ResponseRoute route;
+  computeResponseRoute(result.message->topVia(), from, route);
+  send(route.destination, *answer);
+}
+
+void SipCore::handleResponse(const sip::Message& response, const transport::Peer& from) {
+  transaction::IncomingResponse view;
+  view.status = response.statusCode();
+  view.branch = response.topVia().branch;
+  view.cseqMethod = response.cseq().method;
+  view.message = &response;
+  view.source = from;
+  const auto outcome = transactions_->receiveResponse(view);
+  if (outcome.disposition == transaction::ResponseDisposition::NoMatch) {
+    ++counters_.strayResponses;  // 18.1.2: no transaction; no proxy core to forward it
+  }
+}
+
+void SipCore::handleRequest(const sip::Message& request, const transport::Peer& from) {
+  const auto outcome =
+      transactions_->receiveRequest(transactionView(request, from, request.to().tag));
+  using transaction::RequestDisposition;
+  switch (outcome.disposition) {
+    case RequestDisposition::NewTransaction:
+      currentSource_ = &from;
+      serve(request, *outcome.transaction, outcome.cancelTarget);
+      currentSource_ = nullptr;
+      return;
+    case RequestDisposition::Retransmission:
+    case RequestDisposition::AckAbsorbed:
+    case RequestDisposition::AckForTu:  // no dialogs yet: an ACK for a 2xx ends here
+      return;
+    case RequestDisposition::Merged: {
+      ++counters_.merged;
+      sip::ResponseSpec spec;
+      spec.status = 482;
+      spec.reason = "Loop Detected";
+      answerStateless(request, from, spec);
+      return;
+    }
+    case RequestDisposition::Overloaded: {
+      ++counters_.overloaded;
+      static constexpr HeaderLine retryAfter[] = {{"Retry-After", "5"}};
+      sip::ResponseSpec spec;
+      spec.status = 503;
+      spec.reason = "Service Unavailable - Too Many Transactions";
+      spec.headers = retryAfter;
+      answerStateless(request, from, spec);
+      return;
+    }
+  }
+}
+
+void SipCore::answerStateless(const sip::Message& request, const transport::Peer& from,
+                              const sip::ResponseSpec& base) {
+  if (request.method() == Method::Ack) return;  // never answer an ACK (17.2.1)
+  ResponseRoute route;
+  computeResponseRoute(request.topVia(), from, route);
+  sip::ResponseSpec spec = base;
+  spec.toTag = nextToTag();
+  spec.viaReceived = route.received;
+  spec.viaRport = route.rport;
+  countResponse(spec.status);
+  send(route.destination, sip::buildResponse(request, spec));
+}
+
+void SipCore::respond(const sip::Message& request, transaction::ServerTransaction& transaction,
+                      sip::ResponseSpec spec) {
+  countResponse(spec.status);
+  transaction.respond(spec.status, sip::buildResponse(request, spec));
+}
+
+bool SipCore::rejectUnsupportedExtensions(const sip::Message& request,
+                                          transaction::ServerTransaction& transaction) {
+  // RFC 3261 8.2.2.3: we support no option tags yet, so any Require is unsupported.
+  if (request.method() == Method::Cancel || !request.has(sip::HeaderId::Require)) return false;
+  const std::string_view required = request.header(sip::HeaderId::Require);
+  const HeaderLine unsupported[] = {{"Unsupported", required}};
+  sip::ResponseSpec spec;
+  spec.status = 420;
+  spec.reason = "Bad Extension";
+  spec.headers = unsupported;
+  ResponseRoute route;
+  computeResponseRoute(request.topVia(), *currentSource_, route);
+  spec.toTag = nextToTag();
+  spec.viaReceived = route.received;
+  spec.viaRport = route.rport;
+  respond(request, transaction, spec);
+  return true;
+}
+
+void SipCore::serve(const sip::Message& request, transaction::ServerTransaction& transaction,
+                    transaction::ServerTransaction* cancelTarget) {
+  const transport::Peer& from = *currentSource_;
+  ResponseRoute route;
+  computeResponseRoute(request.topVia(), from, route);
+  transaction.setResponseDestination(route.destination);
+  sip::ResponseSpec spec;
+  spec.toTag = nextToTag();
+  spec.viaReceived = route.received;
+  spec.viaRport = route.rport;
+  const bool registrarEnabled = config_->tserver.internalRegistrarEnabled;
+
+  const Method method = request.method();
+  if (method == Method::Cancel) {
+    // 9.2: 200 for a CANCEL that matches a transaction (it has already had its final answer:
+    // this core answers INVITEs at once), 481 otherwise.
+    spec.status = cancelTarget != nullptr ? 200 : 481;
+    spec.reason = cancelTarget != nullptr ? "OK" : "Call/Transaction Does Not Exist";
+    respond(request, transaction, spec);
+    return;
+  }
+  if (rejectUnsupportedExtensions(request, transaction)) return;
+  if (!request.requestUri().isSip()) {
+    spec.status = 416;  // 8.2.2.1
+    spec.reason = "Unsupported URI Scheme";
+    respond(request, transaction, spec);
+    return;
+  }
+  switch (method) {
+    case Method::Options: {
+      // The BIG-IP monitor's probe, and RFC 3261 11.2's capability query.
+      ++counters_.optionsIn;
+      optionsSources_.record(from.address, wallClockUsec_());
+      const HeaderLine headers[] = {{"Allow", registrarEnabled ? kAllow : kAllowWithoutRegistrar},
+                                    {"Accept", kAccept},
+                                    {"Supported", kSupported}};
+      spec.status = 200;
+      spec.reason = "OK";
+      spec.headers = headers;
+      respond(request, transaction, spec);
+      return;
+    }
+    case Method::Register:
+      if (registrarEnabled) {
+        ++counters_.registerIn;
+        const std::string source = transport::formatPeer(from);
+        registerHandler_->handle(request, transaction, source, spec);
+        return;
+      }
+      [[fallthrough]];
+    case Method::Invite:
+    case Method::Message:
+    case Method::Subscribe:
+    case Method::Publish:
+    case Method::Refer:
+    case Method::Notify: {
+      // 8.2.1: a method we know but do not serve (yet) gets 405 with Allow.
+      const HeaderLine headers[] = {{"Allow", registrarEnabled ? kAllow : kAllowWithoutRegistrar}};
+      spec.status = 405;
+      spec.reason = "Method Not Allowed";
+      spec.headers = headers;
+      respond(request, transaction, spec);
+      return;
+    }
+    case Method::Bye:
+    case Method::Prack:
+    case Method::Update:
+    case Method::Info:
+      // In-dialog requests; there is no dialog they could belong to (12.2.2).
+      spec.status = 481;
+      spec.reason = "Call/Transaction Does Not Exist";
+      respond(request, transaction, spec);
+      return;
+    case Method::Ack:
+    case Method::Cancel:
+      return;  // ACK never creates a transaction; CANCEL handled above
+    case Method::Unknown:
+      break;
+  }
+  spec.status = 501;  // 8.2.1: a method we do not recognise
+  spec.reason = "Not Implemented";
+  const HeaderLine headers[] = {{"Allow", registrarEnabled ? kAllow : kAllowWithoutRegistrar}};
+  spec.headers = headers;
+  respond(request, transaction, spec);
+}
+
+std::string_view SipCore::nextToTag() {
+  // 19.3: globally unique, cryptographically random enough to not collide: a random per-process
+  // seed mixed with a counter (splitmix64), as 16 hex digits.
+  std::uint64_t value = tagSeed_ + (++tagCounter_) * 0x9E3779B97F4A7C15ull;
+  value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ull;
+  value = (value ^ (value >> 27)) * 0x94D049BB133111EBull;
+  value ^= value >> 31;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i) {
+    tagBuffer_[i] = kHex[value & 0xf];
+    value >>= 4;
+  }
+  return {tagBuffer_, 16};
+}
+
+void SipCore::countResponse(std::uint16_t status) {
+  if (status >= 200 && status < 300) ++counters_.responses2xx;
+  if (status >= 400 && status < 500) ++counters_.responses4xx;
+  if (status >= 500 && status < 600) ++counters_.responses5xx;
+}
+
+bool SipCore::send(const transport::Peer& to, std::string_view bytes) {
+  return !transports_.send(to, bytes);
+}
+
+std::string SipCore::buildAck(const transaction::ClientTransaction&,
+                              const transaction::IncomingResponse&) {
+  return {};  // sipd starts no INVITE client transactions yet (the B2BUA will)
+}
+
+void SipCore::onTimeout(transaction::ClientTransaction&) {}
+
+void SipCore::onTimeout(transaction::ServerTransaction&) {}
+
+void SipCore::onTransportError(transaction::Transaction&) {}
+
+void SipCore::onTerminated(transaction::Transaction& transaction) {
+  if (registerHandler_) registerHandler_->forget(transaction);
+}
+
+}  // namespace sipha::core

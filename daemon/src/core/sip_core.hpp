@@ -1,0 +1,92 @@
+#pragma once
+// sipd's SIP core: every received message passes through here. It applies the backup gate
+// (BIG-IP contract: a backup reads and drops UDP), parses, answers what cannot be parsed,
+// hands requests to the transaction layer and answers them as the user agent server of the
+// appliance: OPTIONS (the BIG-IP monitor), REGISTER (the registrar), and the RFC 3261 8.2
+// answers for everything else. Single-threaded, on the event loop.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/config/config.hpp"
+#include "core/core_counters.hpp"
+#include "core/register_handler.hpp"
+#include "core/role_state.hpp"
+#include "core/source_table.hpp"
+#include "sip/message.hpp"
+#include "sip/message_builder.hpp"
+#include "sip/parser.hpp"
+#include "transaction/interfaces.hpp"
+#include "transaction/transaction_layer.hpp"
+#include "transport/transport_manager.hpp"
+
+namespace sipha::core {
+
+class SipCore final : public transaction::TransactionUser, public transaction::TransportSink {
+ public:
+  using WallClockUsec = std::function<std::uint64_t()>;
+
+  SipCore(timer::TimerWheel& wheel, transport::TransportManager& transports, const RoleState& role,
+          WallClockUsec wallClockUsec);
+  ~SipCore() override;
+
+  // Applies a (re)loaded configuration: parser limits, transaction timers (for new
+  // transactions), the DN table, registrar options. Bindings are kept.
+  void configure(std::shared_ptr<const common::Config> config);
+
+  // The transport's message callback.
+  void onMessage(std::string&& bytes, const transport::Peer& from);
+
+  RegisterHandler& registrar() { return *registerHandler_; }
+  const CoreCounters& counters() const { return counters_; }
+  const SourceTable& optionsSources() const { return optionsSources_; }
+  const SourceTable& droppedSources() const { return droppedSources_; }
+  const transaction::TransactionLayer& transactions() const { return *transactions_; }
+
+  // TransportSink
+  bool send(const transport::Peer& to, std::string_view bytes) override;
+
+  // TransactionUser
+  std::string buildAck(const transaction::ClientTransaction& transaction,
+                       const transaction::IncomingResponse& response) override;
+  void onTimeout(transaction::ClientTransaction& transaction) override;
+  void onTimeout(transaction::ServerTransaction& transaction) override;
+  void onTransportError(transaction::Transaction& transaction) override;
+  void onTerminated(transaction::Transaction& transaction) override;
+
+ private:
+  void handleRequest(const sip::Message& request, const transport::Peer& from);
+  void handleResponse(const sip::Message& response, const transport::Peer& from);
+  void answerParseError(const sip::ParseResult& result, const transport::Peer& from);
+  void answerStateless(const sip::Message& request, const transport::Peer& from,
+                       const sip::ResponseSpec& spec);
+  // The TU: a new server transaction for `request`.
+  void serve(const sip::Message& request, transaction::ServerTransaction& transaction,
+             transaction::ServerTransaction* cancelTarget);
+  void respond(const sip::Message& request, transaction::ServerTransaction& transaction,
+               sip::ResponseSpec spec);
+  bool rejectUnsupportedExtensions(const sip::Message& request,
+                                   transaction::ServerTransaction& transaction);
+  std::string_view nextToTag();
+  void countResponse(std::uint16_t status);
+
+  timer::TimerWheel& wheel_;
+  transport::TransportManager& transports_;
+  const RoleState& role_;
+  WallClockUsec wallClockUsec_;
+  std::shared_ptr<const common::Config> config_;
+  sip::ParserLimits parserLimits_;
+  std::unique_ptr<transaction::TransactionLayer> transactions_;
+  std::unique_ptr<RegisterHandler> registerHandler_;
+  CoreCounters counters_;
+  SourceTable optionsSources_;
+  SourceTable droppedSources_;
+  std::uint64_t tagSeed_;
+  std::uint64_t tagCounter_ = 0;
+  char tagBuffer_[17] = {};
+  const transport::Peer* currentSource_ = nullptr;  // set while a request is being served
+};
+
+}  // namespace sipha::core

@@ -1,0 +1,277 @@
+#include "core/sipd_app.hpp"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <time.h>
+
+#include "common/config/config_loader.hpp"
+#include "common/log/log.hpp"
+#include "control/bus_names.hpp"
+#include "core/settings_mapping.hpp"
+
+namespace sipha::core {
+namespace {
+
+std::uint64_t realtimeUsec() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1000000u +
+         static_cast<std::uint64_t>(now.tv_nsec) / 1000u;
+}
+
+std::string describeErrors(const std::vector<common::ConfigError>& errors) {
+  std::string text;
+  for (const auto& error : errors) {
+    if (!text.empty()) text += "; ";
+    text += error.toString();
+  }
+  return text;
+}
+
+}  // namespace
+
+SipdApp::SipdApp(std::string configPath) : configPath_(std::move(configPath)) {}
+
+SipdApp::~SipdApp() {
+  bus_.reset();
+  if (journalSource_ != nullptr) sd_event_source_disable_unref(journalSource_);
+  core_.reset();
+  transports_.reset();
+  timerDriver_.reset();
+  wheel_.reset();
+  if (event_ != nullptr) sd_event_unref(event_);
+}
+
+int SipdApp::start() {
+  auto loaded = common::loadConfigFile(configPath_);
+  if (!loaded.config) {
+    for (const auto& error : loaded.errors) common::logError(error.toString());
+    return 2;
+  }
+  config_ = std::make_shared<const common::Config>(std::move(*loaded.config));
+  common::setLogLevel(config_->appliance.logLevel);
+
+  if (sd_event_default(&event_) < 0) {
+    common::logError("cannot create the event loop");
+    return 1;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signal);
+  sigprocmask(SIG_BLOCK, &signals, nullptr);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP}) {
+    sd_event_add_signal(event_, nullptr, signal, &SipdApp::onSignal, this);
+  }
+  control::ServiceNotifier::enableWatchdog(event_);
+
+  wheel_ = std::make_unique<timer::TimerWheel>(clock_, 4096);
+  timerDriver_ = std::make_unique<timer::SdEventTimerDriver>(event_, *wheel_);
+  if (timerDriver_->start() < 0) {
+    common::logError("cannot start the timer source");
+    return 1;
+  }
+
+  // The reference: "SIP Server always starts in backup mode". Standalone: primary by itself.
+  const bool standalone = config_->ha.mode == common::HaMode::Standalone;
+  role_ = std::make_unique<RoleState>(standalone ? control::Role::Primary : control::Role::Backup);
+
+  transports_ = std::make_unique<transport::TransportManager>(
+      event_, [this](std::string&& bytes, const transport::Peer& from) {
+        core_->onMessage(std::move(bytes), from);
+      });
+  core_ = std::make_unique<SipCore>(*wheel_, *transports_, *role_, &realtimeUsec);
+  core_->configure(config_);
+  std::string error;
+  if (!core_->registrar().open(config_, error)) {
+    common::logError("registrar: ", error);
+    return 1;
+  }
+  if (const int fd = core_->registrar().completionFd(); fd >= 0) {
+    sd_event_add_io(event_, &journalSource_, fd, EPOLLIN, &SipdApp::onJournalCompletion, this);
+  }
+
+  transport::TransportSettings settings;
+  if (auto status = transportSettingsFrom(*config_, settings); !status) {
+    common::logError("TLS certificate: ", status.message());
+    return 1;
+  }
+  if (auto status = transports_->start(settings, role_->primary()); !status) {
+    common::logError("cannot bind the SIP transports: ", status.message());
+    return 1;
+  }
+  common::logNotice("sipd listening on ", config_->tserver.sipInterface, " port ",
+                    transports_->localPort(transport::TransportKind::Udp), " (UDP/TCP)",
+                    settings.tlsPort ? " and TLS port " : "",
+                    settings.tlsPort ? std::to_string(*settings.tlsPort) : std::string{},
+                    ", advertising ", config_->tserver.sipAddress, ", role ",
+                    control::roleName(role_->role()));
+
+  bus_ = std::make_unique<control::SipdBusService>(
+      handlers(), [](std::string_view warning) { common::logWarning("D-Bus: ", warning); });
+  bus_->start(event_);  // without a bus it warns once and sipd runs on without D-Bus
+  notifier_.ready();
+  updateStatus();
+  return 0;
+}
+
+int SipdApp::run() {
+  const int result = sd_event_loop(event_);
+  notifier_.stopping();
+  common::logNotice("sipd stopping");
+  return result < 0 ? 1 : 0;
+}
+
+control::SipdHandlers SipdApp::handlers() {
+  control::SipdHandlers handlers;
+  handlers.setRole = [this](control::Role role, std::uint64_t epoch) {
+    return setRole(role, epoch);
+  };
+  handlers.reload = [this] { return reload(); };
+  handlers.counters = [this] { return counterValues(); };
+  handlers.optionsSources = [this] {
+    std::vector<control::OptionsSource> rows;
+    for (const auto& row : core_->optionsSources().rows()) {
+      rows.push_back({row.source, row.stats.count, row.stats.lastUsec});
+    }
+    return rows;
+  };
+  handlers.droppedSources = [this] {
+    std::vector<control::DroppedSource> rows;
+    for (const auto& row : core_->droppedSources().rows()) {
+      rows.push_back({row.source, row.stats.count});
+    }
+    return rows;
+  };
+  handlers.role = [this] { return role_->role(); };
+  handlers.epoch = [this] { return role_->epoch(); };
+  handlers.bindings = [this] {
+    return static_cast<std::uint64_t>(core_->registrar().bindingCount());
+  };
+  return handlers;
+}
+
+control::CallResult SipdApp::setRole(control::Role role, std::uint64_t epoch) {
+  const control::Role previousRole = role_->role();
+  const std::uint64_t previousEpoch = role_->epoch();
+  switch (role_->set(role, epoch)) {
+    case RoleState::Change::StaleEpoch:
+      return control::CallResult::failure(std::string{control::bus::kErrorStaleEpoch},
+                                          "epoch " + std::to_string(epoch) +
+                                              " is lower than the current epoch " +
+                                              std::to_string(previousEpoch));
+    case RoleState::Change::Unchanged:
+      return control::CallResult::success();
+    case RoleState::Change::Applied:
+      break;
+  }
+  // Primary serves TCP/TLS; backup closes the listeners so the BIG-IP TCP monitor marks it down.
+  if (auto status = transports_->setStreamListenersOpen(role_->primary()); !status) {
+    role_->set(previousRole, epoch);
+    common::logError("role change to ", control::roleName(role), " failed: ", status.message());
+    return control::CallResult::failure("org.sipha.Error.Failed", status.message());
+  }
+  if (previousRole != role) {
+    common::logNotice("role ", control::roleName(previousRole), " -> ", control::roleName(role),
+                      " (epoch ", epoch, ")");
+  }
+  bus_->emitRoleChanged(role_->role(), role_->epoch());
+  updateStatus();
+  return control::CallResult::success();
+}
+
+control::CallResult SipdApp::reload() {
+  notifier_.reloading();
+  auto loaded = common::loadConfigFile(configPath_);
+  if (!loaded.config) {
+    const std::string text = describeErrors(loaded.errors);
+    common::logError("reload refused, keeping the running configuration: ", text);
+    notifier_.ready();
+    return control::CallResult::failure(std::string{control::bus::kErrorConfigInvalid}, text);
+  }
+  auto next = std::make_shared<const common::Config>(std::move(*loaded.config));
+  transport::TransportSettings settings;
+  auto status = transportSettingsFrom(*next, settings);
+  if (status) status = transports_->reconfigure(settings);
+  if (!status) {
+    common::logError("reload refused, keeping the running configuration: ", status.message());
+    notifier_.ready();
+    return control::CallResult::failure(std::string{control::bus::kErrorConfigInvalid},
+                                        status.message());
+  }
+  config_ = std::move(next);
+  common::setLogLevel(config_->appliance.logLevel);
+  core_->configure(config_);
+  common::logNotice("configuration reloaded from ", configPath_, " (", config_->dns.size(),
+                    " DNs)");
+  notifier_.ready();
+  updateStatus();
+  return control::CallResult::success();
+}
+
+std::vector<control::CounterValue> SipdApp::counterValues() const {
+  const auto& core = core_->counters();
+  const auto& transport = transports_->counters();
+  const auto& transactions = core_->transactions().counters();
+  std::vector<control::CounterValue> values{
+      {"udp.rx", transport.of(transport::TransportKind::Udp).messagesIn},
+      {"udp.tx", transport.of(transport::TransportKind::Udp).messagesOut},
+      {"tcp.rx", transport.of(transport::TransportKind::Tcp).messagesIn},
+      {"tcp.tx", transport.of(transport::TransportKind::Tcp).messagesOut},
+      {"tls.rx", transport.of(transport::TransportKind::Tls).messagesIn},
+      {"tls.tx", transport.of(transport::TransportKind::Tls).messagesOut},
+      {"requests.rx", core.requestsIn},
+      {"responses.rx", core.responsesIn},
+      {"parse.errors", core.parseErrors},
+      {"parse.answered", core.parseErrorsAnswered},
+      {"parse.dropped", core.parseErrorsDropped},
+      {"responses.2xx", core.responses2xx},
+      {"responses.4xx", core.responses4xx},
+      {"responses.5xx", core.responses5xx},
+      {"responses.400", core.responses400},
+      {"responses.stray", core.strayResponses},
+      {"options.rx", core.optionsIn},
+      {"register.rx", core.registerIn},
+      {"backup.udp.dropped", core.backupUdpDropped},
+      {"transactions.active",
+       core_->transactions().serverCount() + core_->transactions().clientCount()},
+      {"transactions.overloaded", core.overloaded},
+      {"transactions.merged", core.merged},
+      {"registrar.bindings", core_->registrar().bindingCount()},
+      {"registrar.held", core.heldForDurability},
+      {"registrar.store_failures", core.durabilityFailures},
+      {"framing.errors", transport.framingErrors},
+      {"framing.missing_content_length", transport.missingContentLength},
+      {"limits.message_size", transport.oversizedMessages},
+      {"limits.connections", transport.connectionLimitHits},
+      {"limits.input_buffer", transport.inputBufferLimitHits},
+      {"limits.output_buffer", transport.outputBufferLimitHits},
+      {"connections.accepted", transport.connectionsAccepted},
+      {"connections.refused", transport.connectionsRefused},
+      {"connections.closed", transport.connectionsClosed},
+      {"tls.handshake_failures", transport.tlsHandshakeFailures},
+      {"keepalive.pings", transport.keepAlivePings},
+  };
+  (void)transactions;
+  return values;
+}
+
+void SipdApp::updateStatus() {
+  notifier_.status(control::ServiceNotifier::statusText(control::roleName(role_->role()),
+                                                        core_->registrar().bindingCount()));
+}
+
+int SipdApp::onSignal(sd_event_source* source, const struct signalfd_siginfo* info, void* self) {
+  auto& app = *static_cast<SipdApp*>(self);
+  if (info->ssi_signo == SIGHUP) {
+    app.reload();
+    return 0;
+  }
+  return sd_event_exit(sd_event_source_get_event(source), 0);
+}
+
+int SipdApp::onJournalCompletion(sd_event_source*, int, std::uint32_t, void* self) {
+  static_cast<SipdApp*>(self)->core_->registrar().drainCompletions();
+  return 0;
+}
+
+}  // namespace sipha::core
