@@ -118,7 +118,8 @@ RegisterResult Registrar::registerContacts(const RegisterRequest& request, std::
     return std::min(expires, options_.maxExpires);
   };
   const AorRecord* record = store_.find(key_);
-  std::size_t count = record ? record->bindings.size() : 0;
+  const std::size_t before = record ? record->bindings.size() : 0;
+  std::size_t count = before;
   for (std::size_t i = 0; i < contacts.size(); ++i) {
     const ContactSpec& contact = contacts[i];
     if (contact.uri.empty() || contact.uri.size() > kMaxUriLength ||
@@ -149,7 +150,8 @@ RegisterResult Registrar::registerContacts(const RegisterRequest& request, std::
     if (existing && expires == 0) --count;
     if (!existing && expires != 0) ++count;
   }
-  if (count > options_.maxContacts) {
+  // Only growth is refused: after the limit was lowered, an AOR above it may still refresh.
+  if (count > options_.maxContacts && count > before) {
     return fail(403, "Too Many Contacts", counters_.tooManyContacts);
   }
   // Events name a binding by its stored URI text, so the journal's key stays stable.

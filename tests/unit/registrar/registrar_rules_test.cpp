@@ -214,6 +214,17 @@ BOOST_AUTO_TEST_CASE(max_contacts_is_403_too_many_contacts) {
                 contact("sip:c@192.0.2.10")};
   BOOST_TEST(small.handleRegister(r, kT0).status == 200);
   BOOST_TEST(small.bindingCount() == 2u);
+
+  // The limit lowered under existing bindings: refreshing is fine, growing is not.
+  options.maxContacts = 1;
+  Registrar lowered(options, extensions(), digestOptions());
+  for (const auto& e : small.snapshot()) lowered.restore(e);
+  r.cseq = 5;
+  r.contacts = {contact("sip:b@192.0.2.10"), contact("sip:c@192.0.2.10")};
+  BOOST_TEST(lowered.handleRegister(r, kT0).status == 200);
+  r.cseq = 6;
+  r.contacts = {contact("sip:d@192.0.2.10")};
+  BOOST_TEST(lowered.handleRegister(r, kT0).status == 403);
 }
 
 BOOST_AUTO_TEST_CASE(aor_host_is_case_insensitive_user_is_not) {
