@@ -28,6 +28,7 @@ struct Counters {
 
   // Connections.
   std::uint64_t connectionsAccepted = 0;
+  std::uint64_t acceptErrors = 0;        // accept() out of descriptors/memory (listener pauses)
   std::uint64_t connectionsRefused = 0;  // accepted then closed: connection limit
   std::uint64_t connectionsOpened = 0;   // outbound connects started
   std::uint64_t connectFailures = 0;

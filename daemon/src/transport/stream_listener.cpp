@@ -3,6 +3,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <time.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -14,8 +16,13 @@ constexpr int kAcceptsPerWakeup = 64;
 }  // namespace
 
 StreamListener::~StreamListener() {
-  source_ = sd_event_source_disable_unref(source_);
+  stopSources();
   fd_.reset();
+}
+
+void StreamListener::stopSources() noexcept {
+  source_ = sd_event_source_disable_unref(source_);
+  backoff_ = sd_event_source_disable_unref(backoff_);
 }
 
 Status StreamListener::bind(const sockaddr_storage& address, socklen_t length) {
@@ -60,15 +67,37 @@ Status StreamListener::open(sd_event* event) {
     return Status::failure(errnoCode(-r), "sd_event_add_io failed for a stream listener");
   }
   sd_event_source_set_description(source_, kind_ == TransportKind::Tls ? "sip-tls" : "sip-tcp");
+  if (sd_event_add_time_relative(event, &backoff_, CLOCK_MONOTONIC, 0, 1000,
+                                 &StreamListener::onBackoffOver, this) >= 0) {
+    sd_event_source_set_enabled(backoff_, SD_EVENT_OFF);
+  } else {
+    backoff_ = nullptr;  // without it, accept errors simply retry on the next wakeup
+  }
   return Status::success();
 }
 
 void StreamListener::close() noexcept {
   if (source_ == nullptr) return;
-  source_ = sd_event_source_disable_unref(source_);
+  stopSources();
   // Closing the listening socket resets the connections still in its accept queue.
   fd_.reset();
   (void)rebind();  // keep the port reserved; open() retries when this fails
+}
+
+void StreamListener::pause() noexcept {
+  if (backoff_ == nullptr) return;
+  // Level-triggered: the pending connection would wake us again at once.
+  sd_event_source_set_enabled(source_, SD_EVENT_OFF);
+  sd_event_source_set_time_relative(
+      backoff_, static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::microseconds>(kAcceptBackoff).count()));
+  sd_event_source_set_enabled(backoff_, SD_EVENT_ONESHOT);
+}
+
+int StreamListener::onBackoffOver(sd_event_source*, std::uint64_t, void* self) {
+  auto* listener = static_cast<StreamListener*>(self);
+  if (listener->source_ != nullptr) sd_event_source_set_enabled(listener->source_, SD_EVENT_ON);
+  return 0;
 }
 
 int StreamListener::onAcceptable(sd_event_source*, int fd, std::uint32_t, void* self) {
@@ -80,7 +109,11 @@ int StreamListener::onAcceptable(sd_event_source*, int fd, std::uint32_t, void* 
         ::accept4(fd, reinterpret_cast<sockaddr*>(&from), &length, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!client.valid()) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      break;  // EAGAIN, or EMFILE/ENFILE (the next wakeup retries)
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        ++listener->acceptErrors_;
+        listener->pause();
+      }
+      break;
     }
     int on = 1;
     ::setsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <systemd/sd-event.h>
 
+#include <chrono>
 #include <functional>
 
 #include "transport/peer.hpp"
@@ -15,11 +16,15 @@ namespace sipha::transport {
 
 class StreamListener {
  public:
+  static constexpr std::chrono::milliseconds kAcceptBackoff{100};
+
   using AcceptHandler = std::function<void(TransportKind kind, UniqueFd fd,
                                            const sockaddr_storage& from, socklen_t length)>;
 
-  StreamListener(TransportKind kind, AcceptHandler onAccept) noexcept
-      : kind_(kind), onAccept_(std::move(onAccept)) {}
+  // `acceptErrors` counts accept() failures for lack of descriptors or memory; the listener then
+  // pauses for kAcceptBackoff instead of spinning on a connection it cannot take.
+  StreamListener(TransportKind kind, AcceptHandler onAccept, std::uint64_t& acceptErrors) noexcept
+      : kind_(kind), onAccept_(std::move(onAccept)), acceptErrors_(acceptErrors) {}
   ~StreamListener();
   StreamListener(const StreamListener&) = delete;
   StreamListener& operator=(const StreamListener&) = delete;
@@ -35,6 +40,9 @@ class StreamListener {
 
  private:
   static int onAcceptable(sd_event_source* source, int fd, std::uint32_t revents, void* self);
+  static int onBackoffOver(sd_event_source* source, std::uint64_t usec, void* self);
+  void pause() noexcept;
+  void stopSources() noexcept;
   Status rebind();
 
   TransportKind kind_;
@@ -43,7 +51,9 @@ class StreamListener {
   socklen_t length_ = 0;
   std::uint16_t port_ = 0;
   UniqueFd fd_;
+  std::uint64_t& acceptErrors_;
   sd_event_source* source_ = nullptr;
+  sd_event_source* backoff_ = nullptr;  // created with the io source (its clock fd, too)
 };
 
 }  // namespace sipha::transport

@@ -140,7 +140,7 @@ Status TransportManager::apply(const TransportSettings& settings, bool force) {
   }
   if (tcpChange && settings.tcpEnabled) {
     setPort(address, settings.port);
-    tcp = std::make_unique<StreamListener>(TransportKind::Tcp, onAccept);
+    tcp = std::make_unique<StreamListener>(TransportKind::Tcp, onAccept, counters_.acceptErrors);
     if (Status status = tcp->bind(address, length); !status) return prefixed("TCP", status);
     if (listenersOpen_) {
       if (Status status = tcp->open(event_); !status) return prefixed("TCP", status);
@@ -148,7 +148,7 @@ Status TransportManager::apply(const TransportSettings& settings, bool force) {
   }
   if (tlsChange && settings.tlsPort) {
     setPort(address, *settings.tlsPort);
-    tls = std::make_unique<StreamListener>(TransportKind::Tls, onAccept);
+    tls = std::make_unique<StreamListener>(TransportKind::Tls, onAccept, counters_.acceptErrors);
     if (Status status = tls->bind(address, length); !status) return prefixed("TLS", status);
     if (listenersOpen_) {
       if (Status status = tls->open(event_); !status) return prefixed("TLS", status);

@@ -1,3 +1,6 @@
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include "test_support.hpp"
@@ -274,6 +277,33 @@ BOOST_AUTO_TEST_CASE(silent_tls_client_hits_the_handshake_timeout) {
                       0);
   BOOST_REQUIRE(f.waitClosed(client));
   BOOST_TEST(f.node.manager.counters().handshakeTimeouts == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(out_of_descriptors_pauses_accept_then_recovers, TcpFixture) {
+  rlimit saved{};
+  BOOST_REQUIRE_EQUAL(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  const int next = ::dup(0);  // the lowest free descriptor
+  BOOST_REQUIRE_GE(next, 0);
+  ::close(next);
+  RawSocket client;
+  {
+    // The client gets `next`; accept() in the server would need next + 1.
+    rlimit tight = saved;
+    tight.rlim_cur = static_cast<rlim_t>(next) + 1;
+    BOOST_REQUIRE_EQUAL(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+    const int connected = client.connectTcp("127.0.0.1", port);
+    const bool paused =
+        connected == 0 && loop.runUntil([&] { return node.manager.counters().acceptErrors >= 1; });
+    ::setrlimit(RLIMIT_NOFILE, &saved);
+    BOOST_REQUIRE_EQUAL(connected, 0);
+    BOOST_REQUIRE(paused);
+  }
+  BOOST_TEST(node.manager.connectionCount() == 0u);
+  // After the back-off the queued connection is accepted.
+  BOOST_REQUIRE(loop.runUntil([&] { return node.manager.connectionCount() == 1; }));
+  BOOST_TEST(node.manager.counters().acceptErrors == 1u);
+  client.sendAll(sipMessage("late"));
+  BOOST_REQUIRE(loop.runUntil([&] { return node.received.size() == 1; }));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
