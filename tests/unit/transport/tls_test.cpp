@@ -87,6 +87,33 @@ BOOST_AUTO_TEST_CASE(client_without_certificate_is_refused) {
   BOOST_TEST((*closed == CloseReason::TlsFailure));
 }
 
+BOOST_AUTO_TEST_CASE(client_refuses_a_server_its_ca_file_does_not_trust) {
+  Loop loop;
+  TempDir dir;
+  Node server(loop);
+  TransportSettings serverSettings = loopbackSettings();
+  serverSettings.tlsPort = 0;
+  serverSettings.tls = makeCertificate(dir, "server");
+  BOOST_REQUIRE(server.manager.start(serverSettings, true).ok());
+  Node client(loop);
+  TransportSettings clientSettings = loopbackSettings();
+  clientSettings.udpEnabled = false;
+  clientSettings.tcpEnabled = false;
+  clientSettings.tls.caFile = makeCertificate(dir, "other").certificateFile;
+  BOOST_REQUIRE(client.manager.start(clientSettings).ok());
+  std::error_code reported;
+  client.manager.setSendErrorHandler([&](const Peer&, std::error_code error) { reported = error; });
+  Peer to;
+  BOOST_REQUIRE(
+      makePeer(TransportKind::Tls, "127.0.0.1", server.manager.localPort(TransportKind::Tls), to));
+  BOOST_TEST(!client.manager.send(to, sipMessage("untrusted")));
+  BOOST_REQUIRE(loop.runUntil([&] { return static_cast<bool>(reported); }));
+  BOOST_TEST(client.manager.counters().tlsHandshakeFailures == 1u);
+  BOOST_TEST(client.manager.connectionCount() == 0u);
+  loop.drain();
+  BOOST_TEST(server.received.empty());
+}
+
 BOOST_AUTO_TEST_CASE(plain_tcp_to_the_tls_port_fails_the_handshake) {
   TlsPair pair(false, false);
   RawSocket raw;
