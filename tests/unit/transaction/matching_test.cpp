@@ -204,6 +204,7 @@ BOOST_AUTO_TEST_CASE(many_transactions_all_terminate) {
   BOOST_TEST(f.layer->clientCount() == 0u);
   BOOST_TEST(f.wheel.empty());
   BOOST_TEST(f.layer->counters().terminated == 2u * kCount);
+  BOOST_TEST(f.user.terminated.size() == 2u * kCount);  // each reported exactly once
 }
 
 BOOST_AUTO_TEST_SUITE_END()

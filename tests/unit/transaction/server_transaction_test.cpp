@@ -197,4 +197,13 @@ BOOST_AUTO_TEST_CASE(response_destination) {
   BOOST_TEST(tx->state() == State::Completed);  // Timer J runs: unreliable now
 }
 
+BOOST_AUTO_TEST_CASE(ack_before_any_final_response_is_counted_and_ignored) {
+  LayerFixture f;
+  ServerTransaction* tx = f.newServer(makeRequest(Method::Invite, "z9hG4bKs1"));
+  const auto outcome = f.layer->receiveRequest(makeRequest(Method::Ack, "z9hG4bKs1"));
+  BOOST_TEST(outcome.disposition == RequestDisposition::AckAbsorbed);
+  BOOST_TEST(tx->state() == State::Proceeding);
+  BOOST_TEST(f.layer->counters().invalidInput == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
