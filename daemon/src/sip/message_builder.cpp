@@ -1,6 +1,7 @@
 #include "sip/message_builder.hpp"
 
 #include <charconv>
+#include <functional>
 
 namespace sipha::sip {
 namespace {
@@ -46,11 +47,10 @@ std::size_t tailSize(std::span<const HeaderLine> headers, std::string_view conte
   return extraSize(headers) + headerSize("Content-Type", contentType) + 32 + body.size();
 }
 
-// Top Via with received= and rport=value written in (RFC 3261 18.2.1, RFC 3581 4).
-void appendTopVia(std::string& out, const Message& request, const ResponseSpec& spec) {
+// The top Via value with received= and rport=value written in (RFC 3261 18.2.1, RFC 3581 4).
+void appendTopViaValue(std::string& out, const Message& request, const ResponseSpec& spec) {
   const std::string_view value = request.vias().front();
   const Via& via = request.topVia();
-  out.append("Via: ");
   const bool fillRport =
       spec.viaRport != 0 && via.hasRport && via.rport.empty() && !via.rportParam.empty() &&
       via.rportParam.data() >= value.data() &&
@@ -68,7 +68,44 @@ void appendTopVia(std::string& out, const Message& request, const ResponseSpec& 
     out.append(";received=");
     out.append(spec.viaReceived);
   }
-  out.append(kCrlf);
+}
+
+// Every Via of the request in order (8.2.6.2), keeping its field layout (a comma-combined field
+// stays one field, 7.3.1) so the response has no more header lines than the request. Via values
+// the parser did not store as fields (header limit reached) follow one per line.
+void appendVias(std::string& out, const Message& request, const ResponseSpec& spec) {
+  const auto& vias = request.vias();
+  if (vias.empty()) return;
+  const char* top = vias.front().data();
+  const char* writtenEnd = nullptr;
+  bool topWritten = false;
+  for (const auto& field : request.headers()) {
+    if (field.id != HeaderId::Via) continue;
+    const char* begin = field.value.data();
+    const char* end = begin + field.value.size();
+    out.append("Via: ");
+    if (!topWritten && top >= begin && top < end) {
+      out.append(begin, std::size_t(top - begin));
+      appendTopViaValue(out, request, spec);
+      const char* afterTop = top + vias.front().size();
+      out.append(afterTop, std::size_t(end - afterTop));
+      topWritten = true;
+    } else {
+      out.append(field.value);
+    }
+    out.append(kCrlf);
+    writtenEnd = end;
+  }
+  for (const auto via : vias) {
+    if (writtenEnd != nullptr && std::less<const char*>()(via.data(), writtenEnd)) continue;
+    out.append("Via: ");
+    if (via.data() == top && !topWritten) {
+      appendTopViaValue(out, request, spec);
+    } else {
+      out.append(via);
+    }
+    out.append(kCrlf);
+  }
 }
 
 }  // namespace
@@ -77,6 +114,9 @@ std::string buildResponse(const Message& request, const ResponseSpec& spec) {
   const bool addTag = !spec.toTag.empty() && request.to().tag.empty();
   std::size_t size = 16 + spec.reason.size();
   for (const auto via : request.vias()) size += headerSize("Via", via);
+  for (const auto& field : request.headers()) {
+    if (field.id == HeaderId::Via) size += headerSize("Via", field.value);
+  }
   size += 40 + spec.viaReceived.size();
   size += headerSize("From", request.fromText()) + headerSize("To", request.toText());
   size += addTag ? spec.toTag.size() + 5 : 0;
@@ -90,15 +130,7 @@ std::string buildResponse(const Message& request, const ResponseSpec& spec) {
   out.push_back(' ');
   out.append(spec.reason);
   out.append(kCrlf);
-  bool first = true;
-  for (const auto via : request.vias()) {
-    if (first) {
-      appendTopVia(out, request, spec);
-      first = false;
-    } else {
-      appendHeader(out, "Via", via);
-    }
-  }
+  appendVias(out, request, spec);
   appendHeader(out, "From", request.fromText());
   out.append("To: ");
   out.append(request.toText());

@@ -22,8 +22,8 @@ BOOST_AUTO_TEST_CASE(response_copies_dialog_headers_and_adds_to_tag) {
   const std::string out = buildResponse(*req.message, spec);
   BOOST_TEST(out == crlf("SIP/2.0 200 OK\n"
                          "Via: SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bKreg01;rport\n"
-                         "Via: SIP/2.0/TCP proxy.example.com;branch=z9hG4bKp2\n"
-                         "Via: SIP/2.0/UDP [2001:db8::1]:5070;branch=z9hG4bKp3\n"
+                         "Via: SIP/2.0/TCP proxy.example.com;branch=z9hG4bKp2, SIP/2.0/UDP "
+                         "[2001:db8::1]:5070;branch=z9hG4bKp3\n"
                          "From: \"Desk 2001\" <sip:2001@example.com>;tag=reg-tag-1\n"
                          "To: <sip:2001@example.com>;tag=srv-1\n"
                          "Call-ID: reg-0001@192.0.2.20\n"
@@ -38,6 +38,33 @@ BOOST_AUTO_TEST_CASE(response_copies_dialog_headers_and_adds_to_tag) {
   BOOST_REQUIRE(back.ok());
   BOOST_TEST(back.message->to().tag == "srv-1");
   BOOST_TEST(back.message->vias().size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(combined_top_via_is_rewritten_and_unstored_vias_still_copied) {
+  std::string text = crlf(
+      "OPTIONS sip:b@example.com SIP/2.0\n"
+      "Via: SIP/2.0/UDP 192.0.2.10;rport;branch=z9hG4bK1, SIP/2.0/UDP 192.0.2.11;branch=z9hG4bK0\n"
+      "From: <sip:a@example.com>;tag=1\n"
+      "To: <sip:b@example.com>\n"
+      "Call-ID: c1\n"
+      "CSeq: 1 OPTIONS\n"
+      "X-1: 1\n"
+      "Via: SIP/2.0/UDP 192.0.2.12;branch=z9hG4bK2\n"
+      "Content-Length: 0\n\n");
+  ParserLimits limits;
+  limits.maxHeaders = 6;  // the last Via field is read but not stored
+  const auto req = parseMessage(std::move(text), limits);
+  BOOST_TEST(req.error == ParseError::TooManyHeaders);
+  BOOST_TEST(req.message->vias().size() == 3u);
+  ResponseSpec spec;
+  spec.viaRport = 6000;
+  spec.viaReceived = "198.51.100.1";
+  const std::string out = buildResponse(*req.message, spec);
+  BOOST_TEST(
+      out.find("Via: SIP/2.0/UDP 192.0.2.10;rport=6000;branch=z9hG4bK1;received=198.51.100.1, "
+               "SIP/2.0/UDP 192.0.2.11;branch=z9hG4bK0\r\n"
+               "Via: SIP/2.0/UDP 192.0.2.12;branch=z9hG4bK2\r\nFrom:") != std::string::npos,
+      out);
 }
 
 BOOST_AUTO_TEST_CASE(existing_to_tag_is_kept_and_via_rewritten) {
