@@ -10,6 +10,14 @@
 
 namespace sipha::sip {
 
+// Decodes %HH escapes of `in` into `out`. Returns the decoded view into `out`, or an empty view
+// with `ok` false on a malformed escape or when `out` is too small.
+struct Unescaped {
+  std::string_view value;
+  bool ok = false;
+};
+Unescaped unescape(std::string_view in, std::span<char> out) noexcept;
+
 enum class UriScheme : std::uint8_t { Sip, Sips, Tel, Other };
 
 struct Uri {
@@ -34,6 +42,8 @@ struct Uri {
     return isIpv6() ? host.substr(1, host.size() - 2) : host;
   }
   std::uint16_t portOr(std::uint16_t fallback) const noexcept { return hasPort ? port : fallback; }
+  // The user part with %HH escapes decoded into `out` (RFC 3261 19.1.2).
+  Unescaped unescapedUser(std::span<char> out) const noexcept { return unescape(user, out); }
 };
 
 // Parses `text` (already trimmed). False on any syntax error; `out` is then unspecified.
@@ -41,14 +51,6 @@ bool parseUri(std::string_view text, Uri& out) noexcept;
 
 // Validates a host: hostname, IPv4 address, or bracketed IPv6 reference (RFC 5118 4.1).
 bool isValidHost(std::string_view host) noexcept;
-
-// Decodes %HH escapes of `in` into `out`. Returns the decoded view into `out`, or an empty view
-// with `ok` false on a malformed escape or when `out` is too small.
-struct Unescaped {
-  std::string_view value;
-  bool ok = false;
-};
-Unescaped unescape(std::string_view in, std::span<char> out) noexcept;
 
 // True when every '%' starts a valid %HH escape.
 bool escapesValid(std::string_view in) noexcept;

@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(hosts_and_ports) {
 BOOST_AUTO_TEST_CASE(escapes) {
   const Uri u = mustParse("sip:sip%3Auser%40example.com@example.net");
   std::array<char, 64> buf{};
-  const auto user = unescape(u.user, buf);
+  const auto user = u.unescapedUser(buf);
   BOOST_TEST(user.ok);
   BOOST_TEST(user.value == "sip:user@example.com");
   std::array<char, 4> small{};
