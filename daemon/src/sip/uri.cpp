@@ -242,7 +242,20 @@ bool headersSubset(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+// Lists longer than this compare as text: the pairwise comparison is quadratic, and a peer
+// controls the input.
+constexpr std::size_t kMaxComparedItems = 32;
+
+std::size_t countOf(std::string_view s, char separator) noexcept {
+  std::size_t n = 1;
+  for (char c : s) n += c == separator;
+  return n;
+}
+
 bool paramsEqual(ParamList a, ParamList b) noexcept {
+  if (countOf(a.text(), ';') > kMaxComparedItems || countOf(b.text(), ';') > kMaxComparedItems) {
+    return text::iequals(a.text(), b.text());
+  }
   // Parameters that must match when present in either URI (19.1.4).
   static constexpr std::string_view kStrict[] = {"user", "ttl", "method", "maddr", "transport"};
   for (const auto name : kStrict) {
@@ -373,6 +386,9 @@ bool uriEquals(const Uri& a, const Uri& b) noexcept {
   if (!hostEquals(a, b)) return false;
   if (a.hasPort != b.hasPort || a.port != b.port) return false;
   if (!paramsEqual(a.paramList(), b.paramList())) return false;
+  if (countOf(a.headers, '&') > kMaxComparedItems || countOf(b.headers, '&') > kMaxComparedItems) {
+    return a.headers == b.headers;
+  }
   return headersSubset(a.headers, b.headers) && headersSubset(b.headers, a.headers);
 }
 

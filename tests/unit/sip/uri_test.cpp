@@ -120,6 +120,15 @@ BOOST_AUTO_TEST_CASE(comparison_rfc3261_19_1_4) {
   BOOST_TEST(!equal("sip:user%3B@host", "sip:user;@host"));
 }
 
+BOOST_AUTO_TEST_CASE(comparison_of_huge_parameter_lists_stays_linear) {
+  std::string a = "sip:h";
+  for (int i = 0; i < 20000; ++i) a += ";p" + std::to_string(i);
+  std::string b = a;
+  BOOST_TEST(equal(a, b));
+  b += ";transport=tcp";
+  BOOST_TEST(!equal(a, b));
+}
+
 BOOST_AUTO_TEST_CASE(name_addr_forms) {
   NameAddr n;
   BOOST_REQUIRE(parseNameAddr("\"Bob \\\"B\\\"\" <sip:bob@example.com;lr>;tag=abc;x=\"q;r\"", n));
