@@ -22,7 +22,7 @@ struct TransportLimits {
   std::size_t maxConnections = 1024;               // inbound + outbound stream connections
   std::size_t maxInputBuffer = 128 * 1024;         // per connection, unparsed bytes
   std::size_t maxOutputBuffer = 1024 * 1024;       // per connection, bytes queued for a slow peer
-  std::chrono::milliseconds idleTimeout{600'000};  // no traffic -> close
+  std::chrono::milliseconds idleTimeout{600'000};  // no traffic -> close; 0 = never
   std::chrono::milliseconds handshakeTimeout{10'000};  // connect + TLS handshake must finish
   std::size_t udpBatch = 32;                           // datagrams read per wakeup (recvmmsg)
   int udpReceiveBuffer = 4 * 1024 * 1024;              // SO_RCVBUF

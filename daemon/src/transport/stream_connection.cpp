@@ -14,6 +14,7 @@ namespace {
 
 constexpr int kReadsPerWakeup = 16;
 constexpr std::size_t kShrinkAbove = 64 * 1024;
+constexpr std::uint64_t kNever = UINT64_MAX;
 
 std::uint64_t toUsec(std::chrono::milliseconds value) {
   return static_cast<std::uint64_t>(std::max<std::int64_t>(value.count(), 1)) * 1000;
@@ -93,24 +94,30 @@ Status StreamConnection::start(sd_event* event) {
   }
   const std::uint64_t accuracy =
       std::min<std::uint64_t>(toUsec(owner_.limits().idleTimeout) / 10, 1'000'000);
-  r = sd_event_add_time(event, &timer_, CLOCK_MONOTONIC, deadline(), accuracy,
+  const std::uint64_t due = deadline();
+  r = sd_event_add_time(event, &timer_, CLOCK_MONOTONIC, due == kNever ? 0 : due, accuracy,
                         &StreamConnection::onTimer, this);
   if (r < 0) {
     timer_ = nullptr;
     return Status::failure(errnoCode(-r), "sd_event_add_time failed for a connection");
   }
+  if (due == kNever) sd_event_source_set_enabled(timer_, SD_EVENT_OFF);
   return Status::success();
 }
 
 std::uint64_t StreamConnection::deadline() const noexcept {
   const TransportLimits& limits = owner_.limits();
-  if (state_ == State::Open) return lastActivity_ + toUsec(limits.idleTimeout);
+  if (state_ == State::Open) {
+    if (limits.idleTimeout.count() <= 0) return kNever;  // idle timeout disabled
+    return lastActivity_ + toUsec(limits.idleTimeout);
+  }
   return createdAt_ + toUsec(limits.handshakeTimeout);
 }
 
 int StreamConnection::onTimer(sd_event_source* source, std::uint64_t, void* self) {
   auto* connection = static_cast<StreamConnection*>(self);
   const std::uint64_t due = connection->deadline();
+  if (due == kNever) return 0;  // open, and idle connections are allowed
   if (connection->now() >= due) {
     Counters& counters = connection->owner_.mutableCounters();
     if (connection->state_ == State::Open) {

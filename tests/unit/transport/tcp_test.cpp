@@ -177,6 +177,19 @@ BOOST_AUTO_TEST_CASE(idle_connection_is_closed_by_the_timer) {
   BOOST_TEST(f.node.manager.connectionCount() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(idle_timeout_zero_keeps_open_connections) {
+  TransportSettings settings = loopbackSettings();
+  settings.limits.idleTimeout = std::chrono::milliseconds(0);
+  settings.limits.handshakeTimeout = std::chrono::milliseconds(50);
+  TcpFixture f(settings);
+  RawSocket client = f.connect();
+  BOOST_REQUIRE(f.loop.runUntil([&] { return f.node.manager.connectionCount() == 1; }));
+  // Well past the (connect/handshake) deadline: the open connection must still be there.
+  BOOST_TEST(!f.loop.runUntil([&] { return !client.poll(); }, std::chrono::milliseconds(300)));
+  BOOST_TEST(f.node.manager.connectionCount() == 1u);
+  BOOST_TEST(f.node.manager.counters().idleTimeouts == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(outbound_connection_carries_both_directions) {
   TcpFixture server;
   Node client(server.loop);
