@@ -58,6 +58,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       relaxed.maxMessageBytes = 1 << 20;
       if (!parseMessage(std::string(response), relaxed).ok()) __builtin_trap();
     } else if (const auto answer = buildErrorResponse(result)) {
+      ParserLimits relaxed;
+      relaxed.maxHeaders = 1024;
+      relaxed.maxMessageBytes = 1 << 20;
+      const auto back = parseMessage(std::string(*answer), relaxed);
+      // The peer must be able to read our 400: its dialog headers were read by the parser.
+      if (back.error != ParseError::None && back.error != ParseError::MalformedVia)
+        __builtin_trap();
       sink = sink + answer->size();
     }
   }

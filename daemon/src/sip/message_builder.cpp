@@ -80,7 +80,8 @@ void appendVias(std::string& out, const Message& request, const ResponseSpec& sp
   const char* writtenEnd = nullptr;
   bool topWritten = false;
   for (const auto& field : request.headers()) {
-    if (field.id != HeaderId::Via) continue;
+    // A field without any value (the parser reported it) is not repeated.
+    if (field.id != HeaderId::Via || !CommaSplitter(field.value).next()) continue;
     const char* begin = field.value.data();
     const char* end = begin + field.value.size();
     out.append("Via: ");

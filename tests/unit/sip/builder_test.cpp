@@ -134,6 +134,20 @@ BOOST_AUTO_TEST_CASE(stateless_error_response_from_partial_request) {
   BOOST_TEST(back.message->to().tag == "t400");
   BOOST_TEST(back.message->cseq().method == Method::Invite);
 
+  const auto emptyVia =
+      parseMessage(crlf("OPTIONS sip:b@example.com SIP/2.0\n"
+                        "Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK1\n"
+                        "Via: ,\n"
+                        "Via:\n"
+                        "From: <sip:a@example.com>;tag=1\n"
+                        "To: <sip:b@example.com>\n"
+                        "Call-ID: c1\n"
+                        "CSeq: 1 OPTIONS\n\n"));
+  BOOST_TEST(emptyVia.error == ParseError::MalformedVia);
+  const auto emptyViaAnswer = buildErrorResponse(emptyVia);
+  BOOST_REQUIRE(emptyViaAnswer.has_value());
+  BOOST_TEST(parseMessage(std::string(*emptyViaAnswer)).ok(), *emptyViaAnswer);
+
   const auto dropped = parseMessage(crlf("INVITE sip:b@example.com SIP/2.0\nCSeq: 1 INVITE\n\n"));
   BOOST_TEST(!buildErrorResponse(dropped).has_value());
 }
