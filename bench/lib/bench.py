@@ -60,38 +60,44 @@ def checkTools(wantSipd):
     return wantSipd
 
 
-def searchWithFreshServer(server, runner, scenario, label, start, args, prepare=None,
-                          maxCount=None):
-    """Every trial gets a freshly started, idle, empty server: each REGISTER of a trial creates
-    a new binding, and no trial inherits the transactions (Timer J, 64*T1 = 32 s) or bindings
-    of the one before. Returns (SearchResult, list of exec->ready seconds)."""
-    readyTimes = []
+def freshServerSearch(server, runner, scenario, label, start, args, prepare=None,
+                      maxCount=None, readyTimes=None):
+    """A RateSearch whose every trial starts a fresh, idle, empty server and stops it after:
+    each REGISTER of a trial creates a new binding, no trial inherits the transactions (Timer
+    J, 64*T1 = 32 s) or bindings of the one before, and only one server runs at a time.
+    Each exec->ready time is appended to readyTimes."""
     failure = {"why": ""}
 
     def trial(rate):
         count = max(int(rate * args.trial_seconds), 1)
         if maxCount:
             count = min(count, maxCount)  # REGISTER: no more calls than unique users
-        server.stop()
         if prepare:
             prepare()
-        if not server.start():
-            failure["why"] = f"server did not start: {server.logTail(3).strip()}"
+        try:
+            if not server.start():
+                failure["why"] = f"server did not start: {server.logTail(3).strip()}"
+                return TrialResult(rate=rate, count=count, failed=count, note="no server")
+            if readyTimes is not None:
+                readyTimes.append(server.readySeconds)
+            result = runner.run(scenario, server.port, rate, count)
+            if not server.alive():
+                failure["why"] = f"server exited ({server.exitCode()}) during the trial"
+                result.note = "server exited"
+            return result
+        finally:
             server.stop()
-            return TrialResult(rate=rate, count=count, failed=count, note="no server")
-        readyTimes.append(server.readySeconds)
-        result = runner.run(scenario, server.port, rate, count)
-        if not server.alive():
-            failure["why"] = f"server exited ({server.exitCode()}) during the trial"
-            result.note = "server exited"
-        return result
 
-    try:
-        found = search.findMaxRate(trial, label, start, maxTrials=args.max_trials,
-                                   abort=lambda: failure["why"])
-    finally:
-        server.stop()
-    return found, readyTimes
+    return search.RateSearch(trial, label, start, maxTrials=args.max_trials,
+                             abort=lambda: failure["why"])
+
+
+def compare(sipdSearch, kamailioSearch):
+    """Runs both searches, alternating trials; returns {"sipd": ..., "kamailio": ...}."""
+    searches = [found for found in (sipdSearch, kamailioSearch) if found is not None]
+    search.runInterleaved(searches)
+    return {"sipd": sipdSearch.result if sipdSearch else None,
+            "kamailio": kamailioSearch.result}
 
 
 def measureMemory(sipd, runner, scenario, bindings, rate, settleSeconds):
@@ -196,32 +202,30 @@ class Bench:
         runner.injectionFile, runner.keys, runner.recvTimeoutS = "", {}, 2.0
         runner.retransmit = False
         scenario = os.path.join(SCENARIOS, "options.xml")
-        line = {"sipd": None, "kamailio": None}
-        self.results["options"] = line
-        if self.sipdPath_:
-            line["sipd"], _ = searchWithFreshServer(self.sipd_(False), runner, scenario, "sipd",
-                                                    10000, self.args_)
-        line["kamailio"], _ = searchWithFreshServer(self.kamailio_("options.cfg"), runner,
-                                                    scenario, "Kamailio", 10000, self.args_)
+        sipd = self.sipd_(False)
+        self.results["options"] = compare(
+            sipd and freshServerSearch(sipd, runner, scenario, "sipd", 10000, self.args_),
+            freshServerSearch(self.kamailio_("options.cfg"), runner, scenario, "Kamailio",
+                              10000, self.args_))
 
     def line_register(self):
         users = self.args_.users
         print(f"2 REGISTER, in memory, {users:,} users", file=sys.stderr)
         scenario = self.useRegister_()
-        line = {"sipd": None, "kamailio": None, "suffix": f" ({users:,} DNs)"}
+        ready = []
+        sipd = self.sipd_(False)
+        line = compare(
+            sipd and freshServerSearch(sipd, self.runner_, scenario, "sipd", 5000, self.args_,
+                                       maxCount=users, readyTimes=ready),
+            freshServerSearch(self.kamailio_("registrar-mem.cfg"), self.runner_, scenario,
+                              "Kamailio", 5000, self.args_, maxCount=users))
+        line["suffix"] = f" ({users:,} DNs)"
         self.results["register"] = line
-        if self.sipdPath_:
-            line["sipd"], ready = searchWithFreshServer(self.sipd_(False), self.runner_,
-                                                        scenario, "sipd", 5000, self.args_,
-                                                        maxCount=users)
-            if ready:
-                self.results["load"] = {
-                    "dns": users, "seconds": ready,
-                    "text": f"median {statistics.median(ready):.3f} s, max {max(ready):.3f} s "
-                            f"over {len(ready)} starts"}
-        line["kamailio"], _ = searchWithFreshServer(self.kamailio_("registrar-mem.cfg"),
-                                                    self.runner_, scenario, "Kamailio", 5000,
-                                                    self.args_, maxCount=users)
+        if ready:
+            self.results["load"] = {
+                "dns": users, "seconds": ready,
+                "text": f"median {statistics.median(ready):.3f} s, max {max(ready):.3f} s "
+                        f"over {len(ready)} starts"}
 
     def line_persistent(self):
         template = os.path.join(self.workDir_, "location-template.sqlite")
@@ -229,17 +233,18 @@ class Bench:
         dbPath = os.path.join(self.workDir_, "location.sqlite")
         print(f"3 REGISTER, persistent (Kamailio SQLite journal {journal})", file=sys.stderr)
         scenario = self.useRegister_()
-        line = {"sipd": None, "kamailio": None, "suffix": f" (Kamailio: SQLite {journal})"}
-        self.results["persistent"] = line
-        if self.sipdPath_:
-            line["sipd"], _ = searchWithFreshServer(self.sipd_(True), self.runner_, scenario,
-                                                    "sipd", 2000, self.args_,
-                                                    maxCount=self.args_.users)
+        users = self.args_.users
+        sipd = self.sipd_(True)
         kamailio = self.kamailio_("registrar-sqlite.cfg",
                                   defines={"BENCH_DBURL": "sqlite://" + dbPath})
-        line["kamailio"], _ = searchWithFreshServer(
-            kamailio, self.runner_, scenario, "Kamailio", 200, self.args_,
-            prepare=lambda: configs.copyDb(template, dbPath), maxCount=self.args_.users)
+        line = compare(
+            sipd and freshServerSearch(sipd, self.runner_, scenario, "sipd", 2000, self.args_,
+                                       maxCount=users),
+            freshServerSearch(kamailio, self.runner_, scenario, "Kamailio", 200, self.args_,
+                              prepare=lambda: configs.copyDb(template, dbPath),
+                              maxCount=users))
+        line["suffix"] = f" (Kamailio: SQLite {journal})"
+        self.results["persistent"] = line
 
     def line_memory(self):
         if not self.sipdPath_:

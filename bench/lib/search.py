@@ -31,54 +31,80 @@ def verdict(result, maxFailureRatio, minAchievedRatio):
     return True, "ok"
 
 
-def findMaxRate(trial, label, start, minRate=50, maxRate=200000, precision=0.08, maxTrials=11,
-                maxFailureRatio=0.001, minAchievedRatio=0.9, abort=lambda: ""):
-    """trial(rate) -> TrialResult. abort() returns a reason to stop (e.g. the server died)."""
-    search = SearchResult()
-    low, high = None, None  # highest passing rate, lowest failing rate
-    rate = _nice(start)
-    while len(search.trials) < maxTrials:
-        for attempt in (1, 2):
-            result = trial(rate)
-            passed, reason = verdict(result, maxFailureRatio, minAchievedRatio)
-            search.trials.append((result, passed, reason))
-            print(f"  {label}: {rate:>7}/s x {result.count:<7} -> {result.successful:>7} ok, "
-                  f"{result.achieved:7.0f}/s done, SIPp CPU {result.clientLoad:4.0%}, "
-                  f"{'PASS' if passed else 'FAIL'} ({reason})", file=sys.stderr, flush=True)
-            # The CPUs are shared: a marginal failure (< 1% lost) gets one second chance.
-            if passed or result.failureRatio >= 0.01 or abort() or attempt == 2:
-                break
-        stop = abort()
+class RateSearch:
+    """One server's search, advanced one trial at a time by step(), so that the sipd and
+    Kamailio searches can alternate and see the same background load on the shared CPUs.
+
+    trial(rate) -> TrialResult. abort() returns a reason to stop (e.g. the server died)."""
+
+    def __init__(self, trial, label, start, minRate=50, maxRate=200000, precision=0.08,
+                 maxTrials=11, maxFailureRatio=0.001, minAchievedRatio=0.9, abort=lambda: ""):
+        self.trial_, self.label_, self.abort_ = trial, label, abort
+        self.minRate_, self.maxRate_, self.precision_ = minRate, maxRate, precision
+        self.maxTrials_ = maxTrials
+        self.maxFailureRatio_, self.minAchievedRatio_ = maxFailureRatio, minAchievedRatio
+        self.result = SearchResult()
+        self.low_, self.high_ = None, None  # highest passing rate, lowest failing rate
+        self.rate_ = _nice(start)
+        self.retried_ = False
+        self.done = False
+
+    def step(self):
+        """Runs one trial and chooses the next rate (or finishes)."""
+        search = self.result
+        rate = self.rate_
+        result = self.trial_(rate)
+        passed, reason = verdict(result, self.maxFailureRatio_, self.minAchievedRatio_)
+        search.trials.append((result, passed, reason))
+        print(f"  {self.label_}: {rate:>7}/s x {result.count:<7} -> {result.successful:>7} ok, "
+              f"{result.achieved:7.0f}/s done, SIPp CPU {result.clientLoad:4.0%}, "
+              f"{'PASS' if passed else 'FAIL'} ({reason})", file=sys.stderr, flush=True)
+        stop = self.abort_()
         if stop:
-            search.stopReason = stop
-            break
+            return self.finish_(stop)
+        # The CPUs are shared: a marginal failure (< 1% lost) gets one second chance.
+        if not passed and result.failureRatio < 0.01 and not self.retried_:
+            self.retried_ = True
+            return self.budget_()
+        self.retried_ = False
         if passed:
-            low = rate
+            self.low_ = rate
             if search.best is None or rate > search.best.rate:
                 search.best = result
         else:
-            high = rate if high is None else min(high, rate)
-        if low is None:
-            if rate <= minRate:
-                search.stopReason = f"fails even at {rate}/s"
-                break
-            rate = _nice(max(rate // 2, minRate))
-        elif high is None:
-            if rate >= maxRate:
-                search.stopReason = f"passes at the bench's maximum {maxRate}/s"
-                break
-            rate = _nice(min(rate * 2, maxRate))
+            self.high_ = rate if self.high_ is None else min(self.high_, rate)
+        if self.low_ is None:
+            if rate <= self.minRate_:
+                return self.finish_(f"fails even at {rate}/s")
+            self.rate_ = _nice(max(rate // 2, self.minRate_))
+        elif self.high_ is None:
+            if rate >= self.maxRate_:
+                return self.finish_(f"passes at the bench's maximum {self.maxRate_}/s")
+            self.rate_ = _nice(min(rate * 2, self.maxRate_))
         else:
-            if high <= low * (1 + precision):
-                search.stopReason = "converged"
-                break
-            rate = _nice((low + high) // 2)
-            if rate in (low, high):
-                search.stopReason = "converged"
-                break
-    else:
-        search.stopReason = "trial budget used"
-    return search
+            nextRate = _nice((self.low_ + self.high_) // 2)
+            if self.high_ <= self.low_ * (1 + self.precision_) or nextRate in (self.low_,
+                                                                                 self.high_):
+                return self.finish_("converged")
+            self.rate_ = nextRate
+        return self.budget_()
+
+    def budget_(self):
+        if len(self.result.trials) >= self.maxTrials_:
+            self.finish_("trial budget used")
+
+    def finish_(self, reason):
+        self.result.stopReason = reason
+        self.done = True
+
+
+def runInterleaved(searches):
+    """Steps the searches in turn until all are done; returns their SearchResults."""
+    while not all(search.done for search in searches):
+        for search in searches:
+            if not search.done:
+                search.step()
+    return [search.result for search in searches]
 
 
 def _nice(rate):
