@@ -68,14 +68,22 @@ def load(root):
 # The first Via's sent-protocol and sent-by (RFC 3261 section 20.42), whitespace tolerated.
 _HOST = rb"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
 _V6 = rb"\[[0-9A-Fa-f:.]+\]"
-_VIA = (rb"^((?:Via|v)[ \t]*:[ \t]*SIP[ \t]*/[ \t]*2\.0[ \t]*/[ \t]*)(UDP|TCP|TLS)([ \t]+)"
-        rb"(%s)([ \t]*:[ \t]*[0-9]{1,5})?(?=[ \t;,\r\n])")
-_VIA_PLAIN = re.compile(_VIA % _HOST, re.IGNORECASE | re.MULTILINE)
-_VIA_ANY = re.compile(_VIA % (_HOST + rb"|" + _V6), re.IGNORECASE | re.MULTILINE)
+_TOKEN = rb"[A-Za-z0-9.!%*_+`'~-]+"
+
+
+def _via(host):
+    return re.compile(rb"^((?:Via|v)[ \t]*:[ \t]*SIP[ \t]*/[ \t]*2\.0[ \t]*/[ \t]*)(" + _TOKEN +
+                      rb")([ \t]+)(" + host + rb")([ \t]*:[ \t]*[0-9]{1,5})?(?=[ \t;,\r\n])",
+                      re.IGNORECASE | re.MULTILINE)
+
+
+_VIA_PLAIN = _via(_HOST)
+_VIA_ANY = _via(_HOST + rb"|" + _V6)
 
 
 def route_to(data, transport, local, ipv6_too=False):
-    """The message with its first Via's protocol and sent-by replaced by the test's socket,
+    """The message with its first Via's protocol (any token, RFC 3261 section 25.1) and
+    sent-by replaced by the test's transport and socket,
     so the response comes back to it (RFC 3261 section 18.2.2); None when no well-formed
     first Via was found. ipv6_too also rewrites a bracketed IPv6 sent-by (valid messages
     only: in invalid ones the reference itself may be the error)."""
