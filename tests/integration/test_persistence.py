@@ -81,6 +81,7 @@ def test_bindings_survive_sigkill_under_register_load(make_sipd, tmp_path):
     assert len(registered) >= len(AORS) // 4, f"only {len(registered)} 200s logged by SIPp"
     assert len(registered) < len(AORS), "every REGISTER succeeded: the kill came too late"
 
+    print(f"SIGKILL after {len(registered)} of {len(AORS)} REGISTERs were answered 200")
     sipd.start(write=False)
     sipd.wait_bus_name()
     results = query_all(sipd, sorted(registered))
