@@ -122,3 +122,19 @@ def test_invalid_role_is_refused(backup):
     ok, out = backup.set_role("leader", 1)
     assert not ok and "org.sipha.Error.InvalidArgument" in out, out
     assert backup.get_property("Role") == "backup"
+
+
+def test_restart_after_primary_starts_as_backup(backup):
+    """sipd always starts as backup in a pair: only the agent makes it primary."""
+    ok, out = backup.set_role("primary", 3)
+    assert ok, out
+    assert backup.stop() == 0
+    backup.start(write=False)
+    backup.wait_bus_name()
+    assert backup.get_property("Role") == "backup"
+    assert_refused(backup.address)
+    c = backup.udp()
+    try:
+        udp_options_dropped(backup, c)
+    finally:
+        c.close()

@@ -13,6 +13,7 @@ BAD_VALUES = [
     ("TServer", "registrar-min-expires", "-5"),
     ("dn:7001", "type", "Phone"),
     ("ha", "mode", "triple"),
+    ("TServer", "sip-prot", "5060"),  # a misspelt option is refused, not ignored
 ]
 
 
@@ -32,6 +33,18 @@ def test_bad_config_at_start_exits_2_with_file_line(make_sipd, section, option, 
     where = f"{sipd.config_path}:{lines[(section, option)]}"
     assert where in err, f"{where!r} not in stderr:\n{err}"
     assert option in err, err
+
+
+def test_missing_config_file_refused(make_sipd):
+    sipd = make_sipd()
+    proc = sipd.spawn(write=False)  # no file written
+    try:
+        code = proc.wait(20)
+    except subprocess.TimeoutExpired:
+        sipd.kill()
+        pytest.fail("sipd runs without a configuration file")
+    assert code != 0
+    assert sipd.config_path in sipd.stderr(), sipd.stderr()
 
 
 def query(sipd, client, user, cseq=1):

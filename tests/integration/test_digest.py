@@ -94,3 +94,41 @@ def test_forged_response_for_other_realm_is_refused(server):
         assert resp is not None and resp.code in (401, 403), resp and resp.raw
     finally:
         c.close()
+
+
+def test_nonce_not_issued_by_sipd_is_refused(server):
+    """A correct digest over a nonce sipd never issued must not authenticate (RFC 7616
+    section 3.3: the server checks the nonce it generated)."""
+    c = server.udp()
+    try:
+        found = challenges(register(server, c, "forged@t", 1))
+        ch = dict(next(x for x in found if x["algorithm"].upper() == "SHA-256"))
+        ch["nonce"] = "0000000000000000" + ch["nonce"][16:][::-1]
+        auth = digest.authorization(ch, "REGISTER", f"sip:{server.host}:{server.port}", "7100",
+                                    "secret")
+        resp = register(server, c, "forged@t", 2, auth)
+        assert resp is not None and resp.code in (401, 403), resp and resp.raw
+    finally:
+        c.close()
+
+
+def test_credentials_for_another_user_are_refused(make_sipd):
+    """7100's valid credentials do not register 7101 (the digest username must be the AOR's)."""
+    server = make_sipd(dns={"7100": {"type": "Extension", "password": "secret"},
+                            "7101": {"type": "Extension", "password": "other"}}).start()
+    c = server.udp()
+    try:
+        uri = f"sip:{server.host}:{server.port}"
+
+        def reg7101(cseq, auth=None):
+            extra = ["Expires: 300"] + ([f"Authorization: {auth}"] if auth else [])
+            return c.exchange(sip.request("REGISTER", uri, "UDP", c.local, user="7101",
+                                          call_id="cross@t", cseq=cseq, extra=extra,
+                                          contact=f"<sip:7101@127.0.0.1:{c.local[1]}>"))
+
+        found = challenges(reg7101(1))
+        auth = answer(server, found, "SHA-256", "secret")  # username="7100"
+        resp = reg7101(2, auth)
+        assert resp is not None and resp.code in (401, 403), resp and resp.raw
+    finally:
+        c.close()

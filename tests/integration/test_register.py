@@ -89,6 +89,26 @@ def test_register_expiry_clamped_to_maximum(registrar):
         c.close()
 
 
+def test_max_contacts_per_aor(registrar):
+    """registrar-max-contacts = 10: an 11th contact is refused and the 10 stay bound."""
+    clients = [sip.UdpClient(registrar.address) for _ in range(11)]
+    reg = registrar_helper(registrar)
+    try:
+        for i, c in enumerate(clients[:10]):
+            r = reg(c, "7001", contact=f"<sip:7001@127.0.0.1:{c.local[1]}>", expires=300,
+                    call_id=f"max-{i}@x")
+            assert r is not None and r.code == 200, (i, r)
+        last = clients[10]
+        r = reg(last, "7001", contact=f"<sip:7001@127.0.0.1:{last.local[1]}>", expires=300,
+                call_id="max-10@x")
+        assert r is not None and r.code >= 400, r
+        q = reg(last, "7001", call_id="max-q@x")
+        assert q is not None and q.code == 200 and len(q.contacts()) == 10, q and q.contacts()
+    finally:
+        for c in clients:
+            c.close()
+
+
 @sipd_only
 def test_bindings_property_follows_registrations(sipd):
     sipd.wait_bus_name()

@@ -17,10 +17,13 @@ def options_over(client, sipd):
 def test_options_over_tls_with_configured_certificate(make_sipd, tmp_path):
     cert, key = certs.self_signed(tmp_path / "pki")
     sipd = make_sipd(tls=True, tserver={"sip-tls-cert": cert, "sip-tls-key": key}).start()
+    sipd.wait_bus_name()
+    before = sipd.counter("tls.rx")
     client = sipd.tls(sip.verifying_tls_context(cert), server_hostname="127.0.0.1")
     resp = options_over(client, sipd)
     assert resp is not None and resp.code == 200, resp
     assert resp.get("via").startswith("SIP/2.0/TLS "), resp.get("via")
+    assert sipd.counter("tls.rx") > before
 
 
 def test_self_signed_certificate_generated_and_served(make_sipd):
