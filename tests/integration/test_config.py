@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from harness import net, sip
+from harness import net, sip, sipp
 
 BAD_VALUES = [
     ("TServer", "sip-port", "notaport"),
@@ -95,13 +95,13 @@ def test_sighup_with_new_dn_makes_it_registrable(make_sipd):
         assert r is not None and r.code == 404, r
         sipd.sections["dn:7003"] = {"type": "Extension"}
         sipd.write_config()
+        count = len(sipd.notify_lines)
         sipd.sighup()
-
-        def registrable():
-            resp = register(sipd, c, "7003")
-            return resp is not None and resp.code == 200
-
-        net.wait_for(registrable, 10, interval=0.1, what="7003 registrable after SIGHUP")
+        # The reload is done when sipd notifies READY=1 after RELOADING=1 (sd_notify(3)).
+        assert sipd.wait_notify(lambda lines: "READY=1" in lines[count:], 10), \
+            f"no READY=1 after SIGHUP: {sipd.notify_lines[count:]}"
+        r = register(sipd, c, "7003")
+        assert r is not None and r.code == 200, r
         q = query(sipd, c, "7001")
         assert q is not None and any(f":{c.local[1]}" in x for x in q.contacts()), q
     finally:
@@ -144,3 +144,35 @@ def test_runs_without_a_bus(make_sipd):
     assert resp is not None and resp.code == 200, resp
     warnings = [line for line in sipd.stderr().splitlines() if "bus" in line.lower()]
     assert len(warnings) >= 1, "no warning about the missing bus"
+
+
+def test_reloads_during_register_load_lose_nothing(make_sipd, tmp_path):
+    """SIGHUPs while SIPp registers 500 AORs: every REGISTER is answered 200 and bound."""
+    aors = [str(n) for n in range(8000, 8500)]
+    sipd = make_sipd(dns={a: {"type": "Extension"} for a in aors}, extensions=()).start()
+    sipd.wait_bus_name()
+    csv = sipp.write_csv(tmp_path / "aors.csv", [[a] for a in aors])
+    cmd, _ = sipp.command("register_load.xml", sipd.address, tmp_path / "sipp", calls=len(aors),
+                          rate=250, inf=str(csv), trace_msg=False, timeout=60)
+    load = subprocess.Popen(cmd, cwd=tmp_path / "sipp", stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        hups = 0
+        while load.poll() is None and hups < 200:
+            bound = int(sipd.get_property("Bindings"))
+            if bound >= (hups + 1) * 50:  # a SIGHUP every 50 bindings
+                sipd.sighup()
+                hups += 1
+            try:
+                load.wait(0.01)
+            except subprocess.TimeoutExpired:
+                pass
+        load.wait(60)
+    finally:
+        if load.poll() is None:
+            load.kill()
+            load.wait(10)
+    assert hups >= 5, f"only {hups} reloads happened during the load"
+    assert sipd.alive()
+    assert load.returncode == 0, f"SIPp saw failures during reloads: {load.stderr.read()[-2000:]}"
+    assert int(sipd.get_property("Bindings")) == len(aors)

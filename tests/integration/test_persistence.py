@@ -93,3 +93,42 @@ def test_bindings_survive_sigkill_under_register_load(make_sipd, tmp_path):
             lost.append((user, resp and resp.code, resp and resp.contacts()))
     assert not lost, f"{len(lost)} of {len(registered)} acknowledged bindings lost: {lost[:10]}"
     assert int(sipd.get_property("Bindings")) >= len(registered)
+
+
+def wait_until_wall_clock(deadline):
+    """Expiry is defined by wall-clock time: wait until it has passed (bounded by deadline)."""
+    net.wait_for(lambda: time.time() > deadline, deadline - time.time() + 5, interval=0.05,
+                 what="the expiry time")
+
+
+def test_binding_expires_and_is_not_restored_after_expiry(make_sipd):
+    sipd = make_sipd(tserver={"registrar-min-expires": 1}).start()
+    sipd.wait_bus_name()
+    c = sipd.udp()
+    try:
+        r = sipd.register(c, "7001", contact=f"<sip:7001@127.0.0.1:{c.local[1]}>", expires=2)
+        assert r is not None and r.code == 200, r
+        keep = sipd.register(c, "7002", contact=f"<sip:7002@127.0.0.1:{c.local[1]}>",
+                             expires=3600, call_id="keep@t")
+        assert keep is not None and keep.code == 200, keep
+        # The expiry timer removes the binding while sipd runs (RFC 3261 section 10.3 step 8).
+        net.wait_for(lambda: int(sipd.get_property("Bindings")) == 1, 10,
+                     what="the 2 s binding expired")
+        q = sipd.register(c, "7001", call_id="q1@t")
+        assert q is not None and q.code == 200 and q.contacts() == [], q and q.raw
+        # A binding that expires while sipd is down is not restored; a live one is.
+        r = sipd.register(c, "7001", contact=f"<sip:7001@127.0.0.1:{c.local[1]}>", expires=2,
+                          call_id="again@t")
+        assert r is not None and r.code == 200, r
+        expiry = time.time() + 2
+        assert sipd.stop() == 0
+        wait_until_wall_clock(expiry + 0.5)
+        sipd.start(write=False)
+        sipd.wait_bus_name()
+        q = sipd.register(c, "7001", call_id="q2@t")
+        assert q is not None and q.code == 200 and q.contacts() == [], q and q.raw
+        q = sipd.register(c, "7002", call_id="q3@t")
+        assert q is not None and any(f":{c.local[1]}" in x for x in q.contacts()), q and q.raw
+        assert int(sipd.get_property("Bindings")) == 1
+    finally:
+        c.close()

@@ -5,6 +5,7 @@ import select
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 from . import net, sip
@@ -47,10 +48,11 @@ class Sipd:
         self.notify_path = os.path.join(self.tmpdir, "notify.sock")
         self.proc = None
         self.notify = None
-        self.statuses = []
         self.stderr_offset = 0
         self.lines = {}
-        self.watchdogs = 0
+        self.notify_lines = []
+        self._notify_cond = threading.Condition()
+        self._notify_thread = None
         self.extra_env = dict(env or {})
         self.sections = {
             "TServer": {
@@ -95,12 +97,7 @@ class Sipd:
         """Starts sipd without waiting; returns the Popen."""
         if write:
             self.write_config()
-        if self.notify:
-            self.notify.close()
-        if os.path.exists(self.notify_path):
-            os.unlink(self.notify_path)
-        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.notify.bind(self.notify_path)
+        self._open_notify()
         env = dict(os.environ)
         env["NOTIFY_SOCKET"] = self.notify_path
         env.pop("WATCHDOG_USEC", None)
@@ -126,9 +123,7 @@ class Sipd:
             raise AssertionError(f"sipd binary not found at {self.binary} (set SIPD)")
         self.spawn(write)
         deadline = time.monotonic() + timeout
-        while True:
-            if self.poll_notify(0.1):
-                return self
+        while not self.wait_notify(lambda lines: "READY=1" in lines, 0.1):
             code = self.proc.poll()
             if code is not None:
                 raise AssertionError(
@@ -137,21 +132,64 @@ class Sipd:
                 self.kill()
                 raise AssertionError(f"sipd not READY=1 after {timeout}s; stderr:\n"
                                      f"{self.stderr()}")
+        return self
 
-    def poll_notify(self, timeout):
-        ready = False
-        r, _, _ = select.select([self.notify], [], [], timeout)
-        while r:
-            data = self.notify.recv(65536).decode("utf-8", "replace")
-            for line in data.split("\n"):
-                if line == "READY=1":
-                    ready = True
-                elif line == "WATCHDOG=1":
-                    self.watchdogs += 1
-                elif line.startswith("STATUS="):
-                    self.statuses.append(line[7:])
-            r, _, _ = select.select([self.notify], [], [], 0)
-        return ready
+    # ---- sd_notify -------------------------------------------------------------------------
+    # Like systemd, the harness reads the notification socket all the time (a thread): an
+    # unread socket fills up (net.unix.max_dgram_qlen) and blocks sipd in sd_notify().
+
+    def _open_notify(self):
+        self._close_notify()
+        if os.path.exists(self.notify_path):
+            os.unlink(self.notify_path)
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(self.notify_path)
+        self.notify_lines = []  # every line received from this sipd process, in order
+        self._notify_stop = False
+        self._notify_thread = threading.Thread(target=self._notify_loop, args=(self.notify,),
+                                               daemon=True)
+        self._notify_thread.start()
+
+    def _notify_loop(self, sock):
+        while not self._notify_stop:
+            r, _, _ = select.select([sock], [], [], 0.1)
+            if not r:
+                continue
+            try:
+                data = sock.recv(65536).decode("utf-8", "replace")
+            except OSError:
+                return
+            with self._notify_cond:
+                self.notify_lines.extend(line for line in data.split("\n") if line)
+                self._notify_cond.notify_all()
+
+    def _close_notify(self):
+        if self.notify is not None:
+            self._notify_stop = True
+            self._notify_thread.join(5)
+            self.notify.close()
+            self.notify = None
+
+    def wait_notify(self, predicate, timeout):
+        """Waits until predicate(list of lines received so far) is true; returns its value."""
+        deadline = time.monotonic() + timeout
+        with self._notify_cond:
+            while True:
+                value = predicate(list(self.notify_lines))
+                left = deadline - time.monotonic()
+                if value or left <= 0:
+                    return value
+                self._notify_cond.wait(left)
+
+    @property
+    def statuses(self):
+        with self._notify_cond:
+            return [line[7:] for line in self.notify_lines if line.startswith("STATUS=")]
+
+    @property
+    def watchdogs(self):
+        with self._notify_cond:
+            return self.notify_lines.count("WATCHDOG=1")
 
     def stderr(self, since_start=True):
         if not os.path.exists(self.stderr_path):
@@ -184,9 +222,7 @@ class Sipd:
 
     def close(self):
         self.kill()
-        if self.notify:
-            self.notify.close()
-            self.notify = None
+        self._close_notify()
 
     def sighup(self):
         self.proc.send_signal(signal.SIGHUP)
