@@ -35,7 +35,7 @@ bool RegisterHandler::open(std::shared_ptr<const common::Config> config, std::st
       registrarOptionsFrom(tserver),
       [this](std::string_view user) {
         registrar::ExtensionInfo info;
-        const auto* dn = config_->findDn(std::string{user});
+        const auto* dn = config_->findDn(user);
         if (dn != nullptr && dn->type == common::DnType::Extension) {
           info.known = true;
           info.password = dn->password;
@@ -60,6 +60,7 @@ bool RegisterHandler::open(std::shared_ptr<const common::Config> config, std::st
 
 void RegisterHandler::configure(std::shared_ptr<const common::Config> config) {
   config_ = std::move(config);
+  if (registrar_) registrar_->setOptions(registrarOptionsFrom(config_->tserver));
 }
 
 bool RegisterHandler::buildRequest(const sip::Message& request, std::string_view source) {

@@ -62,6 +62,9 @@ class Registrar {
   std::size_t memoryEstimate() const { return store_.memoryEstimate(); }
   const RegistrarCounters& counters() const noexcept { return counters_; }
   const RegistrarOptions& options() const noexcept { return options_; }
+  // A reloaded configuration: limits apply to the next REGISTER; existing bindings stay as
+  // they are (a lowered registrar-max-contacts only refuses growth).
+  void setOptions(const RegistrarOptions& options) { options_ = options; }
   const DigestAuthenticator& authenticator() const noexcept { return auth_; }
 
   // "user@host" with the host lower-cased (RFC 3261 19.1.4), written into `out`.
