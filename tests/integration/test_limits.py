@@ -90,3 +90,17 @@ def test_connection_limit(limited):
     finally:
         for c in held:
             c.close()
+
+
+def test_huge_declared_content_length_closes_connection(limited):
+    """A stream message declaring a body far beyond the limit is refused before the body is
+    read (no buffering of what a peer announces) and counted."""
+    c = limited.tcp()
+    try:
+        before = limited.counter("limits.message_size")
+        c.send(b"OPTIONS sip:x SIP/2.0\r\nContent-Length: 999999999\r\n\r\n")
+        assert c.recv(5.0) == b"", "connection kept open after a 1 GB Content-Length"
+        net.wait_for(lambda: limited.counter("limits.message_size") > before, 5,
+                     what="limits.message_size counted")
+    finally:
+        c.close()

@@ -89,6 +89,42 @@ def test_register_expiry_clamped_to_maximum(registrar):
         c.close()
 
 
+def test_contact_expires_parameter_wins_and_lists_are_accepted(registrar):
+    """RFC 3261 section 10.2.1.1: a Contact "expires" parameter overrides the Expires header;
+    one REGISTER may carry several contacts (with q-values, section 10.2.1.2)."""
+    c = sip.UdpClient(registrar.address)
+    try:
+        reg = registrar_helper(registrar)
+        contacts = (f"<sip:7001@127.0.0.1:{c.local[1]}>;expires=120, "
+                    "<sip:7001@127.0.0.1:1111>;q=0.5, <sip:7001@127.0.0.1:2222>;q=0.9")
+        r = reg(c, "7001", contact=contacts, expires=3600)
+        assert r is not None and r.code == 200, r
+        got = {re.search(r":(\d+)[;>]", x).group(1): x for x in r.contacts()}
+        assert set(got) == {str(c.local[1]), "1111", "2222"}, r.contacts()
+        assert re.search(r"expires=120\b", got[str(c.local[1])]), got
+        assert re.search(r"expires=3600\b", got["1111"]), got
+        assert re.search(r"q=0\.5", got["1111"]) and re.search(r"q=0\.9", got["2222"]), got
+    finally:
+        c.close()
+
+
+def test_out_of_order_cseq_is_refused(registrar):
+    """RFC 3261 section 10.3 step 7: same Call-ID with a CSeq not higher than the binding's
+    aborts the update; the binding stays as it was."""
+    c = sip.UdpClient(registrar.address)
+    try:
+        reg = registrar_helper(registrar)
+        contact = f"<sip:7002@127.0.0.1:{c.local[1]}>"
+        r = reg(c, "7002", contact=contact, expires=300, call_id="order@t", cseq=10)
+        assert r is not None and r.code == 200, r
+        late = reg(c, "7002", contact=contact, expires=0, call_id="order@t", cseq=5)
+        assert late is not None and late.code >= 400, late
+        q = reg(c, "7002", call_id="order-q@t")
+        assert q is not None and any(f":{c.local[1]}" in x for x in q.contacts()), q.contacts()
+    finally:
+        c.close()
+
+
 def test_max_contacts_per_aor(registrar):
     """registrar-max-contacts = 10: an 11th contact is refused and the 10 stay bound."""
     clients = [sip.UdpClient(registrar.address) for _ in range(11)]

@@ -111,3 +111,19 @@ def test_udp_crlf_keepalive_ignored(registrar):
         assert c.recv(0.2) is None, "a keep-alive datagram was answered"
     finally:
         c.close()
+
+
+def test_stalled_peers_do_not_block_others(make_sipd):
+    """An idle connection on the TLS port (no handshake) and a half-sent TCP request do not
+    stop sipd from serving other clients (nothing blocks the event loop)."""
+    sipd = make_sipd(tls=True).start()
+    idle = socket.create_connection(sipd.tls_address)
+    partial = socket.create_connection(sipd.address)
+    try:
+        partial.sendall(b"OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.1;branch=z9hG4bKp\r\n")
+        for transport in ("tls", "tcp", "udp"):
+            resp = sipd.options(transport, timeout=3.0)
+            assert resp is not None and resp.code == 200, (transport, resp)
+    finally:
+        idle.close()
+        partial.close()
