@@ -14,9 +14,12 @@ constexpr bool isReliable(TransportKind kind) noexcept { return kind != Transpor
 
 constexpr std::string_view transportName(TransportKind kind) noexcept {
   switch (kind) {
-    case TransportKind::Udp: return "UDP";
-    case TransportKind::Tcp: return "TCP";
-    case TransportKind::Tls: return "TLS";
+    case TransportKind::Udp:
+      return "UDP";
+    case TransportKind::Tcp:
+      return "TCP";
+    case TransportKind::Tls:
+      return "TLS";
   }
   return "UDP";
 }
