@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from harness import net, sip
+from harness import dbus, net, sip, sipd as sipd_mod
 
 
 @pytest.fixture
@@ -138,3 +138,53 @@ def test_restart_after_primary_starts_as_backup(backup):
         udp_options_dropped(backup, c)
     finally:
         c.close()
+
+
+def test_role_changes_are_signalled(backup):
+    """RoleChanged(s, t) and PropertiesChanged for Role/Epoch, seen on the real bus."""
+    monitor = dbus.BusMonitor(backup.bus, sipd_mod.BUS_NAME)
+    try:
+        monitor.attach(lambda: backup.get_property("Role"))
+        ok, out = backup.set_role("primary", 7)
+        assert ok, out
+
+        def role_changed(m):
+            return m.get("type") == "signal" and m.get("member") == "RoleChanged"
+
+        found = monitor.wait(role_changed, 5)
+        assert found and found[0]["payload"]["data"] == ["primary", 7], found
+
+        def props_changed(m):
+            return (m.get("type") == "signal" and m.get("member") == "PropertiesChanged"
+                    and "Role" in m["payload"]["data"][1])
+
+        found = monitor.wait(props_changed, 5)
+        assert found, monitor.messages
+        changed = found[0]["payload"]["data"][1]
+        assert changed["Role"]["data"] == "primary" and changed["Epoch"]["data"] == 7, changed
+    finally:
+        monitor.stop()
+
+
+def test_demotion_closes_open_connections(backup):
+    """A node that becomes backup stops serving, also on connections opened while primary."""
+    ok, out = backup.set_role("primary", 1)
+    assert ok, out
+    wait_listening(backup.address)
+    wait_listening(backup.tls_address)
+    streams = [backup.tcp(), backup.tls()]
+    try:
+        for c in streams:
+            r = c.exchange(sip.request("OPTIONS", backup.uri(), c.transport, c.local))
+            assert r is not None and r.code == 200, r
+        ok, out = backup.set_role("backup", 2)
+        assert ok, out
+        for c in streams:
+            try:
+                c.send(sip.request("OPTIONS", backup.uri(), c.transport, c.local))
+            except OSError:
+                continue  # already closed: what we want
+            assert c.recv(5.0) == b"", f"{c.transport} connection still served after demotion"
+    finally:
+        for c in streams:
+            c.close()

@@ -87,3 +87,71 @@ class DbusDaemon:
             ["dbus-send", f"--bus={self.address}", "--print-reply", f"--dest={dest}", path,
              member, *typed_args], capture_output=True, text=True, timeout=timeout)
         return res.returncode == 0, (res.stdout + res.stderr).strip()
+
+
+class BusMonitor:
+    """busctl monitor on the private bus: messages to/from a service, as JSON, read by a
+    thread. Attached once start() returns (a probe call was seen)."""
+
+    def __init__(self, bus, service):
+        import threading
+
+        self.bus = bus
+        self.service = service
+        self.messages = []
+        self._cond = threading.Condition()
+        self.proc = subprocess.Popen(
+            ["busctl", f"--address={bus.address}", "monitor", "--json=short", service],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+            text=True)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            with self._cond:
+                self.messages.append(msg)
+                self._cond.notify_all()
+
+    def wait(self, predicate, timeout):
+        import time
+
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [m for m in self.messages if predicate(m)]
+                left = deadline - time.monotonic()
+                if found or left <= 0:
+                    return found
+                self._cond.wait(left)
+
+    def attach(self, probe, timeout=10):
+        """Repeats probe() (a method call to the service) until the monitor shows one."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            probe()
+            if self.wait(lambda m: m.get("type") == "method_call", 0.5):
+                return
+        raise AssertionError("busctl monitor did not attach")
+
+    def signals(self, member):
+        with self._cond:
+            return [m for m in self.messages
+                    if m.get("type") == "signal" and m.get("member") == member]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._thread.join(5)
+        self.proc.stdout.close()
