@@ -1,5 +1,6 @@
-// libFuzzer entry: the parser, the lazy accessors, URI / name-addr / Via parsing and the builder
-// must accept any byte sequence without crashing, hanging or reading out of bounds.
+// libFuzzer entry: the parser, the lazy accessors, URI / name-addr / Via parsing, the builder and
+// the stream path (transport framer + stream parsing) must accept any byte sequence without
+// crashing, hanging or reading out of bounds.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -7,6 +8,7 @@
 
 #include "sip/message_builder.hpp"
 #include "sip/parser.hpp"
+#include "transport/stream_framer.hpp"
 
 namespace {
 
@@ -68,8 +70,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       sink = sink + answer->size();
     }
   }
-  const auto frame = frameStreamMessage(input);
-  sink = sink + frame.size;
+  // What a TCP/TLS connection does with the same bytes: transport's framer delimits the first
+  // message, which then goes to the parser with stream framing (stream_framer_fuzz goes further).
+  sipha::transport::StreamFramer framer(ParserLimits{}.maxMessageBytes);
+  const auto frame = framer.next(input);
+  if (frame.kind == sipha::transport::FrameKind::Message) {
+    if (frame.length > input.size()) __builtin_trap();
+    const auto framed =
+        parseMessage(std::string(input.substr(0, frame.length)), ParserLimits{}, Framing::Stream);
+    sink = sink + framed.ok();
+  }
   (void)sink;
   return 0;
 }

@@ -1,5 +1,6 @@
 #pragma once
-// The SIP message parser (RFC 3261 7, 18.3, 20, 25) and stream framing (RFC 3261 18.3).
+// The SIP message parser (RFC 3261 7, 18.3, 20, 25). Stream framing (where a message ends on
+// TCP/TLS) is transport's job: transport/stream_framer.hpp.
 // No exceptions; any byte sequence yields a result. One pass over the header section.
 #include <cstddef>
 #include <cstdint>
@@ -37,18 +38,5 @@ struct ParseResult {
 // Takes ownership of `bytes` (moved, not copied). Never throws except std::bad_alloc.
 ParseResult parseMessage(std::string&& bytes, const ParserLimits& limits = {},
                          Framing framing = Framing::Datagram);
-
-// Finds where the next message ends in a stream buffer (RFC 3261 18.3).
-struct FrameResult {
-  enum class Status : std::uint8_t {
-    Complete,    // `size` bytes from the front form one message (leading CRLFs included)
-    Incomplete,  // need more bytes
-    KeepAlive,   // `size` bytes of CRLF keep-alives (RFC 5626 3.5.1) to discard
-    Invalid,     // no usable Content-Length or over the size limit: close the connection
-  };
-  Status status = Status::Incomplete;
-  std::size_t size = 0;
-};
-FrameResult frameStreamMessage(std::string_view buffered, const ParserLimits& limits = {}) noexcept;
 
 }  // namespace sipha::sip

@@ -1,5 +1,6 @@
-// Replays tests/data/torture: every valid/ file parses over datagram and stream framing, every
-// invalid/ file gives the outcome expected.txt records (the same file drives integration tests).
+// Replays tests/data/torture: every valid/ file parses over datagram and stream framing (framed
+// as exactly one message by transport's StreamFramer), every invalid/ file gives the outcome
+// expected.txt records (the same file drives integration tests).
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include "sip/message_builder.hpp"
 #include "sip/parser.hpp"
 #include "test_messages.hpp"
+#include "transport/stream_framer.hpp"
 
 using namespace sipha::sip;
 namespace fs = std::filesystem;
@@ -51,16 +53,19 @@ std::map<std::string, Expectation> readExpected() {
   return out;
 }
 
-// What a stream transport would do: skip keep-alives, frame one message, parse it.
+// What a stream transport does (transport/connection): skip keep-alives, frame one message with
+// the daemon's own StreamFramer, parse it. `framed`: the whole file is exactly one message.
 ParseResult parseAsStream(const std::string& bytes, bool& framed) {
+  using sipha::transport::FrameKind;
+  sipha::transport::StreamFramer framer(ParserLimits{}.maxMessageBytes);
   std::string_view rest = bytes;
   for (;;) {
-    const auto f = frameStreamMessage(rest);
-    if (f.status == FrameResult::Status::KeepAlive) {
-      rest.remove_prefix(f.size);
+    const auto frame = framer.next(rest);
+    if (frame.kind == FrameKind::Ping || frame.kind == FrameKind::Skip) {
+      rest.remove_prefix(frame.length);
       continue;
     }
-    framed = f.status == FrameResult::Status::Complete && f.size == rest.size();
+    framed = frame.kind == FrameKind::Message && frame.length == rest.size();
     if (!framed) return {};
     return parseMessage(std::string(rest), {}, Framing::Stream);
   }
