@@ -134,6 +134,7 @@ def main():
     if unknown:
         sys.exit("bench: unknown line(s) " + ",".join(unknown) + "; choose from " + ",".join(LINES))
     workDir = tempfile.mkdtemp(prefix="sipha-bench-")
+    startedAt = datetime.datetime.now(datetime.timezone.utc)
     bench = Bench(args, sipdPath, workDir)
     results = bench.results
     try:
@@ -145,7 +146,7 @@ def main():
         else:
             shutil.rmtree(workDir, ignore_errors=True)
     header = [
-        f"sipha bench, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+        f"sipha bench, {startedAt:%Y-%m-%d %H:%M} UTC, "
         f"sipd = {sipdPath or 'not measured'}",
         f"server on CPU 0, SIPp on CPU 1, UDP on 127.0.0.1; Kamailio "
         f"{args.kamailio_children} UDP worker(s); trials of <= {args.trial_seconds:g} s",

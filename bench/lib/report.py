@@ -24,6 +24,10 @@ def _limit(search):
             text += f" [{result.note}]"
     else:
         text = "no failing rate found"
+    if search.best is not None:
+        text += f"; SIPp CPU at the best rate {search.best.clientLoad:.0%}"
+        if search.best.clientLoad >= 0.7:
+            text += " (near the client's limit: the server may do more)"
     if search.stopReason and search.stopReason != "converged":
         text += f"; stopped: {search.stopReason}"
     return text

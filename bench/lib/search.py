@@ -24,7 +24,8 @@ def verdict(result, maxFailureRatio, minAchievedRatio):
     clientBound = result.clientLoad >= 0.85
     client = f", SIPp CPU {result.clientLoad:.0%}: client-bound" if clientBound else ""
     if result.failureRatio >= maxFailureRatio:
-        return False, f"{result.failed}/{result.count} failed{client}"
+        return False, (f"{result.failed}/{result.count} failed: {result.noAnswer} unanswered, "
+                       f"{result.otherAnswer} not 200{client}")
     if result.achieved < minAchievedRatio * result.rate:
         return False, (f"only {result.achieved:.0f}/s completed"
                        + (client if clientBound else ": server fell behind"))

@@ -14,6 +14,8 @@ class TrialResult:
     count: int  # calls asked for (-m)
     successful: int = 0
     created: int = 0  # calls SIPp started
+    noAnswer: int = 0  # calls failed by the receive timeout
+    otherAnswer: int = 0  # calls failed by an answer other than 200 (e.g. 503)
     failed: int = 0  # count - successful: failures, timeouts and calls never started
     elapsed: float = 0.0  # seconds, SIPp start to its last statistics line
     timedOut: bool = False
@@ -31,7 +33,7 @@ class TrialResult:
     def sendSeconds(self):
         """Time from SIPp's start to the last answer: when a call failed, SIPp waited one
         receive timeout after the last request before it could stop; that wait is not counted."""
-        if self.failed and self.elapsed > 2 * self.recvTimeoutS:
+        if self.noAnswer and self.elapsed > self.recvTimeoutS:
             return self.elapsed - self.recvTimeoutS
         return self.elapsed
 
@@ -106,6 +108,8 @@ def _readStats(path, result):
 
     result.successful = int(field("SuccessfulCall(C)") or 0)
     result.created = int(field("TotalCallCreated") or 0)
+    result.noAnswer = int(field("FailedTimeoutOnRecv(C)") or 0)
+    result.otherAnswer = int(field("FailedUnexpectedMessage(C)") or 0)
     result.failed = max(result.count - result.successful, 0)
     start = _epoch(field("StartTime"))
     current = _epoch(field("CurrentTime"))

@@ -1,0 +1,151 @@
+"""Unit tests of the bench's own logic: the rate search against a simulated server, the verdict
+rules, the SIPp statistics parser and the notify socket. Run: python3 -m unittest discover
+bench/tests (no SIPp, Kamailio or sipd needed)."""
+
+import os
+import socket
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+
+import search  # noqa: E402
+from notify import NotifySocket  # noqa: E402
+from sipp import TrialResult, _readStats  # noqa: E402
+
+
+def simulatedServer(capacity, log):
+    """trial(rate): every call answered up to `capacity`/s, 5% of the excess lost above it."""
+
+    def trial(rate):
+        log.append(rate)
+        count = rate * 3
+        lost = 0 if rate <= capacity else max(int((rate - capacity) * 3 * 0.05), 1)
+        return TrialResult(rate=rate, count=count, successful=count - lost, failed=lost,
+                           created=count, elapsed=3.0, recvTimeoutS=2.0)
+
+    return trial
+
+
+class SearchTest(unittest.TestCase):
+    def test_finds_capacity_within_precision(self):
+        for capacity in (230, 7300, 41000):
+            log = []
+            found = search.runInterleaved(
+                [search.RateSearch(simulatedServer(capacity, log), "sim", 5000, maxTrials=20)])[0]
+            self.assertLessEqual(found.bestRate, capacity, log)
+            self.assertGreaterEqual(found.bestRate, capacity * 0.85, log)
+            self.assertEqual(found.stopReason, "converged", log)
+
+    def test_trial_budget_is_a_hard_bound(self):
+        log = []
+        search.runInterleaved([search.RateSearch(simulatedServer(10**6, log), "sim", 100,
+                                                 maxTrials=4, maxRate=10**9)])
+        self.assertEqual(len(log), 4)
+
+    def test_marginal_failure_is_retried_once(self):
+        answers = iter([10, 10, 0])  # lost calls of the successive trials (10 = 0.33%)
+
+        def trial(rate):
+            lost = next(answers, 0)
+            return TrialResult(rate=rate, count=3000, successful=3000 - lost, failed=lost,
+                               created=3000, elapsed=3.0)
+
+        rs = search.RateSearch(trial, "sim", 1000, maxTrials=3)
+        rs.step()
+        self.assertEqual(rs.rate_, 1000)  # same rate again: one retry
+        rs.step()
+        self.assertEqual(rs.rate_, 500)  # failed twice: now lower
+        rs.step()
+        self.assertEqual(rs.result.bestRate, 500)
+        self.assertEqual([r.rate for r, _, _ in rs.result.trials], [1000, 1000, 500])
+
+    def test_interleaving_alternates_servers(self):
+        order = []
+
+        def tagged(name):
+            def trial(rate):
+                order.append(name)
+                return TrialResult(rate=rate, count=3, successful=3, created=3, elapsed=3.0)
+            return trial
+
+        search.runInterleaved([search.RateSearch(tagged("a"), "a", 100, maxTrials=3),
+                               search.RateSearch(tagged("b"), "b", 100, maxTrials=3)])
+        self.assertEqual(order, ["a", "b"] * 3)
+
+    def test_dead_server_stops_the_search(self):
+        log = []
+        found = search.runInterleaved([search.RateSearch(simulatedServer(10**6, log), "sim",
+                                                         100, abort=lambda: "server exited")])[0]
+        self.assertEqual(len(log), 1)
+        self.assertEqual(found.stopReason, "server exited")
+
+
+class VerdictTest(unittest.TestCase):
+    def test_rules(self):
+        ok = TrialResult(rate=1000, count=3000, successful=3000, created=3000, elapsed=3.0)
+        self.assertTrue(search.verdict(ok, 0.001, 0.9)[0])
+        lossy = TrialResult(rate=1000, count=3000, successful=2997, failed=3, created=3000,
+                            elapsed=3.0)
+        self.assertFalse(search.verdict(lossy, 0.001, 0.9)[0])  # 0.1% is already too many
+        slow = TrialResult(rate=1000, count=3000, successful=3000, created=3000, elapsed=4.0)
+        passed, reason = search.verdict(slow, 0.001, 0.9)
+        self.assertFalse(passed)
+        self.assertIn("fell behind", reason)
+        busyClient = TrialResult(rate=1000, count=3000, successful=3000, created=3000,
+                                 elapsed=4.0, cpuSeconds=3.9)
+        self.assertIn("client-bound", search.verdict(busyClient, 0.001, 0.9)[1])
+
+    def test_failed_calls_do_not_count_the_receive_timeout_tail(self):
+        result = TrialResult(rate=1000, count=3000, successful=2990, failed=10, created=3000,
+                             noAnswer=10, elapsed=7.0, recvTimeoutS=4.0)
+        self.assertAlmostEqual(result.achieved, 1000.0)
+        rejected = TrialResult(rate=1000, count=3000, successful=2990, failed=10, created=3000,
+                               otherAnswer=10, elapsed=3.0, recvTimeoutS=4.0)
+        self.assertAlmostEqual(rejected.achieved, 1000.0)
+
+
+class StatsTest(unittest.TestCase):
+    def test_reads_last_row(self):
+        header = ("StartTime;LastResetTime;CurrentTime;ElapsedTime(P);TargetRate;"
+                  "TotalCallCreated;SuccessfulCall(C);FailedCall(C);FailedTimeoutOnRecv(C);\n")
+        row = ("2026-11-26\t05:43:17.825420\t1795671797.825420;x;"
+               "2026-11-26\t05:43:20.867959\t1795671800.867959;00:00:00;20000;{};{};{};{};\n")
+        with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as csv:
+            csv.write(header + row.format(100, 90, 0, 0) + row.format(60000, 59990, 10, 7))
+        result = TrialResult(rate=20000, count=60000)
+        _readStats(csv.name, result)
+        os.unlink(csv.name)
+        self.assertEqual(result.successful, 59990)
+        self.assertEqual(result.failed, 10)
+        self.assertEqual(result.created, 60000)
+        self.assertEqual(result.noAnswer, 7)
+        self.assertAlmostEqual(result.elapsed, 3.042539, places=5)
+
+    def test_missing_file_fails_every_call(self):
+        result = TrialResult(rate=10, count=30)
+        _readStats("/nonexistent/stat.csv", result)
+        self.assertEqual(result.failed, 30)
+        self.assertEqual(result.failureRatio, 1.0)
+
+
+class NotifyTest(unittest.TestCase):
+    def test_ready_and_status(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            notify = NotifySocket(os.path.join(tmp, "notify.sock"))
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as child:
+                child.sendto(b"STATUS=backup\nREADY=1", notify.path)
+                child.sendto(b"STATUS=primary, 7 bindings", notify.path)
+            deadline = time.monotonic() + 5
+            self.assertIsNotNone(notify.waitFor("READY=1", deadline))
+            found = notify.waitForPrefix("STATUS=", deadline)
+            self.assertEqual(found[1], "STATUS=primary, 7 bindings")
+            self.assertIsNone(notify.waitFor("READY=1", time.monotonic() + 0.1))
+            notify.close()
+            self.assertFalse(os.path.exists(os.path.join(tmp, "notify.sock")))
+
+
+if __name__ == "__main__":
+    unittest.main()
