@@ -73,3 +73,34 @@ def test_plain_tcp_to_tls_port_does_not_break_tls(make_sipd):
         bogus.close()
     resp = options_over(sipd.tls(), sipd)
     assert resp is not None and resp.code == 200, resp
+
+
+def tls_options(sipd, context):
+    """OPTIONS over a new TLS connection: the response, or None if the handshake or the
+    connection was refused."""
+    try:
+        client = sipd.tls(context)
+    except (ssl.SSLError, OSError):
+        return None
+    try:
+        return client.exchange(sip.request("OPTIONS", sipd.uri(), "TLS", client.local))
+    except (ssl.SSLError, OSError):
+        return None
+    finally:
+        client.close()
+
+
+def test_verify_client_requires_a_certificate_from_the_ca(make_sipd, tmp_path):
+    ca, cert, key = certs.ca_signed_client(tmp_path / "pki")
+    rogue_cert, rogue_key = certs.self_signed(tmp_path / "rogue", cn="rogue")
+    sipd = make_sipd(tls=True, tserver={"sip-tls-verify-client": "true",
+                                        "sip-tls-ca": ca}).start()
+    anonymous = sip.insecure_tls_context()
+    assert tls_options(sipd, anonymous) is None, "served a client without a certificate"
+    rogue = sip.insecure_tls_context()
+    rogue.load_cert_chain(rogue_cert, rogue_key)
+    assert tls_options(sipd, rogue) is None, "served a client whose certificate is not the CA's"
+    good = sip.insecure_tls_context()
+    good.load_cert_chain(cert, key)
+    resp = tls_options(sipd, good)
+    assert resp is not None and resp.code == 200, resp

@@ -14,3 +14,17 @@ def self_signed(directory, cn="sipd.test", ip="127.0.0.1"):
                     f"subjectAltName=IP:{ip},DNS:{cn}"],
                    check=True, capture_output=True, timeout=30)
     return cert, key
+
+
+def ca_signed_client(directory, cn="phone"):
+    """A CA and a client certificate it signed; returns (ca.pem, client.pem, client.key)."""
+    ca, ca_key = self_signed(os.path.join(directory, "ca"), cn="test-ca")
+    key, csr, cert = (os.path.join(directory, n) for n in ("client.key", "client.csr",
+                                                           "client.pem"))
+    subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", csr,
+                    "-subj", f"/CN={cn}"], check=True, capture_output=True, timeout=30)
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
+                    "-CAcreateserial", "-out", cert, "-days", "2"],
+                   check=True, capture_output=True, timeout=30)
+    return ca, cert, key
