@@ -104,3 +104,28 @@ def test_huge_declared_content_length_closes_connection(limited):
                      what="limits.message_size counted")
     finally:
         c.close()
+
+
+INTERFACE_COUNTERS = ("udp.rx", "tcp.rx", "tls.rx", "parse.errors", "parse.dropped",
+                      "responses.400", "options.rx", "backup.udp.dropped",
+                      "registrar.bindings", "transactions.active", "limits.connections",
+                      "limits.message_size")
+
+
+def test_interface_counters_exist(limited):
+    counters = limited.counters()
+    missing = [name for name in INTERFACE_COUNTERS if name not in counters]
+    assert not missing, f"Counters lacks {missing}: {sorted(counters)}"
+
+
+def test_responses_400_counts_every_400(limited):
+    """responses.400 counts 400s sent, also those of the registrar, not only parse errors."""
+    before = limited.counter("responses.400")
+    c = limited.udp()
+    try:
+        # "*" with a non-zero Expires is a 400 (RFC 3261 section 10.3 step 6).
+        r = limited.register(c, "7001", contact="*", expires=60)
+        assert r is not None and r.code == 400, r
+    finally:
+        c.close()
+    assert limited.counter("responses.400") == before + 1, "a registrar 400 was not counted"
