@@ -2,11 +2,12 @@
 file keeps the running configuration and the bindings, SIGHUP with a new DN makes it
 registrable; without a reachable bus sipd still serves SIP."""
 
+import socket
 import subprocess
 
 import pytest
 
-from harness import net, sip, sipp
+from harness import digest, net, sip, sipp
 
 BAD_VALUES = [
     ("TServer", "sip-port", "notaport"),
@@ -176,3 +177,22 @@ def test_reloads_during_register_load_lose_nothing(make_sipd, tmp_path):
     assert sipd.alive()
     assert load.returncode == 0, f"SIPp saw failures during reloads: {load.stderr.read()[-2000:]}"
     assert int(sipd.get_property("Bindings")) == len(aors)
+
+
+def test_binds_interface_and_advertises_sip_address(make_sipd):
+    """sip-interface (the node's address) is bound; sip-address (the VIP, here 127.0.0.2) is
+    only advertised: e.g. as the default authentication realm."""
+    sipd = make_sipd(tserver={"sip-address": "127.0.0.2"},
+                     dns={"7100": {"type": "Extension", "password": "x"}}).start()
+    resp = sipd.options("udp")
+    assert resp is not None and resp.code == 200, resp
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.2", sipd.port), timeout=2).close()
+    c = sipd.udp()
+    try:
+        r = sipd.register(c, "7100", contact=f"<sip:7100@127.0.0.1:{c.local[1]}>", expires=60)
+        assert r is not None and r.code == 401, r
+        realms = {digest.parse_challenge(v)["realm"] for v in r.all("www-authenticate")}
+        assert realms == {"127.0.0.2"}, realms
+    finally:
+        c.close()
