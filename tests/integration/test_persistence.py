@@ -132,3 +132,40 @@ def test_binding_expires_and_is_not_restored_after_expiry(make_sipd):
         assert int(sipd.get_property("Bindings")) == 1
     finally:
         c.close()
+
+
+def test_not_persistent_when_disabled(make_sipd):
+    """internal-registrar-persistent = false: bindings live in memory only."""
+    sipd = make_sipd(tserver={"internal-registrar-persistent": "false"}).start()
+    c = sipd.udp()
+    try:
+        r = sipd.register(c, "7001", contact=f"<sip:7001@127.0.0.1:{c.local[1]}>", expires=600)
+        assert r is not None and r.code == 200, r
+        assert sipd.stop() == 0
+        assert not os.path.exists(os.path.join(sipd.data_dir, "registrar.sqlite"))
+        sipd.start(write=False)
+        q = sipd.register(c, "7001", call_id="after@t")
+        assert q is not None and q.code == 200 and q.contacts() == [], q and q.raw
+    finally:
+        c.close()
+
+
+def test_persistent_across_clean_restart(make_sipd):
+    sipd = make_sipd().start()
+    c = sipd.tcp()
+    try:
+        contact = f"<sip:7001@127.0.0.1:{c.local[1]};transport=tcp>"
+        r = sipd.register(c, "7001", contact=contact, expires=600)
+        assert r is not None and r.code == 200, r
+    finally:
+        c.close()
+    assert sipd.stop() == 0
+    assert os.path.exists(os.path.join(sipd.data_dir, "registrar.sqlite"))
+    sipd.start(write=False)
+    u = sipd.udp()
+    try:
+        q = sipd.register(u, "7001", call_id="after@t")
+        assert q is not None and any(f":{c.local[1]};transport=tcp" in x for x in q.contacts()), \
+            q and q.raw
+    finally:
+        u.close()

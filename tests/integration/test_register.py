@@ -175,3 +175,15 @@ def registrar_helper(server):
         return c.exchange(req)
 
     return reg
+
+
+@sipd_only
+def test_accept_unknown_lets_any_user_register(make_sipd):
+    sipd = make_sipd(tserver={"registrar-accept-unknown": "true"}).start()
+    c = sipd.udp()
+    try:
+        r = sipd.register(c, "stranger", contact=f"<sip:stranger@127.0.0.1:{c.local[1]}>",
+                          expires=300)
+        assert r is not None and r.code == 200, r
+    finally:
+        c.close()
