@@ -129,3 +129,33 @@ def test_responses_400_counts_every_400(limited):
     finally:
         c.close()
     assert limited.counter("responses.400") == before + 1, "a registrar 400 was not counted"
+
+
+def test_transaction_limit_503_then_recovers(make_sipd):
+    """sip-max-transactions: past the limit new requests get 503 with Retry-After (RFC 3261
+    section 21.5.4), counted; once Timer J (64*T1, section 17.2.2) frees them, service
+    resumes. T1 = 10 ms keeps Timer J at 640 ms."""
+    sipd = make_sipd(tserver={"sip-max-transactions": 100, "sip-timer-t1": 10,
+                              "sip-timer-t2": 100, "sip-timer-t4": 100}).start()
+    sipd.wait_bus_name()
+    c = sipd.udp()
+    try:
+        # A burst, so that the 100 first are still alive when the last arrive.
+        for _ in range(130):
+            c.send(sip.request("OPTIONS", sipd.uri(), "UDP", c.local))
+        codes = []
+        while len(codes) < 130:
+            raw = c.recv(5.0)
+            assert raw is not None, f"only {len(codes)} of 130 requests answered"
+            r = sip.Response(raw)
+            codes.append(r.code)
+            if r.code == 503:
+                assert r.get("retry-after"), "503 without Retry-After"
+        assert 503 in codes, "no 503 after 130 transactions with a limit of 100"
+        assert sipd.counter("transactions.overloaded") >= codes.count(503)
+        net.wait_for(lambda: sipd.counter("transactions.active") == 0, 15,
+                     what="transactions freed by Timer J")
+        r = c.exchange(sip.request("OPTIONS", sipd.uri(), "UDP", c.local))
+        assert r is not None and r.code == 200, r
+    finally:
+        c.close()
