@@ -3,7 +3,7 @@
 #   make         Release build, binaries in build/bin/
 #   make test    every suite through CTest (unit + integration)
 #   make asan    the tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
-#   make fuzz    build the libFuzzer targets with clang and run each briefly (build-fuzz/)
+#   make fuzz    build the libFuzzer targets with clang and run each FUZZ_SECONDS (build-fuzz/)
 #   make bench   benchmarks against Kamailio, figures printed
 #   make run     run the appliance on this machine (sipd with a demo configuration on loopback)
 #   make format / format-check
@@ -46,11 +46,17 @@ asan: $(DEPS_STAMP)
 
 fuzz: $(DEPS_STAMP)
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIPHA_FUZZ=ON
-	cmake --build build-fuzz -j$(JOBS) --target sip_parser_fuzz
-	mkdir -p build-fuzz/corpus
+	cmake --build build-fuzz -j$(JOBS) --target sip_parser_fuzz stream_framer_fuzz registrar_event_fuzz
+	mkdir -p build-fuzz/corpus build-fuzz/corpus-framer build-fuzz/corpus-event
 	cp tests/data/torture/valid/*.sip tests/data/torture/invalid/*.sip build-fuzz/corpus/
+	cp tests/data/torture/valid/*.sip tests/data/torture/invalid/*.sip build-fuzz/corpus-framer/
+	cp tests/fuzz/seeds/registrar_event/*.bin build-fuzz/corpus-event/
 	build-fuzz/bin/sip_parser_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
-		-artifact_prefix=build-fuzz/ build-fuzz/corpus
+		-artifact_prefix=build-fuzz/sip_parser- build-fuzz/corpus
+	build-fuzz/bin/stream_framer_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+		-artifact_prefix=build-fuzz/stream_framer- build-fuzz/corpus-framer
+	build-fuzz/bin/registrar_event_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=build-fuzz/registrar_event- build-fuzz/corpus-event
 
 bench: build
 	bench/run.sh build/bin/sipd
