@@ -47,11 +47,18 @@ struct ApplianceOptions {
   std::string nodeName;
 };
 
+// An option another component validates, kept with its line so that component can name it.
+struct RawOption {
+  std::string value;
+  int line = 0;
+};
+using RawSection = std::map<std::string, RawOption>;
+
 enum class HaMode { Standalone, Pair };
 
 struct HaOptions {
-  HaMode mode = HaMode::Standalone;        // no [ha] section: standalone, sipd primary by itself
-  std::map<std::string, std::string> raw;  // the agent's options, validated by sipha-agent
+  HaMode mode = HaMode::Standalone;  // no [ha] section: standalone, sipd primary by itself
+  RawSection raw;                    // the agent's options, validated by sipha-agent
 };
 
 enum class DnType { Extension, Trunk, RoutingPoint, VoIPService };
@@ -78,8 +85,8 @@ struct Config {
   ApplianceOptions appliance;
   HaOptions ha;
   std::unordered_map<std::string, Dn, TransparentStringHash, std::equal_to<>> dns;  // by name
-  std::map<std::string, std::string> network;  // validated by sipha-netcfg
-  std::map<std::string, std::string> webui;    // validated by sipha-webui
+  RawSection network;  // validated by sipha-netcfg
+  RawSection webui;    // validated by sipha-webui
 
   const Dn* findDn(std::string_view name) const {
     const auto found = dns.find(name);

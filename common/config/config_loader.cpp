@@ -296,11 +296,13 @@ ConfigLoadResult loadConfigText(std::string_view text, const std::string& path) 
                                      "expected standalone or pair, got '" + entry.value + "'"});
           }
         }
-        config.ha.raw.emplace(entry.key, entry.value);
+        config.ha.raw.emplace(entry.key, RawOption{entry.value, entry.line});
       }
     } else if (section.name == "network" || section.name == "webui") {
       auto& target = section.name == "network" ? config.network : config.webui;
-      for (const auto& entry : section.entries) target.emplace(entry.key, entry.value);
+      for (const auto& entry : section.entries) {
+        target.emplace(entry.key, RawOption{entry.value, entry.line});
+      }
     } else if (section.name.rfind("dn:", 0) == 0) {
       applyDnSection(section, config, path, result.errors);
     } else {
