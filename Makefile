@@ -15,7 +15,7 @@ PACKAGES := build-essential cmake ninja-build pkg-config clang libclang-rt-14-de
 	libpoco-dev libsystemd-dev libssl-dev libsqlite3-dev sqlite3 libboost-test-dev \
 	libnl-3-dev libnl-route-3-dev libnftables-dev \
 	dbus-daemon dbus-bin python3 python3-pytest openssl iproute2 procps util-linux \
-	sip-tester sipsak kamailio kamailio-sqlite-modules
+	sip-tester sipsak kamailio kamailio-sqlite-modules tcpdump nftables iputils-ping
 
 .PHONY: all deps build test asan fuzz bench run format format-check clean
 
