@@ -40,6 +40,9 @@ def parseArgs():
                         default=int(os.environ.get("BENCH_KAMAILIO_CHILDREN", 1)))
     parser.add_argument("--memory-bindings", type=int, default=100000)
     parser.add_argument("--max-trials", type=int, default=11, help="per search")
+    parser.add_argument("--budget-seconds", type=float,
+                        default=float(os.environ.get("BENCH_BUDGET_SECONDS", 900)),
+                        help="searches still running after this stop where they are")
     parser.add_argument("--json", default="", help="also write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     return parser.parse_args()
@@ -92,10 +95,10 @@ def freshServerSearch(server, runner, scenario, label, start, args, prepare=None
                              abort=lambda: failure["why"])
 
 
-def compare(sipdSearch, kamailioSearch):
+def compare(sipdSearch, kamailioSearch, deadline):
     """Runs both searches, alternating trials; returns {"sipd": ..., "kamailio": ...}."""
     searches = [found for found in (sipdSearch, kamailioSearch) if found is not None]
-    search.runInterleaved(searches)
+    search.runInterleaved(searches, deadline)
     return {"sipd": sipdSearch.result if sipdSearch else None,
             "kamailio": kamailioSearch.result}
 
@@ -170,6 +173,7 @@ class Bench:
         self.usersCsv_ = os.path.join(workDir, "users.csv")
         configs.writeUsersCsv(self.usersCsv_, max(args.users, args.memory_bindings))
         self.results = {}
+        self.deadline_ = time.monotonic() + args.budget_seconds
 
     def run(self, lines):
         for line in lines:
@@ -207,7 +211,8 @@ class Bench:
         self.results["options"] = compare(
             sipd and freshServerSearch(sipd, runner, scenario, "sipd", 10000, self.args_),
             freshServerSearch(self.kamailio_("options.cfg"), runner, scenario, "Kamailio",
-                              10000, self.args_))
+                              10000, self.args_),
+            self.deadline_)
 
     def line_register(self):
         users = self.args_.users
@@ -219,7 +224,8 @@ class Bench:
             sipd and freshServerSearch(sipd, self.runner_, scenario, "sipd", 5000, self.args_,
                                        maxCount=users, readyTimes=ready),
             freshServerSearch(self.kamailio_("registrar-mem.cfg"), self.runner_, scenario,
-                              "Kamailio", 5000, self.args_, maxCount=users))
+                              "Kamailio", 5000, self.args_, maxCount=users),
+            self.deadline_)
         line["suffix"] = f" ({users:,} DNs)"
         self.results["register"] = line
         if ready:
@@ -243,7 +249,8 @@ class Bench:
                                        maxCount=users),
             freshServerSearch(kamailio, self.runner_, scenario, "Kamailio", 200, self.args_,
                               prepare=lambda: configs.copyDb(template, dbPath),
-                              maxCount=users))
+                              maxCount=users),
+            self.deadline_)
         line["suffix"] = f" (Kamailio: SQLite {journal})"
         self.results["persistent"] = line
 

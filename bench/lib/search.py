@@ -6,6 +6,7 @@ A trial passes when fewer than `maxFailureRatio` of its calls failed AND the cal
 
 import dataclasses
 import sys
+import time
 
 
 @dataclasses.dataclass
@@ -99,12 +100,17 @@ class RateSearch:
         self.done = True
 
 
-def runInterleaved(searches):
-    """Steps the searches in turn until all are done; returns their SearchResults."""
+def runInterleaved(searches, deadline=None):
+    """Steps the searches in turn until all are done or time.monotonic() passes `deadline`
+    (the whole bench's time budget); returns their SearchResults."""
     while not all(search.done for search in searches):
         for search in searches:
-            if not search.done:
-                search.step()
+            if search.done:
+                continue
+            if deadline is not None and time.monotonic() >= deadline:
+                search.finish_("the bench's time budget is used up")
+                continue
+            search.step()
     return [search.result for search in searches]
 
 

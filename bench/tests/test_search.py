@@ -75,6 +75,14 @@ class SearchTest(unittest.TestCase):
                                search.RateSearch(tagged("b"), "b", 100, maxTrials=3)])
         self.assertEqual(order, ["a", "b"] * 3)
 
+    def test_time_budget_stops_every_search(self):
+        log = []
+        found = search.runInterleaved(
+            [search.RateSearch(simulatedServer(10**6, log), "sim", 100)],
+            deadline=time.monotonic() - 1)[0]
+        self.assertEqual(log, [])
+        self.assertIn("time budget", found.stopReason)
+
     def test_dead_server_stops_the_search(self):
         log = []
         found = search.runInterleaved([search.RateSearch(simulatedServer(10**6, log), "sim",
