@@ -41,8 +41,8 @@ def stop(proc, grace=5.0):
     return proc.returncode
 
 
-def run(argv, timeout, env=None, stdout=None, stderr=None, cwd=None):
-    """Runs argv to completion, killed after `timeout` seconds.
+def run(argv, timeout, env=None, stdout=None, stderr=None, cwd=None, onTick=None):
+    """Runs argv to completion, killed after `timeout` seconds; onTick() every 20 ms.
 
     Returns (exit code, timed out, CPU seconds it used): the CPU time tells whether the
     process (SIPp) was itself the bottleneck.
@@ -50,6 +50,8 @@ def run(argv, timeout, env=None, stdout=None, stderr=None, cwd=None):
     proc = start(argv, env=env, stdout=stdout, stderr=stderr, cwd=cwd)
     deadline = time.monotonic() + timeout
     while True:
+        if onTick:
+            onTick()
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid == proc.pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
@@ -100,6 +102,23 @@ def freeUdpTcpPort(host="127.0.0.1"):
                     continue
                 return port
     raise RuntimeError("no free UDP+TCP port on " + host)
+
+
+def udpDrops(ports):
+    """{port: datagrams the kernel dropped at the 127.0.0.1 UDP sockets bound to it} from
+    /proc/net/udp (last column), for telling the server's drops from the client's."""
+    wanted = {f"0100007F:{port:04X}": port for port in ports}
+    drops = {port: 0 for port in ports}
+    try:
+        with open("/proc/net/udp", encoding="ascii") as table:
+            next(table, None)
+            for line in table:
+                fields = line.split()
+                if len(fields) > 12 and fields[1] in wanted:
+                    drops[wanted[fields[1]]] += int(fields[-1])
+    except OSError:
+        pass
+    return drops
 
 
 def vmRssKiB(pid):

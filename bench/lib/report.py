@@ -3,22 +3,31 @@
 LINES = ("options", "register", "persistent", "memory")
 
 
+def _limiting(search):
+    """The lowest failing trial above the best pass, or None."""
+    above = [item for item in search.trials
+             if not item[1] and (search.best is None or item[0].rate > search.best.rate)]
+    return min(above, key=lambda item: item[0].rate) if above else None
+
+
 def _rate(search):
     if search is None:
         return "n/a"
     if search.best is None:
         return "0"
-    return f"{search.bestRate:,}"
+    limiting = _limiting(search)
+    # ">=": the next rate up failed because SIPp could not keep up, not the server.
+    bound = ">=" if limiting is not None and limiting[0].clientBound else ""
+    return f"{bound}{search.bestRate:,}"
 
 
 def _limit(search):
     """Why the search stopped above its best rate: the first failing trial above it."""
     if search is None:
         return "not run"
-    above = [(r, reason) for r, passed, reason in search.trials
-             if not passed and (search.best is None or r.rate > search.best.rate)]
-    if above:
-        result, reason = min(above, key=lambda item: item[0].rate)
+    limiting = _limiting(search)
+    if limiting is not None:
+        result, _, reason = limiting
         text = f"{result.rate:,}/s failed: {reason}"
         if result.note:
             text += f" [{result.note}]"
@@ -26,8 +35,6 @@ def _limit(search):
         text = "no failing rate found"
     if search.best is not None:
         text += f"; SIPp CPU at the best rate {search.best.clientLoad:.0%}"
-        if search.best.clientLoad >= 0.7:
-            text += " (near the client's limit: the server may do more)"
     if search.stopReason and search.stopReason != "converged":
         text += f"; stopped: {search.stopReason}"
     return text
@@ -77,6 +84,7 @@ def formatTable(results, header):
         if results.get(key + "-error"):
             out.append(f"line {key}: the bench itself failed (traceback on stderr)")
     out.append("")
-    out.append("What bounded each result (the lowest failing rate above the best pass):")
+    out.append("What bounded each result (the lowest failing rate above the best pass; "
+               "'>=' in the table: SIPp was the limit):")
     out.extend(notes)
     return "\n".join(out)

@@ -1,7 +1,7 @@
 """Finds the highest call rate a server sustains: a doubling ramp, then bisection.
 
-A trial passes when fewer than `maxFailureRatio` of its calls failed AND the calls completed at
-`minAchievedRatio` of the target rate or more (else answers queued up: the server fell behind).
+A trial passes when fewer than `maxFailureRatio` of its calls failed AND SIPp sent AND the server
+answered at `minAchievedRatio` of the target rate or more.
 """
 
 import dataclasses
@@ -22,14 +22,20 @@ class SearchResult:
 
 def verdict(result, maxFailureRatio, minAchievedRatio):
     """(passed, reason) for one trial."""
-    clientBound = result.clientLoad >= 0.85
-    client = f", SIPp CPU {result.clientLoad:.0%}: client-bound" if clientBound else ""
+    client = ""
+    if result.clientBound:
+        client = (f"; client-bound: SIPp's socket dropped {result.clientDrops} answers, "
+                  f"SIPp CPU {result.clientLoad:.0%}, SIPp sent {result.offered:.0f}/s")
     if result.failureRatio >= maxFailureRatio:
-        return False, (f"{result.failed}/{result.count} failed: {result.noAnswer} unanswered, "
-                       f"{result.otherAnswer} not 200{client}")
+        return False, (f"{result.failed}/{result.count} failed: {result.noAnswer} unanswered "
+                       f"(server socket dropped {result.serverDrops}), {result.otherAnswer} "
+                       f"not 200{client}")
+    if result.offered < minAchievedRatio * result.rate:
+        return False, (f"SIPp sent only {result.offered:.0f}/s, SIPp CPU "
+                       f"{result.clientLoad:.0%}" + ("" if result.clientBound else
+                                                     " (the server's socket dropped too)"))
     if result.achieved < minAchievedRatio * result.rate:
-        return False, (f"only {result.achieved:.0f}/s completed"
-                       + (client if clientBound else ": server fell behind"))
+        return False, f"only {result.achieved:.0f}/s answered: server fell behind{client}"
     return True, "ok"
 
 
@@ -59,7 +65,7 @@ class RateSearch:
         passed, reason = verdict(result, self.maxFailureRatio_, self.minAchievedRatio_)
         search.trials.append((result, passed, reason))
         print(f"  {self.label_}: {rate:>7}/s x {result.count:<7} -> {result.successful:>7} ok, "
-              f"{result.achieved:7.0f}/s done, SIPp CPU {result.clientLoad:4.0%}, "
+              f"{result.achieved:7.0f}/s answered, SIPp CPU {result.clientLoad:4.0%}, "
               f"{'PASS' if passed else 'FAIL'} ({reason})", file=sys.stderr, flush=True)
         stop = self.abort_()
         if stop:

@@ -18,31 +18,43 @@ class TrialResult:
     otherAnswer: int = 0  # calls failed by an answer other than 200 (e.g. 503)
     failed: int = 0  # count - successful: failures, timeouts and calls never started
     elapsed: float = 0.0  # seconds, SIPp start to its last statistics line
+    sendSeconds: float = 0.0  # SIPp start to the last call started (0: use elapsed)
+    answerSeconds: float = 0.0  # SIPp start to the last 200 received (0: use elapsed)
     timedOut: bool = False
     exitCode: int = -1
     note: str = ""
     recvTimeoutS: float = 0.0  # the scenario's recv timeout
     cpuSeconds: float = 0.0  # CPU time SIPp used
+    serverDrops: int = 0  # datagrams the kernel dropped at the server's UDP socket
+    clientDrops: int = 0  # ... at SIPp's socket (answers SIPp could not read in time)
 
     @property
-    def clientLoad(self):
-        """SIPp's CPU use while it was sending: near 1.0 means the client was the limit."""
-        return self.cpuSeconds / self.sendSeconds if self.sendSeconds > 0 else 0.0
-
-    @property
-    def sendSeconds(self):
-        """Time from SIPp's start to the last answer: when a call failed, SIPp waited one
-        receive timeout after the last request before it could stop; that wait is not counted."""
-        if self.noAnswer and self.elapsed > self.recvTimeoutS:
-            return self.elapsed - self.recvTimeoutS
-        return self.elapsed
+    def offered(self):
+        """Calls SIPp started per second: below the target when SIPp could not keep up."""
+        seconds = self.sendSeconds or self.elapsed
+        return self.created / seconds if seconds > 0 else 0.0
 
     @property
     def achieved(self):
-        """Calls completed per second, answered or failed, from SIPp's start to the last
-        answer: below the target rate when the server fell behind (answers queued up) or when
-        SIPp could not send that fast (then clientLoad is near 1)."""
-        return self.created / self.sendSeconds if self.sendSeconds > 0 else 0.0
+        """Calls answered 200 per second, SIPp's start to the last 200: below the target when
+        the server fell behind (answers queued up)."""
+        seconds = self.answerSeconds or self.elapsed
+        return self.successful / seconds if seconds > 0 else 0.0
+
+    @property
+    def clientLoad(self):
+        """SIPp's CPU use while it sent and received: near 1.0, the client was the limit."""
+        seconds = max(self.sendSeconds, self.answerSeconds) or self.elapsed
+        return self.cpuSeconds / seconds if seconds > 0 else 0.0
+
+    @property
+    def clientBound(self):
+        """SIPp, not the server, was the limit: it lost answers, saturated its CPU or could not
+        send at the rate, while the server's socket dropped less than SIPp's."""
+        if self.serverDrops > 0.001 * self.count and self.serverDrops >= self.clientDrops:
+            return False
+        return (self.clientDrops > 0.001 * self.count or self.clientLoad >= 0.85
+                or (self.created > 0 and self.offered < 0.9 * self.rate))
 
     @property
     def failureRatio(self):
@@ -66,8 +78,9 @@ class SippRunner:
         stem = os.path.join(self.workDir, f"sipp-{self.serial_:03d}")
         statFile = stem + "-stat.csv"
         duration = count / rate
+        clientPort = procs.freeUdpTcpPort(self.host)
         argv = ["taskset", "-c", str(self.cpu), SIPP, f"{self.host}:{port}",
-                "-sf", scenario, "-i", self.host, "-p", "0",
+                "-sf", scenario, "-i", self.host, "-p", str(clientPort),
                 "-r", str(rate), "-m", str(count),
                 "-l", str(int(rate * (self.recvTimeoutS + 1)) + 100),
                 "-buff_size", "4194304", "-nostdin",
@@ -80,17 +93,28 @@ class SippRunner:
             argv += ["-inf", self.injectionFile]
         for key, value in self.keys.items():
             argv += ["-key", key, str(value)]
+        baseline = procs.udpDrops([port])[port]
+        peak = {port: baseline, clientPort: 0}
+
+        def watchDrops():  # the counters vanish with the sockets: keep the highest seen
+            for where, drops in procs.udpDrops([port, clientPort]).items():
+                peak[where] = max(peak[where], drops)
+
         with open(stem + "-out.txt", "wb") as out:
-            code, timedOut, cpuSeconds = procs.run(argv, timeout=duration + self.recvTimeoutS + 10,
-                                       stdout=out, stderr=out, cwd=self.workDir)
+            code, timedOut, cpuSeconds = procs.run(
+                argv, timeout=duration + self.recvTimeoutS + 10, stdout=out, stderr=out,
+                cwd=self.workDir, onTick=watchDrops)
+        watchDrops()
         result = TrialResult(rate=rate, count=count, timedOut=timedOut, exitCode=code,
-                             recvTimeoutS=self.recvTimeoutS, cpuSeconds=cpuSeconds)
+                             recvTimeoutS=self.recvTimeoutS, cpuSeconds=cpuSeconds,
+                             serverDrops=peak[port] - baseline, clientDrops=peak[clientPort])
         _readStats(statFile, result)
         return result
 
 
 def _readStats(path, result):
-    """Fills successful/failed/elapsed from the last row of SIPp's -trace_stat CSV."""
+    """Fills the counts from the last row of SIPp's -trace_stat CSV (-fd 1: a row a second
+    and one at the end), and the send/answer durations by interpolating between rows."""
     try:
         with open(path, encoding="latin-1") as csv:
             rows = [line.rstrip("\n").split(";") for line in csv if line.strip()]
@@ -100,21 +124,49 @@ def _readStats(path, result):
         result.failed = result.count
         result.note = "no SIPp statistics"
         return
-    header, last = rows[0], rows[-1]
-    column = {name: i for i, name in enumerate(header)}
+    column = {name: i for i, name in enumerate(rows[0])}
 
-    def field(name):
-        return last[column[name]] if name in column and column[name] < len(last) else ""
+    def field(row, name):
+        return row[column[name]] if name in column and column[name] < len(row) else ""
 
-    result.successful = int(field("SuccessfulCall(C)") or 0)
-    result.created = int(field("TotalCallCreated") or 0)
-    result.noAnswer = int(field("FailedTimeoutOnRecv(C)") or 0)
-    result.otherAnswer = int(field("FailedUnexpectedMessage(C)") or 0)
+    def number(row, name):
+        try:
+            return int(field(row, name) or 0)
+        except ValueError:
+            return 0
+
+    data, last = rows[1:], rows[-1]
+    result.successful = number(last, "SuccessfulCall(C)")
+    result.created = number(last, "TotalCallCreated")
     result.failed = max(result.count - result.successful, 0)
-    start = _epoch(field("StartTime"))
-    current = _epoch(field("CurrentTime"))
-    if start is not None and current is not None:
-        result.elapsed = max(current - start, 0.0)
+    result.noAnswer = number(last, "FailedTimeoutOnRecv(C)")
+    result.otherAnswer = number(last, "FailedUnexpectedMessage(C)")
+    start = _epoch(field(last, "StartTime"))
+    if start is None:
+        return
+    points = [(_epoch(field(row, "CurrentTime")), number(row, "TotalCallCreated"),
+               number(row, "SuccessfulCall(C)")) for row in data]
+    points = [(t - start, created, ok) for t, created, ok in points if t is not None]
+    if not points:
+        return
+    result.elapsed = max(points[-1][0], 0.0)
+    result.sendSeconds = _reach(points, 1, result.created)
+    result.answerSeconds = _reach(points, 2, result.successful)
+
+
+def _reach(points, index, target):
+    """When the counter points[*][index] reached `target`, interpolated linearly inside the
+    statistics period where it did (calls are sent evenly within a period)."""
+    previousTime, previousValue = 0.0, 0
+    for point in points:
+        time, value = point[0], point[index]
+        if value >= target:
+            if value == previousValue:
+                return time
+            share = (target - previousValue) / (value - previousValue)
+            return previousTime + share * (time - previousTime)
+        previousTime, previousValue = time, value
+    return points[-1][0]
 
 
 def _epoch(cell):
