@@ -140,9 +140,12 @@ void writeOutput(Script& script) {
   // unreachable toward SIP peers. The policy already accepts; the rules count them.
   script.line("  chain output {");
   script.line("    type filter hook output priority filter; policy accept;");
-  script.line("    icmp type destination-unreachable icmp code port-unreachable counter accept");
   script.line(
-      "    icmpv6 type destination-unreachable icmpv6 code port-unreachable counter accept");
+      "    icmp type destination-unreachable icmp code port-unreachable counter accept comment "
+      "\"port-unreachable to SIP peers\"");
+  script.line(
+      "    icmpv6 type destination-unreachable icmpv6 code port-unreachable counter accept "
+      "comment \"port-unreachable to SIP peers (IPv6)\"");
   script.line("  }");
 }
 
