@@ -1,0 +1,198 @@
+#include "service/netcfg_service.hpp"
+
+#include <ctime>
+#include <utility>
+
+#include "common/config/config_loader.hpp"
+#include "common/log/log.hpp"
+#include "control/bus_names.hpp"
+#include "firewall/ruleset.hpp"
+#include "kernel/desired_state.hpp"
+#include "service/json_text.hpp"
+#include "service/netcfg_bus_names.hpp"
+
+namespace sipha::netcfg::service {
+namespace {
+
+// Notifications come in bursts (a link going down removes its addresses and routes one by one):
+// one reconciliation after the burst.
+constexpr std::uint64_t kRestoreDelayUsec = 20'000;
+
+std::string joinLines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) {
+    if (!out.empty()) out += "\n";
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace
+
+NetcfgService::NetcfgService(common::Config config, NetworkConfig network)
+    : config_(std::move(config)),
+      network_(std::move(network)),
+      watch_([this](kernel::NetlinkEvent event) { onNetlinkEvent(event); }) {}
+
+NetcfgService::~NetcfgService() {
+  restoreTimer_ = sd_event_source_disable_unref(restoreTimer_);
+  watch_.stop();
+  announcer_.stop();
+  event_ = sd_event_unref(event_);
+}
+
+bool NetcfgService::holdsVip() const noexcept {
+  return network_.mode == NetworkMode::Takeover && role_ == control::Role::Primary;
+}
+
+std::string NetcfgService::start(sd_event* event) {
+  event_ = sd_event_ref(event);
+  std::string error = client_.open();
+  if (!error.empty()) return error;
+  error = watch_.start(event);
+  if (!error.empty()) return error;
+  last_ = converge(true);
+  return {};
+}
+
+ApplyOutcome NetcfgService::converge(bool withFirewall) {
+  ApplyOutcome outcome;
+  const bool vip = holdsVip();
+  kernel::DesiredState desired = kernel::desiredState(config_, network_, vip);
+  for (const auto& address : retired_) desired.absentAddresses.push_back(address);
+  kernel::ReconcileReport report = kernel::reconcile(client_, desired);
+  if (report.ok()) retired_.clear();
+  outcome.changes = std::move(report.changes);
+  outcome.errors = std::move(report.errors);
+  for (const auto& change : outcome.changes) common::logInfo("changed: ", change);
+  if (vip && report.addedAddress("vip")) {
+    // RFC 5227 section 2.3 / RFC 4861 section 7.2.6: tell the link the VIP moved here.
+    const auto address = kernel::vipAddress(config_, network_);
+    const kernel::ObservedLink* link = report.observed.findLink(network_.serviceLink);
+    if (address && link != nullptr) {
+      std::string error =
+          announcer_.start(event_, {link->index, link->mac, address->prefix.address},
+                           network_.announceCount, network_.announceIntervalMs);
+      if (!error.empty())
+        outcome.errors.push_back("announce " + address->prefix.address + ": " + error);
+    }
+  } else if (!vip) {
+    announcer_.stop();
+  }
+  if (withFirewall) {
+    const ApplyResult firewall = applyRuleset(buildRuleset(config_, network_, vip));
+    firewallError_ = firewall.ok ? std::string{} : firewall.error;
+    if (!firewall.ok) outcome.errors.push_back("firewall: " + firewall.error);
+  }
+  for (const auto& error : outcome.errors) common::logWarning("apply: ", error);
+  return outcome;
+}
+
+control::CallResult NetcfgService::apply(ApplyOutcome& outcome) {
+  auto loaded = common::loadConfigFile(config_.path);
+  std::vector<common::ConfigError> errors = std::move(loaded.errors);
+  std::optional<NetworkConfig> network;
+  if (loaded.config) {
+    auto parsed = parseNetworkConfig(*loaded.config);
+    errors = std::move(parsed.errors);
+    network = std::move(parsed.config);
+  }
+  if (!network) {
+    std::vector<std::string> lines;
+    for (const auto& error : errors) lines.push_back(error.toString());
+    common::logWarning("configuration refused, keeping the running one: ", joinLines(lines));
+    return control::CallResult::failure(control::bus::kErrorConfigInvalid, joinLines(lines));
+  }
+  // The VIP's address or link may have changed: the old one goes when the new one comes.
+  const auto oldVip = kernel::vipAddress(config_, network_);
+  config_ = std::move(*loaded.config);
+  network_ = std::move(*network);
+  const auto newVip = kernel::vipAddress(config_, network_);
+  if (oldVip && (!newVip || newVip->prefix.address != oldVip->prefix.address ||
+                 newVip->link != oldVip->link)) {
+    retired_.push_back(*oldVip);
+  }
+  outcome = last_ = converge(true);
+  if (!outcome.ok()) {
+    return control::CallResult::failure(kErrorApplyFailed, joinLines(outcome.errors));
+  }
+  return control::CallResult::success();
+}
+
+control::CallResult NetcfgService::setRole(control::Role role, std::uint64_t epoch,
+                                           ApplyOutcome& outcome) {
+  if (epoch < epoch_) {
+    return control::CallResult::failure(
+        control::bus::kErrorStaleEpoch,
+        "epoch " + std::to_string(epoch) + " is older than " + std::to_string(epoch_));
+  }
+  const bool changed = role != role_;
+  role_ = role;
+  epoch_ = epoch;
+  if (changed) {
+    common::logNotice("role ", control::roleName(role), " at epoch ", epoch);
+  }
+  outcome = last_ = converge(true);
+  if (!outcome.ok()) {
+    return control::CallResult::failure(kErrorApplyFailed, joinLines(outcome.errors));
+  }
+  return control::CallResult::success();
+}
+
+void NetcfgService::onNetlinkEvent(kernel::NetlinkEvent event) noexcept {
+  ++netlinkEvents_;
+  if (event == kernel::NetlinkEvent::Overrun) ++overruns_;
+  if (restoreTimer_ != nullptr || event_ == nullptr) return;
+  if (sd_event_add_time_relative(event_, &restoreTimer_, CLOCK_MONOTONIC, kRestoreDelayUsec, 0,
+                                 &NetcfgService::onRestoreTimer, this) < 0) {
+    restoreTimer_ = nullptr;
+  }
+}
+
+int NetcfgService::onRestoreTimer(sd_event_source*, std::uint64_t, void* userdata) noexcept {
+  auto* self = static_cast<NetcfgService*>(userdata);
+  self->restoreTimer_ = sd_event_source_disable_unref(self->restoreTimer_);
+  self->restore();
+  return 0;
+}
+
+void NetcfgService::restore() noexcept {
+  try {
+    ApplyOutcome outcome = converge(false);
+    if (!outcome.changes.empty()) {
+      ++restores_;
+      common::logNotice("put back what the kernel lost: ", joinLines(outcome.changes));
+    }
+  } catch (...) {
+    // Out of memory while building strings: the next notification tries again.
+  }
+}
+
+std::string NetcfgService::statusJson() {
+  const bool vip = holdsVip();
+  kernel::ReconcileReport pending =
+      kernel::dryRun(client_, kernel::desiredState(config_, network_, vip));
+  const auto vipAddress = kernel::vipAddress(config_, network_);
+  std::string out = "{";
+  out += "\"mode\":" + jsonString(network_.mode == NetworkMode::Takeover ? "takeover" : "bigip");
+  out += ",\"role\":" + jsonString(control::roleName(role_));
+  out += ",\"epoch\":" + std::to_string(epoch_);
+  out += ",\"holdsVip\":" + std::string{vip ? "true" : "false"};
+  out += ",\"vip\":" + jsonString(vipAddress ? vipAddress->prefix.address : "");
+  out += ",\"serviceLink\":" + jsonString(network_.serviceLink);
+  out += ",\"inSync\":" + std::string{pending.changes.empty() && pending.ok() ? "true" : "false"};
+  out += ",\"pending\":" + jsonStringArray(pending.changes);
+  out += ",\"problems\":" + jsonStringArray(pending.errors);
+  out += ",\"lastChanges\":" + jsonStringArray(last_.changes);
+  out += ",\"lastErrors\":" + jsonStringArray(last_.errors);
+  out += ",\"firewall\":" + jsonString(firewallError_.empty() ? "applied" : firewallError_);
+  out += ",\"restores\":" + std::to_string(restores_);
+  out += ",\"netlinkEvents\":" + std::to_string(netlinkEvents_);
+  out += ",\"netlinkOverruns\":" + std::to_string(overruns_);
+  out += ",\"announcements\":" + std::to_string(announcer_.sent());
+  out += ",\"announceFailures\":" + std::to_string(announcer_.failed());
+  out += "}";
+  return out;
+}
+
+}  // namespace sipha::netcfg::service

@@ -1,0 +1,80 @@
+#pragma once
+// What `sipha-netcfg serve` does, without the bus: keeps the kernel's network equal to the
+// desired state for the node's role, holds the VIP while primary in takeover mode, applies the
+// firewall, and puts back what someone removes (README.md, "The service").
+// Runs on one sd-event loop; every method is called from that loop's thread.
+#include <systemd/sd-event.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/config/config.hpp"
+#include "config/network_config.hpp"
+#include "control/role.hpp"
+#include "control/sipd_handlers.hpp"
+#include "kernel/desired_state.hpp"
+#include "kernel/netlink_client.hpp"
+#include "kernel/netlink_watch.hpp"
+#include "kernel/reconciler.hpp"
+#include "takeover/announcer.hpp"
+
+namespace sipha::netcfg::service {
+
+struct ApplyOutcome {
+  std::vector<std::string> changes;  // kernel changes made ("address ... added on eth0")
+  std::vector<std::string> errors;   // what failed (missing link, refused request, nft error)
+  bool ok() const noexcept { return errors.empty(); }
+};
+
+class NetcfgService {
+ public:
+  NetcfgService(common::Config config, NetworkConfig network);
+  ~NetcfgService();
+  NetcfgService(const NetcfgService&) = delete;
+  NetcfgService& operator=(const NetcfgService&) = delete;
+
+  // Opens netlink, subscribes to its notifications on `event`, and converges as backup (a node
+  // starts as backup: the VIP is removed if a previous run left it). Empty string: started.
+  std::string start(sd_event* event);
+
+  // Re-reads the configuration file (a refused file keeps the running one and answers
+  // ConfigInvalid), reconciles and re-applies the firewall.
+  control::CallResult apply(ApplyOutcome& outcome);
+
+  // The agent's order. A lower epoch than the current one is refused (StaleEpoch), like sipd.
+  // primary in takeover mode: VIP added, announced, firewall with SNAT; backup: VIP removed.
+  control::CallResult setRole(control::Role role, std::uint64_t epoch, ApplyOutcome& outcome);
+
+  // A JSON object: mode, role, epoch, holdsVip, in-sync state, counters, last apply (README.md).
+  std::string statusJson();
+
+  control::Role role() const noexcept { return role_; }
+  std::uint64_t epoch() const noexcept { return epoch_; }
+  bool holdsVip() const noexcept;
+  std::uint64_t restores() const noexcept { return restores_; }
+
+ private:
+  ApplyOutcome converge(bool withFirewall);
+  void onNetlinkEvent(kernel::NetlinkEvent event) noexcept;
+  static int onRestoreTimer(sd_event_source* source, std::uint64_t usec, void* userdata) noexcept;
+  void restore() noexcept;
+
+  common::Config config_;
+  NetworkConfig network_;
+  control::Role role_ = control::Role::Backup;
+  std::uint64_t epoch_ = 0;
+  sd_event* event_ = nullptr;
+  kernel::NetlinkClient client_;
+  kernel::NetlinkWatch watch_;
+  takeover::Announcer announcer_;
+  sd_event_source* restoreTimer_ = nullptr;      // debounces bursts of netlink notifications
+  std::vector<kernel::DesiredAddress> retired_;  // old VIPs after a reload, removed next pass
+  ApplyOutcome last_;
+  std::string firewallError_;        // empty: the ruleset in the kernel is the current one
+  std::uint64_t restores_ = 0;       // reconciliations triggered by the kernel that changed things
+  std::uint64_t netlinkEvents_ = 0;  // notifications that woke the watch
+  std::uint64_t overruns_ = 0;       // notification losses (ENOBUFS)
+};
+
+}  // namespace sipha::netcfg::service
