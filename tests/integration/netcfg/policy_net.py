@@ -118,12 +118,16 @@ class Lan:
         """tcpdump in ns on ifname; returns once tcpdump reports it is listening."""
         process = subprocess.Popen(
             ["ip", "netns", "exec", ns, "tcpdump", "-n", "-l", "-i", ifname, "-c", "1", bpf],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.processes.append(process)
-        ready, _, _ = select.select([process.stderr], [], [], 10)
-        line = process.stderr.readline() if ready else ""
-        if "listening on" not in line:
-            raise AssertionError(f"tcpdump in {ns} did not start: {line}")
+        seen = b""
+        fd = process.stderr.fileno()  # raw reads: a buffered readline could hide the 2nd line
+        while b"listening on" not in seen:  # "verbose output suppressed ..." comes first
+            ready, _, _ = select.select([fd], [], [], 10)
+            chunk = os.read(fd, 4096) if ready else b""
+            if not chunk:
+                raise AssertionError(f"tcpdump in {ns} did not start: {seen!r}")
+            seen += chunk
         return process
 
     def captured(self, process, timeout=5):
@@ -133,7 +137,7 @@ class Lan:
         except subprocess.TimeoutExpired:
             process.kill()
             out, _ = process.communicate()
-        return out.strip()
+        return out.decode().strip()
 
     def nft_counter(self, ns, comment):
         """Packets counted by the rule carrying this comment in table inet sipha."""
