@@ -187,8 +187,9 @@ std::string NetlinkClient::apply(const Action& action, const ObservedState& obse
       if (!address || !local) return what + ": cannot build the request";
       rtnl_addr_set_ifindex(address.get(), link->index);
       rtnl_addr_set_family(address.get(), action.prefix.family);
-      rtnl_addr_set_prefixlen(address.get(), action.prefix.length);
+      // set_local copies the nl_addr's own prefix length (/32): set the length after it.
       if (rtnl_addr_set_local(address.get(), local.get()) < 0) return what + ": bad address";
+      rtnl_addr_set_prefixlen(address.get(), action.prefix.length);
       int r = 0;
       if (action.kind == ActionKind::AddressAdd) {
         // No duplicate address detection (RFC 4862 section 5.4 allows skipping it): the VIP
