@@ -120,9 +120,7 @@ void SipCore::answerParseError(const sip::ParseResult& result, const transport::
     return;
   }
   ++counters_.parseErrorsAnswered;
-  const std::uint16_t status = sip::statusCode(result.error);
-  if (status == 400) ++counters_.responses400;
-  countResponse(status);
+  countResponse(sip::statusCode(result.error));
   ResponseRoute route;
   computeResponseRoute(result.message->topVia(), from, route);
   send(route.destination, *answer);
@@ -318,6 +316,7 @@ std::string_view SipCore::nextToTag() {
 void SipCore::countResponse(std::uint16_t status) {
   if (status >= 200 && status < 300) ++counters_.responses2xx;
   if (status >= 400 && status < 500) ++counters_.responses4xx;
+  if (status == 400) ++counters_.responses400;
   if (status >= 500 && status < 600) ++counters_.responses5xx;
 }
 
