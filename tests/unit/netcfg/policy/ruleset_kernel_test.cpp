@@ -48,6 +48,17 @@ BOOST_AUTO_TEST_CASE(every_generated_variant_is_accepted) {
     const auto result = applyRuleset(buildRuleset(tserverConfig(), network, holdsVip));
     BOOST_TEST(result.ok, result.error);
   }
+  auto config6 = tserverConfig();
+  config6.tserver.sipAddress = "2001:db8::10";
+  auto network6 = takeoverNetwork();
+  network6.serviceAddress = {"2001:db8::11", 64, AF_INET6};
+  network6.snatExclusions.push_back({"2001:db8:53::", 48, AF_INET6});
+  network6.managementNetworks.push_back({"2001:db8:f::", 48, AF_INET6});
+  const auto result6 = applyRuleset(buildRuleset(config6, network6, true));
+  BOOST_TEST(result6.ok, result6.error);
+  BOOST_TEST(nft("list table inet sipha").find("snat ip6 to 2001:db8::10") != std::string::npos);
+
+  BOOST_REQUIRE(applyRuleset(buildRuleset(tserverConfig(), takeoverNetwork(), true)).ok);
   const auto listing = nft("list table inet sipha");
   BOOST_TEST(listing.find("snat ip to 198.51.100.10") != std::string::npos);
   BOOST_TEST(listing.find("policy drop") != std::string::npos);
