@@ -1,4 +1,4 @@
-// sipha-netcfg: the appliance's network (netcfg/README.md). Thin: parse, dispatch.
+// sipha-netcfg: the appliance's network (docs/network.md). Thin: parse, dispatch.
 #include <iostream>
 
 #include "cli/command_line.hpp"

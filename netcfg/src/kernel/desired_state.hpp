@@ -1,5 +1,5 @@
 #pragma once
-// The network the node should have: the reconciler's input (README.md, "Reconciliation").
+// The network the node should have: the reconciler's input (docs/network.md, "Reconciliation").
 // Built from the [network] section and the node's role; pure data, no kernel access.
 #include <cstdint>
 #include <optional>

@@ -1,5 +1,6 @@
 #pragma once
-// sipha-netcfg's object on the system bus: org.sipha.Netcfg1 at /org/sipha/Netcfg1 (README.md).
+// sipha-netcfg's object on the system bus: org.sipha.Netcfg1 at /org/sipha/Netcfg1
+// (docs/network.md).
 //   Apply() -> as changes        re-read the file, reconcile, firewall
 //   Status() -> s json           state dump (NetcfgService::statusJson)
 //   SetRole(s role, t epoch)     primary | backup; a lower epoch is refused (StaleEpoch)

@@ -1,5 +1,5 @@
 #pragma once
-// The names of sipha-netcfg's D-Bus API (README.md, "D-Bus"). The shared org.sipha.Error.*
+// The names of sipha-netcfg's D-Bus API (docs/network.md, "D-Bus"). The shared org.sipha.Error.*
 // names (StaleEpoch, InvalidArgument, ConfigInvalid) come from control/bus_names.hpp.
 namespace sipha::netcfg::service {
 

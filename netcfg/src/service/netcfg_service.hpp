@@ -1,7 +1,7 @@
 #pragma once
 // What `sipha-netcfg serve` does, without the bus: keeps the kernel's network equal to the
 // desired state for the node's role, holds the VIP while primary in takeover mode, applies the
-// firewall, and puts back what someone removes (README.md, "The service").
+// firewall, and puts back what someone removes (docs/network.md, "The service").
 // Runs on one sd-event loop; every method is called from that loop's thread.
 #include <systemd/sd-event.h>
 
@@ -46,7 +46,8 @@ class NetcfgService {
   // primary in takeover mode: VIP added, announced, firewall with SNAT; backup: VIP removed.
   control::CallResult setRole(control::Role role, std::uint64_t epoch, ApplyOutcome& outcome);
 
-  // A JSON object: mode, role, epoch, holdsVip, in-sync state, counters, last apply (README.md).
+  // A JSON object: mode, role, epoch, holdsVip, in-sync state, counters, last apply
+  // (docs/network.md).
   std::string statusJson();
 
   control::Role role() const noexcept { return role_; }
