@@ -2,12 +2,14 @@
 file keeps the running configuration and the bindings, SIGHUP with a new DN makes it
 registrable; without a reachable bus sipd still serves SIP."""
 
+import os
 import socket
 import subprocess
 
 import pytest
 
-from harness import digest, net, sip, sipp
+from harness import dbus, digest, net, sip, sipp
+from harness import sipd as sipd_mod
 
 BAD_VALUES = [
     ("TServer", "sip-port", "notaport"),
@@ -139,12 +141,42 @@ def test_removed_dn_is_no_longer_registrable(make_sipd):
         c.close()
 
 
+def dbus_warnings(sipd):
+    return [line for line in sipd.stderr().splitlines()
+            if "warning" in line.lower() and ("d-bus" in line.lower() or "bus" in line.lower())]
+
+
+def reload_and_wait(sipd):
+    count = len(sipd.notify_lines)
+    sipd.sighup()
+    assert sipd.wait_notify(lambda lines: "READY=1" in lines[count:], 10), "reload not done"
+
+
 def test_runs_without_a_bus(make_sipd):
+    """No bus reachable: one warning, SIP served, also after a reload."""
     sipd = make_sipd(bus=None).start()
     resp = sipd.options("udp")
     assert resp is not None and resp.code == 200, resp
-    warnings = [line for line in sipd.stderr().splitlines() if "bus" in line.lower()]
-    assert len(warnings) >= 1, "no warning about the missing bus"
+    reload_and_wait(sipd)
+    assert sipd.options("tcp").code == 200
+    assert len(dbus_warnings(sipd)) == 1, sipd.stderr()
+
+
+def test_runs_when_the_bus_name_is_denied(make_sipd, tmp_path):
+    """The bus refuses org.sipha.Sipd1 to sipd: one warning, SIP served."""
+    strict = dbus.DbusDaemon(tmp_path / "strict-bus", deny_own=[sipd_mod.BUS_NAME])
+    os.makedirs(strict.tmpdir, exist_ok=True)
+    strict.start()
+    try:
+        sipd = make_sipd(bus=strict).start()
+        resp = sipd.options("udp")
+        assert resp is not None and resp.code == 200, resp
+        reload_and_wait(sipd)
+        assert sipd_mod.BUS_NAME not in strict.names()
+        assert len(dbus_warnings(sipd)) == 1, sipd.stderr()
+        assert sipd.stop() == 0
+    finally:
+        strict.stop()
 
 
 def test_reloads_during_register_load_lose_nothing(make_sipd, tmp_path):

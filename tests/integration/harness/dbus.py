@@ -26,16 +26,20 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 class DbusDaemon:
     """dbus-daemon in the foreground on a unix socket in tmpdir."""
 
-    def __init__(self, tmpdir):
+    def __init__(self, tmpdir, deny_own=()):
         self.tmpdir = str(tmpdir)
+        self.deny_own = tuple(deny_own)  # bus names nobody may own
         self.config = os.path.join(self.tmpdir, "bus.conf")
         self.socket = os.path.join(self.tmpdir, "bus.sock")
         self.address = None
         self.proc = None
 
     def start(self, timeout=10):
+        config = BUS_CONFIG.format(socket=self.socket)
+        denials = "".join(f'    <deny own="{name}"/>\n' for name in self.deny_own)
+        config = config.replace("  </policy>", denials + "  </policy>")
         with open(self.config, "w") as f:
-            f.write(BUS_CONFIG.format(socket=self.socket))
+            f.write(config)
         self.proc = subprocess.Popen(
             ["dbus-daemon", f"--config-file={self.config}", "--nofork", "--nopidfile",
              "--print-address=1"],
