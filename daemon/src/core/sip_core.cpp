@@ -20,6 +20,12 @@ constexpr std::string_view kAccept = "application/sdp";
 // No option tags are implemented yet; an empty Supported is valid (RFC 3261 20.37).
 constexpr std::string_view kSupported = "";
 
+// The OPTIONS answer's headers (RFC 3261 11.2), with and without the registrar.
+constexpr HeaderLine kOptionsHeaders[] = {
+    {"Allow", kAllow}, {"Accept", kAccept}, {"Supported", kSupported}};
+constexpr HeaderLine kOptionsHeadersWithoutRegistrar[] = {
+    {"Allow", kAllowWithoutRegistrar}, {"Accept", kAccept}, {"Supported", kSupported}};
+
 transaction::IncomingRequest transactionView(const sip::Message& request,
                                              const transport::Peer& from, std::string_view toTag) {
   transaction::IncomingRequest view;
@@ -140,6 +146,14 @@ void SipCore::handleResponse(const sip::Message& response, const transport::Peer
 }
 
 void SipCore::handleRequest(const sip::Message& request, const transport::Peer& from) {
+  // OPTIONS outside a dialog (the BIG-IP monitor's probe) is answered statelessly (RFC 3261
+  // 8.2.7): the answer depends only on the request, its To tag is derived from the request so a
+  // retransmission gets the same response, and no transaction lingers for Timer J.
+  if (request.method() == Method::Options && request.to().tag.empty() &&
+      !request.has(sip::HeaderId::Require) && request.requestUri().isSip()) {
+    answerOptions(request, from);
+    return;
+  }
   const auto outcome =
       transactions_->receiveRequest(transactionView(request, from, request.to().tag));
   using transaction::RequestDisposition;
@@ -241,19 +255,16 @@ void SipCore::serve(const sip::Message& request, transaction::ServerTransaction&
     return;
   }
   switch (method) {
-    case Method::Options: {
-      // The BIG-IP monitor's probe, and RFC 3261 11.2's capability query.
+    case Method::Options:  // in a dialog, or with Require: through its transaction
       ++counters_.optionsIn;
       optionsSources_.record(from.address, wallClockUsec_());
-      const HeaderLine headers[] = {{"Allow", registrarEnabled ? kAllow : kAllowWithoutRegistrar},
-                                    {"Accept", kAccept},
-                                    {"Supported", kSupported}};
       spec.status = 200;
       spec.reason = "OK";
-      spec.headers = headers;
+      spec.headers = registrarEnabled
+                         ? std::span<const HeaderLine>{kOptionsHeaders}
+                         : std::span<const HeaderLine>{kOptionsHeadersWithoutRegistrar};
       respond(request, transaction, spec);
       return;
-    }
     case Method::Register:
       if (registrarEnabled) {
         ++counters_.registerIn;
@@ -298,10 +309,39 @@ void SipCore::serve(const sip::Message& request, transaction::ServerTransaction&
   respond(request, transaction, spec);
 }
 
-std::string_view SipCore::nextToTag() {
-  // 19.3: globally unique, cryptographically random enough to not collide: a random per-process
-  // seed mixed with a counter (splitmix64), as 16 hex digits.
-  std::uint64_t value = tagSeed_ + (++tagCounter_) * 0x9E3779B97F4A7C15ull;
+void SipCore::answerOptions(const sip::Message& request, const transport::Peer& from) {
+  ++counters_.optionsIn;
+  optionsSources_.record(from.address, wallClockUsec_());
+  ResponseRoute route;
+  computeResponseRoute(request.topVia(), from, route);
+  sip::ResponseSpec spec;
+  spec.status = 200;
+  spec.reason = "OK";
+  spec.toTag = statelessToTag(request);
+  spec.viaReceived = route.received;
+  spec.viaRport = route.rport;
+  spec.headers = config_->tserver.internalRegistrarEnabled
+                     ? std::span<const HeaderLine>{kOptionsHeaders}
+                     : std::span<const HeaderLine>{kOptionsHeadersWithoutRegistrar};
+  countResponse(200);
+  send(route.destination, sip::buildResponse(request, spec));
+}
+
+std::string_view SipCore::statelessToTag(const sip::Message& request) {
+  // 8.2.7: the same request must always get the same tag: a keyed hash of what identifies it.
+  std::uint64_t hash = 1469598103934665603ull ^ tagSeed_;
+  const auto mix = [&hash](std::string_view text) {
+    for (const char c : text) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    hash = (hash ^ 0xff) * 1099511628211ull;
+  };
+  mix(request.callId());
+  mix(request.from().tag);
+  mix(request.cseqText());
+  mix(request.topVia().branch);
+  return hexTag(hash);
+}
+
+std::string_view SipCore::hexTag(std::uint64_t value) {
   value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ull;
   value = (value ^ (value >> 27)) * 0x94D049BB133111EBull;
   value ^= value >> 31;
@@ -311,6 +351,12 @@ std::string_view SipCore::nextToTag() {
     value >>= 4;
   }
   return {tagBuffer_, 16};
+}
+
+std::string_view SipCore::nextToTag() {
+  // 19.3: globally unique, cryptographically random enough to not collide: a random per-process
+  // seed mixed with a counter (splitmix64), as 16 hex digits.
+  return hexTag(tagSeed_ + (++tagCounter_) * 0x9E3779B97F4A7C15ull);
 }
 
 void SipCore::countResponse(std::uint16_t status) {

@@ -69,7 +69,10 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
                sip::ResponseSpec spec);
   bool rejectUnsupportedExtensions(const sip::Message& request,
                                    transaction::ServerTransaction& transaction);
-  std::string_view nextToTag();
+  void answerOptions(const sip::Message& request, const transport::Peer& from);
+  std::string_view nextToTag();                                  // random per response
+  std::string_view statelessToTag(const sip::Message& request);  // same for retransmissions
+  std::string_view hexTag(std::uint64_t value);
   void countResponse(std::uint16_t status);
 
   timer::TimerWheel& wheel_;
