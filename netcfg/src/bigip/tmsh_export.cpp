@@ -58,9 +58,13 @@ class Tmsh {
     line("create net vlan " + names_.vlanInternal + " interfaces replace-all-with { " +
          names_.vlanInternalInterface + " { untagged } }");
     step("3. Self IP addresses");
-    line("create net self " + names_.selfExternal + " address " +
-         prefixText(*names_.selfExternalAddress) + " vlan " + names_.vlanExternal +
-         " allow-service default");
+    if (names_.selfExternalAddress) {
+      line("create net self " + names_.selfExternal + " address " +
+           prefixText(*names_.selfExternalAddress) + " vlan " + names_.vlanExternal +
+           " allow-service default");
+    } else {
+      line("# bigip-self-external-address is not set: no external self IP");  // checkPair refuses
+    }
     Prefix internal;
     if (names_.selfInternalAddress) {
       internal = *names_.selfInternalAddress;
