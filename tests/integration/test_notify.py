@@ -2,6 +2,8 @@
 RELOADING=1 then READY=1 around a reload, WATCHDOG=1 when WATCHDOG_USEC is set; SIGTERM is a
 clean stop (exit 0)."""
 
+import re
+
 
 def statuses(lines):
     return [line[7:] for line in lines if line.startswith("STATUS=")]
@@ -38,3 +40,22 @@ def test_watchdog_pings_when_enabled(make_sipd):
 def test_sigterm_is_a_clean_stop(make_sipd):
     sipd = make_sipd().start()
     assert sipd.stop() == 0, sipd.stderr()
+
+
+def test_status_follows_the_binding_count(make_sipd):
+    """STATUS= names the bindings: after 3 REGISTERs a STATUS= with 3 arrives (rate-limited
+    updates are fine: 10 s bound)."""
+    sipd = make_sipd(extensions=("7001", "7002", "7003")).start()
+    c = sipd.udp()
+    try:
+        for user in ("7001", "7002", "7003"):
+            r = sipd.register(c, user, contact=f"<sip:{user}@127.0.0.1:{c.local[1]}>",
+                              expires=600, call_id=f"{user}@t")
+            assert r is not None and r.code == 200, r
+    finally:
+        c.close()
+
+    def shows_three(lines):
+        return [s for s in statuses(lines) if re.search(r"\b3 binding", s)]
+
+    assert sipd.wait_notify(shows_three, 10), f"STATUS= not updated: {sipd.statuses}"
