@@ -148,10 +148,11 @@ def main():
             print(f"bench: logs, configs and SIPp traces kept in {workDir}", file=sys.stderr)
         else:
             shutil.rmtree(workDir, ignore_errors=True)
+    niceness = f" (nice {os.environ['BENCH_NICE']})" if os.environ.get("BENCH_NICE") else ""
     header = [
         f"sipha bench, {startedAt:%Y-%m-%d %H:%M} UTC, "
         f"sipd = {sipdPath or 'not measured'}",
-        f"server on CPU 0, SIPp on CPU 1, UDP on 127.0.0.1; Kamailio "
+        f"server on CPU 0, SIPp on CPU 1{niceness}, UDP on 127.0.0.1; Kamailio "
         f"{args.kamailio_children} UDP worker(s); trials of <= {args.trial_seconds:g} s",
         "a rate passes when < 0.1% of its calls fail, and SIPp sends and the server answers >= 90% "
         "of it",

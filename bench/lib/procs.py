@@ -121,6 +121,17 @@ def udpDrops(ports):
     return drops
 
 
+def pinned(cpu, argv):
+    """argv pinned to one CPU (`taskset -c CPU`), at the niceness BENCH_NICE when set (e.g.
+    -10 to keep a shared machine's other work from skewing the figures; needs root). Both
+    exec, so the pid stays the program's."""
+    prefix = ["taskset", "-c", str(cpu)]
+    niceness = os.environ.get("BENCH_NICE", "")
+    if niceness:
+        prefix = ["nice", "-n", str(int(niceness))] + prefix
+    return prefix + list(argv)
+
+
 def vmRssKiB(pid):
     """VmRSS of pid in KiB from /proc/PID/status, or None when it is gone."""
     try:

@@ -83,7 +83,7 @@ class Server:
     def spawn_(self, argv, env, tag):
         self.logPath_ = os.path.join(self.workDir_, f"{tag}.log")
         self.log_ = open(self.logPath_, "ab")
-        self.proc_ = procs.start(["taskset", "-c", str(self.cpu_)] + argv, env=env,
+        self.proc_ = procs.start(procs.pinned(self.cpu_, argv), env=env,
                                  stdout=self.log_, stderr=self.log_, cwd=self.workDir_)
 
 

@@ -79,7 +79,7 @@ class SippRunner:
         statFile = stem + "-stat.csv"
         duration = count / rate
         clientPort = procs.freeUdpTcpPort(self.host)
-        argv = ["taskset", "-c", str(self.cpu), SIPP, f"{self.host}:{port}",
+        argv = [SIPP, f"{self.host}:{port}",
                 "-sf", scenario, "-i", self.host, "-p", str(clientPort),
                 "-r", str(rate), "-m", str(count),
                 "-l", str(int(rate * (self.recvTimeoutS + 1)) + 100),
@@ -93,6 +93,7 @@ class SippRunner:
             argv += ["-inf", self.injectionFile]
         for key, value in self.keys.items():
             argv += ["-key", key, str(value)]
+        argv = procs.pinned(self.cpu, argv)
         baseline = procs.udpDrops([port])[port]
         peak = {port: baseline, clientPort: 0}
 
