@@ -15,10 +15,8 @@ def _rate(search):
         return "n/a"
     if search.best is None:
         return "0"
-    limiting = _limiting(search)
     # ">=": the next rate up failed because SIPp could not keep up, not the server.
-    bound = ">=" if limiting is not None and limiting[0].clientBound else ""
-    return f"{bound}{search.bestRate:,}"
+    return f"{'>=' if _clientBound(search) else ''}{search.bestRate:,}"
 
 
 def _limit(search):
@@ -40,14 +38,19 @@ def _limit(search):
     return text
 
 
+def _clientBound(search):
+    limiting = _limiting(search)
+    return limiting is not None and limiting[0].clientBound
+
+
 def _ratio(sipd, kamailio):
+    """sipd/Kamailio; '>=' when only sipd's figure is a lower bound, '<=' when only
+    Kamailio's is, '~' when both are."""
     if sipd is None or kamailio is None or not kamailio.bestRate:
         return "n/a"
-    return f"{sipd.bestRate / kamailio.bestRate:.2f}"
-
-
-def _mib(kib):
-    return f"{kib / 1024:.1f} MiB"
+    bound = {(True, False): ">=", (False, True): "<=", (True, True): "~"}.get(
+        (_clientBound(sipd), _clientBound(kamailio)), "")
+    return f"{bound}{sipd.bestRate / kamailio.bestRate:.2f}"
 
 
 def formatTable(results, header):
@@ -62,13 +65,12 @@ def formatTable(results, header):
             continue
         ratio = _ratio(line["sipd"], line["kamailio"])
         if key == "persistent" and ratio != "n/a":
-            ratio += "  (goal >= 10: " + ("met" if float(ratio) >= 10 else "NOT met") + ")"
+            met = float(ratio.lstrip(">=<~")) >= 10 and not ratio.startswith(("<", "~"))
+            ratio += "  (goal >= 10: " + ("met" if met else "not shown") + ")"
         rows.append((title + line.get("suffix", ""), _rate(line["sipd"]),
                      _rate(line["kamailio"]), ratio))
         for side in ("sipd", "kamailio"):
             notes.append(f"  {key} {side}: {_limit(line[side])}")
-        if line.get("sipdNote"):
-            notes.append(f"  {key} sipd: {line['sipdNote']}")
     width = [max(len(row[i]) for row in rows) for i in range(4)]
     out = list(header)
     out.append("")

@@ -11,6 +11,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 
+import report  # noqa: E402
 import search  # noqa: E402
 from notify import NotifySocket  # noqa: E402
 from sipp import TrialResult, _readStats  # noqa: E402
@@ -156,6 +157,27 @@ class StatsTest(unittest.TestCase):
         _readStats("/nonexistent/stat.csv", result)
         self.assertEqual(result.failed, 30)
         self.assertEqual(result.failureRatio, 1.0)
+
+
+class ReportTest(unittest.TestCase):
+    def searchWith(self, best, failing):
+        found = search.SearchResult()
+        found.best = TrialResult(rate=best, count=best * 3, successful=best * 3,
+                                 created=best * 3, elapsed=3.0)
+        found.trials = [(found.best, True, "ok"), (failing, False, "x")]
+        return found
+
+    def test_lower_bounds_and_ratio(self):
+        serverLimited = TrialResult(rate=12000, count=36000, successful=35000, failed=1000,
+                                    created=36000, elapsed=3.0, serverDrops=1000)
+        clientLimited = TrialResult(rate=70000, count=210000, successful=200000, failed=10000,
+                                    created=210000, elapsed=3.0, clientDrops=10000)
+        results = {"persistent": {"sipd": self.searchWith(60000, clientLimited),
+                                  "kamailio": self.searchWith(10000, serverLimited)}}
+        table = report.formatTable(results, [])
+        self.assertIn(">=60,000", table)
+        self.assertIn("  10,000  ", table)
+        self.assertIn(">=6.00  (goal >= 10: not shown)", table)
 
 
 class NotifyTest(unittest.TestCase):
