@@ -3,6 +3,7 @@ RELOADING=1 then READY=1 around a reload, WATCHDOG=1 when WATCHDOG_USEC is set; 
 clean stop (exit 0)."""
 
 import re
+import signal
 
 
 def statuses(lines):
@@ -40,6 +41,14 @@ def test_watchdog_pings_when_enabled(make_sipd):
 def test_sigterm_is_a_clean_stop(make_sipd):
     sipd = make_sipd().start()
     assert sipd.stop() == 0, sipd.stderr()
+    # The datagram was sent before exit; the reader thread may still be picking it up.
+    assert sipd.wait_notify(lambda lines: "STOPPING=1" in lines, 5), sipd.notify_lines
+
+
+def test_sigint_is_a_clean_stop(make_sipd):
+    sipd = make_sipd().start()
+    sipd.proc.send_signal(signal.SIGINT)
+    assert sipd.proc.wait(10) == 0, sipd.stderr()
 
 
 def test_status_follows_the_binding_count(make_sipd):
