@@ -98,8 +98,13 @@ class Tmsh {
   std::string members(const std::string& port) const {
     const auto& primary = pair_.primary.config->tserver.sipInterface;
     const auto& backup = pair_.backup.config->tserver.sipInterface;
-    return " members replace-all-with { " + endpoint(names_.nodePrimary, port) + " { address " +
-           primary + " } " + endpoint(names_.nodeBackup, port) + " { address " + backup + " } }";
+    // A member is NODE-NAME:PORT, or NODE-NAME.PORT when the node's address is IPv6.
+    const auto member = [&port](const std::string& name, const std::string& address) {
+      return name + (addressFamily(address) == AF_INET6 ? "." : ":") + port + " { address " +
+             address + " }";
+    };
+    return " members replace-all-with { " + member(names_.nodePrimary, primary) + " " +
+           member(names_.nodeBackup, backup) + " }";
   }
 
   void dataGroupsSnatIrule() {

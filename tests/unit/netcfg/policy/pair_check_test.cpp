@@ -108,6 +108,18 @@ BOOST_AUTO_TEST_CASE(mode_names_and_addresses_the_export_needs) {
                 {"network.gateway", "differs from the primary's"});
 }
 
+BOOST_AUTO_TEST_CASE(gateway_must_be_the_internal_self_ip_or_a_listed_floating_one) {
+  auto pair = referenceExample();
+  for (auto* text : {&pair.primary, &pair.backup})
+    *text = withOption(*text, "bigip-self-internal-address", "192.168.167.97/25");
+  expectRefusal(check(pair.primary, pair.backup),
+                {"network.gateway", "192.168.167.96 is not the BIG-IP internal self IP"});
+  for (auto* text : {&pair.primary, &pair.backup})
+    *text = withOption(*text, "bigip-self-ips", "192.168.167.96, 192.168.167.97");
+  const auto floating = check(pair.primary, pair.backup);
+  BOOST_TEST(floating.ok(), joined(floating));
+}
+
 BOOST_AUTO_TEST_CASE(parse_errors_of_either_file_are_reported) {
   const auto pair = referenceExample();
   expectRefusal(check(pair.primary, withOption(pair.backup, "bigip-monitor", "mon sip")),

@@ -159,6 +159,35 @@ BOOST_AUTO_TEST_CASE(without_tls_there_are_no_tls_objects) {
   BOOST_TEST(tmsh.find("vsVipTlsHa01") == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(ipv6_pair_uses_tmsh_ipv6_notation) {
+  auto pair = referenceExample();
+  const std::pair<std::string*, const char*> nodes[] = {{&pair.primary, "2001:db8:167::125"},
+                                                        {&pair.backup, "2001:db8:167::126"}};
+  for (const auto& [text, self] : nodes) {
+    const std::string peer =
+        self == std::string{"2001:db8:167::125"} ? "2001:db8:167::126" : "2001:db8:167::125";
+    *text = withOption(*text, "sip-address", "2001:db8:166::238");
+    *text = withOption(*text, "sip-interface", self);
+    *text = withOption(*text, "service-address", std::string{self} + "/64");
+    *text = withOption(*text, "peer-service-address", peer);
+    *text = withOption(*text, "gateway", "2001:db8:167::96");
+    *text = withOption(*text, "bigip-self-external-address", "2001:db8:166::229/64");
+    *text = withOption(*text, "bigip-route-gateway", "2001:db8:166::225");
+    *text = withOption(*text, "snat-exclusions", "2001:db8:83::193");
+    *text = withOption(*text, "config-server", "2001:db8:83::193");
+    *text = without(*text, "message-servers");
+  }
+  const auto tmsh = exportOf(pair.primary, pair.backup);
+  BOOST_REQUIRE(!tmsh.empty());
+  BOOST_TEST(tmsh.find("destination 2001:db8:166::238.5060 mask "
+                       "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff") != std::string::npos);
+  BOOST_TEST(tmsh.find("destination ::.any mask any6") != std::string::npos);
+  BOOST_TEST(tmsh.find("network default-inet6 gw 2001:db8:166::225") != std::string::npos);
+  BOOST_TEST(tmsh.find("nodeHa01Primary.5060 { address 2001:db8:167::125 }") != std::string::npos);
+  BOOST_TEST(tmsh.find("{ 2001:db8:167::125/128 { } 2001:db8:167::126/128 { } }") !=
+             std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_refused_pair_exports_nothing) {
   const auto pair = referenceExample();
   BOOST_TEST(exportOf(pair.primary, withOption(pair.backup, "sip-port", "5070")).empty());
