@@ -8,6 +8,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -118,14 +119,20 @@ def measureMemory(sipd, runner, scenario, bindings, rate, settleSeconds):
         status = sipd.reloadStatus()
     finally:
         sipd.stop()
-    if not result.successful or before is None or after is None:
+    # sipd's own count (STATUS= after SIGHUP) when it gave one: a binding whose 200 was lost
+    # on the way back still takes memory.
+    match = re.search(r"(\d+) bindings", status or "")
+    bound = int(match.group(1)) if match else result.successful
+    if not bound or before is None or after is None:
         return {"text": f"no bindings made ({result.note or 'sipd exited'})"}
-    perHundredK = (after - before) * 100000 / result.successful
-    return {"beforeKiB": before, "afterKiB": after, "bindings": result.successful,
-            "perHundredThousandKiB": perHundredK, "sipdStatus": status,
+    perHundredK = (after - before) * 100000 / bound
+    return {"beforeKiB": before, "afterKiB": after, "bindings": bound,
+            "answered": result.successful, "perHundredThousandKiB": perHundredK,
+            "sipdStatus": status,
             "text": f"{perHundredK / 1024:.1f} MiB (VmRSS {before / 1024:.1f} -> "
-                    f"{after / 1024:.1f} MiB for {result.successful:,} REGISTERs answered 200 "
-                    f"at {rate:,}/s; sipd STATUS after SIGHUP: {status or 'none'})"}
+                    f"{after / 1024:.1f} MiB for {bound:,} bindings; {result.successful:,} "
+                    f"REGISTERs answered 200 at {rate:,}/s; sipd STATUS after SIGHUP: "
+                    f"{status or 'none'})"}
 
 
 def main():
