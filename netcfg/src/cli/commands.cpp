@@ -149,6 +149,7 @@ int runServe(const CommandLine& line, std::ostream& err) {
       code = kExitFailed;
     } else {
       control::ServiceNotifier::enableWatchdog(event);
+      netcfg.setStatusListener([&notifier](const std::string& text) { notifier.status(text); });
       notifier.ready();
       notifier.status("backup");
       common::logInfo("serving org.sipha.Netcfg1");

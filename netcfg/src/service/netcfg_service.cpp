@@ -113,10 +113,19 @@ control::CallResult NetcfgService::apply(ApplyOutcome& outcome) {
     retired_.push_back(*oldVip);
   }
   outcome = last_ = converge(true);
+  announceStatus();
   if (!outcome.ok()) {
     return control::CallResult::failure(kErrorApplyFailed, joinLines(outcome.errors));
   }
   return control::CallResult::success();
+}
+
+void NetcfgService::announceStatus() const {
+  if (!statusListener_) return;
+  std::string text{control::roleName(role_)};
+  if (holdsVip()) text += ", holding the VIP";
+  if (!last_.ok()) text += ", " + std::to_string(last_.errors.size()) + " error(s)";
+  statusListener_(text);
 }
 
 control::CallResult NetcfgService::setRole(control::Role role, std::uint64_t epoch,
@@ -133,6 +142,7 @@ control::CallResult NetcfgService::setRole(control::Role role, std::uint64_t epo
     common::logNotice("role ", control::roleName(role), " at epoch ", epoch);
   }
   outcome = last_ = converge(true);
+  announceStatus();
   if (!outcome.ok()) {
     return control::CallResult::failure(kErrorApplyFailed, joinLines(outcome.errors));
   }

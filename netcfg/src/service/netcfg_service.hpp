@@ -6,6 +6,7 @@
 #include <systemd/sd-event.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,12 @@ class NetcfgService {
   // (docs/network.md).
   std::string statusJson();
 
+  // Called after every SetRole/Apply with a one-line summary ("primary, holding the VIP",
+  // "backup, 1 error"): serve passes it to sd_notify STATUS=.
+  void setStatusListener(std::function<void(const std::string&)> listener) {
+    statusListener_ = std::move(listener);
+  }
+
   control::Role role() const noexcept { return role_; }
   std::uint64_t epoch() const noexcept { return epoch_; }
   bool holdsVip() const noexcept;
@@ -60,6 +67,7 @@ class NetcfgService {
   void onNetlinkEvent(kernel::NetlinkEvent event) noexcept;
   static int onRestoreTimer(sd_event_source* source, std::uint64_t usec, void* userdata) noexcept;
   void restore() noexcept;
+  void announceStatus() const;
 
   common::Config config_;
   NetworkConfig network_;
@@ -72,7 +80,8 @@ class NetcfgService {
   sd_event_source* restoreTimer_ = nullptr;      // debounces bursts of netlink notifications
   std::vector<kernel::DesiredAddress> retired_;  // old VIPs after a reload, removed next pass
   ApplyOutcome last_;
-  std::string firewallError_;        // empty: the ruleset in the kernel is the current one
+  std::string firewallError_;  // empty: the ruleset in the kernel is the current one
+  std::function<void(const std::string&)> statusListener_;
   std::uint64_t restores_ = 0;       // reconciliations triggered by the kernel that changed things
   std::uint64_t netlinkEvents_ = 0;  // notifications that woke the watch
   std::uint64_t overruns_ = 0;       // notification losses (ENOBUFS)

@@ -3,6 +3,7 @@ dbus-daemon of its own (two nodes in one test each own org.sipha.Netcfg1 on thei
 
 import json
 import os
+import socket
 import time
 
 import pytest
@@ -35,7 +36,15 @@ class Service:
         self.bus.start()
         self.log_path = os.path.join(str(tmpdir), "netcfg.log")
         self.log = open(self.log_path, "w")
-        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus.address)
+        # sd_notify goes to a datagram socket of ours, as systemd's would (a path: it works
+        # across network namespaces).
+        notify_path = os.path.join(str(tmpdir), "notify.sock")
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(notify_path)
+        self.notify.setblocking(False)
+        self.notes = []
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus.address,
+                   NOTIFY_SOCKET=notify_path)
         self.process = topology.spawn(ns, binary(), "serve", "--config", config, env=env,
                                       stdout=self.log, stderr=self.log)
         self.wait_ready()
@@ -64,6 +73,14 @@ class Service:
         reply = self.bus.busctl_json("call", *SERVICE, "Status")
         return json.loads(reply["data"][0])
 
+    def notifications(self):
+        """Every sd_notify line received so far ("READY=1", "STATUS=backup", ...)."""
+        while True:
+            try:
+                self.notes += self.notify.recv(4096).decode().splitlines()
+            except BlockingIOError:
+                return list(self.notes)
+
     def stderr(self):
         self.log.flush()
         with open(self.log_path) as f:
@@ -80,6 +97,7 @@ class Service:
                 self.process.kill()
                 code = self.process.wait(10)
         self.log.close()
+        self.notify.close()
         self.bus.stop()
         return code
 

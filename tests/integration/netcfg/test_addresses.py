@@ -134,3 +134,31 @@ def test_service_puts_back_a_removed_address_route_and_link_state(node):
         assert "put back what the kernel lost: address 198.51.100.1/24" in service.stderr()
     finally:
         assert service.stop() == 0, service.stderr()
+
+
+def test_dbus_apply_rereads_the_file_and_refuses_a_bad_one(node):
+    topology, ns, tmp = node
+    path = tmp / "node.ini"
+    config = write_config(path, TSERVER, NETWORK)
+    service = netcfg_proc.Service(topology, ns, config, tmp / "svc")
+    try:
+        ok, output = service.call("Apply")
+        assert ok and 'array [\n   ]' in output, output  # converged at start: nothing to do
+
+        write_config(path, TSERVER, dict(NETWORK, routes="203.0.113.0/24 via 198.51.100.252"))
+        ok, output = service.call("Apply")
+        assert ok, output
+        assert "route 203.0.113.0/24 via 198.51.100.252 replaced" in output
+        assert "route 2001:db8:100::/48 via 2001:db8:ff::2 removed" in output
+        assert ("203.0.113.0/24", "198.51.100.252", PROTO) in topology.routes(ns)
+
+        write_config(path, TSERVER, dict(NETWORK, gateway="not-an-address"))
+        ok, output = service.call("Apply")
+        assert not ok and "org.sipha.Error.ConfigInvalid" in output, output
+        assert "option 'network.gateway'" in output
+        # The running configuration stays: a removed route still comes back as before.
+        topology.ip(ns, "route", "del", "default")
+        assert wait_until(
+            lambda: ("default", "198.51.100.254", PROTO) in topology.routes(ns), 5)
+    finally:
+        assert service.stop() == 0, service.stderr()

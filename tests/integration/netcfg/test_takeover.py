@@ -100,9 +100,13 @@ def pair(request, tmp_path):
 
 def test_vip_moves_and_the_peer_neighbour_table_follows(pair):
     assert not pair.holds(0) and not pair.holds(1)  # both start as backup
+    assert "READY=1" in pair.services[0].notifications()
     pair.services[0].set_role("primary", 1)
     assert pair.holds(0) and not pair.holds(1)
     assert pair.services[0].status()["holdsVip"] is True
+    assert pair.services[0].notifications()[-1] == "STATUS=primary, holding the VIP"
+    holds = pair.services[0].bus.busctl_json("get-property", *netcfg_proc.SERVICE, "HoldsVip")
+    assert holds["data"] is True
     assert pair.ping_vip()
     assert pair.peer_sees() == pair.mac(0)
 
