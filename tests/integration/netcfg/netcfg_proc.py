@@ -45,9 +45,14 @@ class Service:
         self.notes = []
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus.address,
                    NOTIFY_SOCKET=notify_path)
-        self.process = topology.spawn(ns, binary(), "serve", "--config", config, env=env,
-                                      stdout=self.log, stderr=self.log)
-        self.wait_ready()
+        self.process = None
+        try:
+            self.process = topology.spawn(ns, binary(), "serve", "--config", config, env=env,
+                                          stdout=self.log, stderr=self.log)
+            self.wait_ready()
+        except BaseException:
+            self.stop()  # the bus and the socket are ours to clean up even when start fails
+            raise
 
     def wait_ready(self, timeout=10):
         deadline = time.monotonic() + timeout
@@ -82,14 +87,15 @@ class Service:
                 return list(self.notes)
 
     def stderr(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path) as f:
             return f.read()
 
     def stop(self):
         """SIGTERM; the exit code (0 = clean stop)."""
-        code = self.process.poll()
-        if code is None:
+        code = self.process.poll() if self.process else None
+        if self.process and code is None:
             self.process.terminate()
             try:
                 code = self.process.wait(10)

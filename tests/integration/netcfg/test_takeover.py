@@ -37,6 +37,12 @@ class Pair:
             topology.attach(ns, "eth0")
         topology.attach(self.peer, "eth0", (f"{plan['peer']}/{plan['length']}",))
         self.services = []
+        self.tmp = tmp
+        self.mode = mode
+
+    def start(self):
+        """Both services, backup; stop() cleans up also after a failed start."""
+        plan, tmp, mode, topology = self.plan, self.tmp, self.mode, self.topology
         for index, ns in enumerate(self.nodes):
             address = plan["nodes"][index]
             config = write_config(tmp / f"node{index + 1}.ini", {
@@ -85,7 +91,7 @@ class Pair:
 
     def stop(self):
         codes = [service.stop() for service in self.services]
-        assert codes == [0, 0], [s.stderr() for s in self.services]
+        assert codes == [0] * len(codes), [s.stderr() for s in self.services]
 
 
 @pytest.fixture(params=[V4, V6], ids=["ipv4", "ipv6"])
@@ -93,6 +99,7 @@ def pair(request, tmp_path):
     with Topology("t" + request.node.callspec.id[-1]) as topology:
         made = Pair(topology, tmp_path, request.param)
         try:
+            made.start()
             yield made
         finally:
             made.stop()
@@ -160,6 +167,7 @@ def test_bigip_mode_never_holds_the_vip(tmp_path):
     with Topology("b") as topology:
         made = Pair(topology, tmp_path, V4, mode="bigip")
         try:
+            made.start()
             made.services[0].set_role("primary", 1)
             assert made.services[0].status()["role"] == "primary"
             assert not made.holds(0)
@@ -175,6 +183,7 @@ def test_time_from_set_role_to_the_vip_answering_arp(tmp_path):
     with Topology("m") as topology:
         made = Pair(topology, tmp_path, V4)
         try:
+            made.start()
             delays = []
             epoch = 0
             for run in range(5):
