@@ -14,15 +14,15 @@ namespace sipha::netcfg {
 
 enum class NetworkMode { Bigip, Takeover };
 
-struct Prefix {           // an address with its prefix length, "192.168.167.125/24"
-  std::string address;    // literal, no brackets
+struct Prefix {         // an address with its prefix length, "192.168.167.125/24"
+  std::string address;  // literal, no brackets
   std::uint8_t length = 0;
-  int family = 0;         // AF_INET or AF_INET6
+  int family = 0;  // AF_INET or AF_INET6
 };
 
 struct StaticRoute {
-  Prefix destination;     // "10.50.0.0/16"
-  std::string gateway;    // "192.168.167.254"
+  Prefix destination;   // "10.50.0.0/16"
+  std::string gateway;  // "192.168.167.254"
 };
 
 struct NetworkConfig {
@@ -49,14 +49,14 @@ struct NetworkConfig {
   std::vector<std::string> otherSipServers;  // other-sip-servers: must be in snat-exclusions
   std::uint16_t haPortFirst = 7700;          // ha-ports = 7700-7701 (agent heartbeat, replication)
   std::uint16_t haPortLast = 7701;
-  std::uint16_t webuiPort = 443;             // [webui] port
-  unsigned announceCount = 3;                // announce-count: gratuitous ARP / NA repeats
-  unsigned announceIntervalMs = 200;         // announce-interval-ms
+  std::uint16_t webuiPort = 443;      // [webui] port
+  unsigned announceCount = 3;         // announce-count: gratuitous ARP / NA repeats
+  unsigned announceIntervalMs = 200;  // announce-interval-ms
 };
 
 struct NetworkConfigResult {
-  std::optional<NetworkConfig> config;       // set only when errors is empty
-  std::vector<common::ConfigError> errors;   // FILE:LINE: option 'network.NAME': reason
+  std::optional<NetworkConfig> config;      // set only when errors is empty
+  std::vector<common::ConfigError> errors;  // FILE:LINE: option 'network.NAME': reason
 };
 
 // Validates config.network (and the [TServer]/[webui] values it depends on).
