@@ -135,6 +135,7 @@ void RegisterHandler::handle(const sip::Message& request,
   spec.headers = headers_;
   std::string bytes = sip::buildResponse(request, spec);
   scheduleExpiry();
+  if (result.eventSeq != 0 && changeListener_) changeListener_();
 
   if (journal_ && result.status == 200 && result.eventSeq != 0) {
     // Hold the 200 until the journal has these bindings on disk.
@@ -182,8 +183,9 @@ void RegisterHandler::scheduleExpiry() {
 }
 
 void RegisterHandler::expire() {
-  registrar_->expireUntil(now_());
+  const std::size_t expired = registrar_->expireUntil(now_());
   scheduleExpiry();
+  if (expired != 0 && changeListener_) changeListener_();
 }
 
 }  // namespace sipha::core

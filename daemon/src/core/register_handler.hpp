@@ -42,6 +42,9 @@ class RegisterHandler {
   void handle(const sip::Message& request, transaction::ServerTransaction& transaction,
               std::string_view source, sip::ResponseSpec spec);
 
+  // Called after every change of the bindings (REGISTER or expiry), e.g. to refresh STATUS=.
+  void setChangeListener(std::function<void()> listener) { changeListener_ = std::move(listener); }
+
   // The journal's eventfd (-1 without persistence) and its drain, for the event loop.
   int completionFd() const { return journal_ ? journal_->completionFd() : -1; }
   void drainCompletions();
@@ -61,6 +64,7 @@ class RegisterHandler {
   CoreCounters& counters_;
   NowSeconds now_;
   Responder responder_;
+  std::function<void()> changeListener_;
   std::shared_ptr<const common::Config> config_;
   std::unique_ptr<registrar::Registrar> registrar_;
   std::unique_ptr<registrar::SqliteJournal> journal_;

@@ -33,6 +33,7 @@ std::string describeErrors(const std::vector<common::ConfigError>& errors) {
 SipdApp::SipdApp(std::string configPath) : configPath_(std::move(configPath)) {}
 
 SipdApp::~SipdApp() {
+  if (wheel_) wheel_->cancel(statusTimer_);
   bus_.reset();
   if (journalSource_ != nullptr) sd_event_source_disable_unref(journalSource_);
   core_.reset();
@@ -86,6 +87,10 @@ int SipdApp::start() {
     common::logError("registrar: ", error);
     return 1;
   }
+  core_->registrar().setChangeListener([this] {
+    if (wheel_->pending(statusTimer_)) return;
+    statusTimer_ = wheel_->schedule(timer::Duration{1000}, [this] { updateStatus(); });
+  });
   if (const int fd = core_->registrar().completionFd(); fd >= 0) {
     sd_event_add_io(event_, &journalSource_, fd, EPOLLIN, &SipdApp::onJournalCompletion, this);
   }

@@ -54,6 +54,7 @@ class SipdApp {
   std::unique_ptr<control::SipdBusService> bus_;
   control::ServiceNotifier notifier_;
   sd_event_source* journalSource_ = nullptr;
+  timer::TimerHandle statusTimer_;  // coalesces STATUS= updates to at most one a second
 };
 
 }  // namespace sipha::core
