@@ -1,6 +1,7 @@
 #include "sdp/parser.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "sip/text.hpp"
 
@@ -164,10 +165,10 @@ class Parser {
   }
 
  private:
-  static SdpParseResult& fail(SdpParseResult& r, SdpError e, std::size_t line) {
+  static SdpParseResult&& fail(SdpParseResult& r, SdpError e, std::size_t line) {
     r.error = e;
     r.errorLine = line;
-    return r;
+    return std::move(r);
   }
 
   SdpError splitLines(SessionDescription& sdp) {
@@ -186,7 +187,7 @@ class Parser {
       rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
       if (text.empty()) {
         // Blank lines are tolerated only at the end of the body.
-        if (text.empty() && onlyLineEndings(rest)) break;
+        if (onlyLineEndings(rest)) break;
         return SdpError::MalformedLine;
       }
       if (sdp.lines.size() >= limits_.maxLines) return SdpError::TooManyLines;
