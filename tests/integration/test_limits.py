@@ -140,9 +140,11 @@ def test_transaction_limit_503_then_recovers(make_sipd):
     sipd.wait_bus_name()
     c = sipd.udp()
     try:
-        # A burst, so that the 100 first are still alive when the last arrive.
-        for _ in range(130):
-            c.send(sip.request("OPTIONS", sipd.uri(), "UDP", c.local))
+        # A burst, so that the 100 first are still alive when the last arrive. REGISTER
+        # queries: each is a server transaction (OPTIONS may be answered statelessly).
+        for i in range(130):
+            c.send(sip.request("REGISTER", sipd.uri(), "UDP", c.local, user="7001",
+                               call_id=f"burst{i}@t"))
         codes = []
         while len(codes) < 130:
             raw = c.recv(5.0)
@@ -155,7 +157,7 @@ def test_transaction_limit_503_then_recovers(make_sipd):
         assert sipd.counter("transactions.overloaded") >= codes.count(503)
         net.wait_for(lambda: sipd.counter("transactions.active") == 0, 15,
                      what="transactions freed by Timer J")
-        r = c.exchange(sip.request("OPTIONS", sipd.uri(), "UDP", c.local))
+        r = c.exchange(sip.request("REGISTER", sipd.uri(), "UDP", c.local, user="7001"))
         assert r is not None and r.code == 200, r
     finally:
         c.close()
