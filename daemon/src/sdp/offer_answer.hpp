@@ -20,7 +20,7 @@ enum class OaEvent : std::uint8_t {
   ReliableProvisional,  // 101-199 sent with 100rel (RFC 3262); unreliable 1xx are not events
   InviteSuccess,        // 2xx to the INVITE
   InviteFailure,        // 300-699 to the INVITE (the offer it carried is rejected)
-  Ack,                  // ACK for a 2xx
+  Ack,                  // ACK for a 2xx (an ACK that never comes: record Received Ack, no SDP)
   Prack,
   PrackSuccess,
   PrackFailure,

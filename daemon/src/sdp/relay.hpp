@@ -4,7 +4,8 @@
 //   receiving leg (offer) or back to the offerer's form (answer) -> stamp the receiving leg's
 //   o= line (RFC 3264 8).
 // The caller classifies the body first with OfferAnswer (BodyRole) and keeps `offer` from the
-// relayed offer until its answer comes back.
+// relayed offer until its answer comes back. The SDP of an unreliable 1xx (early media preview,
+// RFC 3261 13.2.1) is relayed as an Answer too: the same answer in the 2xx keeps the version.
 #include <string>
 #include <string_view>
 

@@ -104,6 +104,17 @@ BOOST_AUTO_TEST_CASE(rfc2543_hold_from_bob_reaches_alice_as_sendonly_with_his_ad
   BOOST_TEST(r.body == answer);
 }
 
+BOOST_AUTO_TEST_CASE(early_media_answer_then_the_same_answer_in_200_keep_the_version) {
+  Call call;
+  BOOST_REQUIRE(call.aliceOffers(test::kAudio).ok());
+  const auto early = call.bobAnswers(kBob);  // unreliable 183
+  const auto final = call.bobAnswers(kBob);  // 200
+  BOOST_REQUIRE(early.ok());
+  BOOST_REQUIRE(final.ok());
+  BOOST_TEST(early.body == final.body);
+  BOOST_TEST(call.alice.version() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(bad_bodies_are_refused_without_touching_the_legs) {
   Call call;
   BOOST_REQUIRE(call.aliceOffers(test::kAudio).ok());
