@@ -1,0 +1,1072 @@
+// The B2BUA call state machine. RFC 3261 sections are cited where behaviour comes from the spec;
+// docs/b2bua.md has the state diagram in words.
+#include "b2bua/call.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "b2bua/relay.hpp"
+#include "sip/header_id.hpp"
+#include "sip/message_builder.hpp"
+
+namespace sipha::b2bua {
+namespace {
+
+constexpr std::size_t kindIndex(TimerKind kind) noexcept { return static_cast<std::size_t>(kind); }
+
+// RFC 3261 12.1.1 / 13.3.1.4 / RFC 3311 / RFC 6665: responses that carry our Contact.
+bool responseNeedsContact(sip::Method method, std::uint16_t status) noexcept {
+  if (status <= 100 || status >= 300) return false;
+  switch (method) {
+    case sip::Method::Invite:
+      return true;
+    case sip::Method::Update:
+    case sip::Method::Subscribe:
+    case sip::Method::Refer:
+      return status >= 200;
+    default:
+      return false;
+  }
+}
+
+// Requests that carry our Contact (target refresh and dialog-creating requests).
+bool requestNeedsContact(sip::Method method) noexcept {
+  switch (method) {
+    case sip::Method::Invite:
+    case sip::Method::Update:
+    case sip::Method::Subscribe:
+    case sip::Method::Notify:
+    case sip::Method::Refer:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string uintText(std::uint32_t value) {
+  char buffer[16];
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
+}
+
+// RFC 3262 7.2: "RAck: rseq cseq method"; the CSeq number is the leg's own INVITE's.
+std::string rewriteRack(std::string_view rack, std::uint32_t inviteCseq) {
+  std::size_t space = rack.find(' ');
+  if (space == std::string_view::npos) return std::string(rack);
+  std::string out(rack.substr(0, space));
+  out.push_back(' ');
+  out.append(uintText(inviteCseq));
+  out.append(" INVITE");
+  return out;
+}
+
+}  // namespace
+
+std::string_view callStateName(CallState state) noexcept {
+  switch (state) {
+    case CallState::Idle:
+      return "idle";
+    case CallState::Routing:
+      return "routing";
+    case CallState::Early:
+      return "early";
+    case CallState::Answered:
+      return "answered";
+    case CallState::Confirmed:
+      return "confirmed";
+    case CallState::Cancelling:
+      return "cancelling";
+    case CallState::Terminating:
+      return "terminating";
+    case CallState::Ended:
+      return "ended";
+  }
+  return "?";
+}
+
+Call::Call(const CallConfig& config, IdSource& ids, BodyTransform* transform)
+    : config_(config), ids_(ids), transform_(transform) {}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+
+void Call::start(std::unique_ptr<sip::Message> invite, const InboundContext& context,
+                 RouteDecision route, Output& out) {
+  if (!invite || state_ != CallState::Idle || invite->method() != sip::Method::Invite) return;
+  const sip::Message& request = *invite;
+  Leg& in = leg(LegId::Inbound);
+  in.dialog.localTag = ids_.tag();
+  in.dialog.transport = context.transport;
+  callKey_.assign(request.callId());
+  initialServerId_ = nextServerId_++;
+  state_ = CallState::Routing;
+
+  // 16.3 item 3 / 8.2.2: a request out of hops ends here (the B2BUA's loop defence, since
+  // the outbound leg carries only our Via).
+  if (request.maxForwards() && *request.maxForwards() == 0) {
+    failStart(std::move(invite), context.server, 483, "Too Many Hops", out);
+    return;
+  }
+  bool secure = context.overTls && request.requestUri().scheme == sip::UriScheme::Sips;
+  if (createUasDialog(request, in.dialog.localTag, secure, in.dialog) != DialogError::None) {
+    failStart(std::move(invite), context.server, 400, "Bad Contact or Record-Route", out);
+    return;
+  }
+  in.dialog.transport = context.transport;
+  inboundTo_ = in.dialog.localUri;
+  respond(LegId::Inbound, request, context.server, 100, "Trying", nullptr, out);
+  in.servers.push_back(PendingServer{initialServerId_, std::move(invite), context.server});
+
+  Leg& o = leg(LegId::Outbound);
+  o.dialog.callId = ids_.callId();
+  o.dialog.localTag = ids_.tag();
+  o.dialog.localUri = in.dialog.remoteUri;
+  o.dialog.remoteUri = inboundTo_;
+  targets_ = std::move(route.targets);
+  targetIndex_ = 0;
+  if (targets_.empty()) {
+    failUpstream(route.failureStatus, route.failureReason, nullptr, out);
+  } else {
+    tryTarget(out);
+  }
+  flush(out);
+}
+
+void Call::failStart(std::unique_ptr<sip::Message> invite, ServerRef server, std::uint16_t status,
+                     std::string_view reason, Output& out) {
+  respond(LegId::Inbound, *invite, server, status, reason, nullptr, out);
+  finalStatus_ = status;
+  end(out);
+}
+
+void Call::onRequest(LegId on, std::unique_ptr<sip::Message> request, ServerRef server,
+                     Output& out) {
+  if (!request || request->isResponse()) return;
+  sip::Method method = request->method();
+  if (state_ == CallState::Ended || state_ == CallState::Idle) {
+    if (method != sip::Method::Ack) {
+      respond(on, *request, server, 481, "Call/Transaction Does Not Exist", nullptr, out);
+    }
+    return;
+  }
+  if (method == sip::Method::Cancel) {
+    onCancel(on, std::move(request), server, out);
+  } else if (method == sip::Method::Ack) {
+    onAck(on, *request, out);
+  } else {
+    onInDialog(on, std::move(request), server, out);
+  }
+  flush(out);
+}
+
+void Call::onResponse(LegId on, const sip::Message& response, Output& out) {
+  if (!response.isResponse()) return;
+  sip::Method method = response.cseq().method;
+  std::uint32_t cseq = response.cseq().number;
+  std::uint16_t status = response.statusCode();
+  Leg& l = leg(on);
+  auto it = findClient(on, cseq, method);
+  if (it == l.clients.end()) {
+    if (method == sip::Method::Invite && status >= 200 && status < 300) {
+      bool sameDialog = response.to().tag == l.dialog.remoteTag;
+      if (sameDialog && l.ackOwed && *l.ackOwed == cseq) {
+        // Retransmitted while the caller's ACK is outstanding: our ACK comes with theirs.
+      } else if (sameDialog && l.lastAckCseq == cseq && !l.lastAck.empty()) {
+        // 13.2.2.4: a retransmitted 2xx is answered with the same ACK.
+        Action a;
+        a.kind = ActionKind::SendRequest;
+        a.leg = on;
+        a.bytes = l.lastAck;
+        a.method = sip::Method::Ack;
+        a.cseq = cseq;
+        a.nextHop = l.lastAckNextHop;
+        a.transport = l.dialog.transport;
+        out.actions.push_back(std::move(a));
+      } else if (!sameDialog || state_ == CallState::Ended) {
+        ackAndByeStray(response, out);  // another fork's 2xx, or too late (13.2.2.4)
+      }
+    }
+    flush(out);
+    return;
+  }
+  if (state_ == CallState::Ended) return;
+  if (status < 200) {
+    it->provisional = true;
+    if (it->cancelWanted && !it->cancelSent) sendCancel(on, *it, out);
+    if (status > 100) {
+      PendingClient& client = *it;
+      if (client.kind == ClientKind::Initial) {
+        onInitialProvisional(client, response, out);
+      } else if (client.kind == ClientKind::Relay) {
+        PendingServer* server = findServer(otherLeg(on), client.serverId);
+        if (server) {
+          respond(otherLeg(on), *server->request, server->server, status, response.reason(),
+                  &response, out);
+        }
+      }
+    }
+    flush(out);
+    return;
+  }
+  PendingClient client = std::move(*it);
+  l.clients.erase(it);
+  switch (client.kind) {
+    case ClientKind::Initial:
+      onInitialFinal(client, response, out);
+      break;
+    case ClientKind::Relay:
+      onRelayFinal(on, client, response, out);
+      break;
+    case ClientKind::Own:
+    case ClientKind::Cancel:
+      maybeEnd(out);
+      break;
+  }
+  flush(out);
+}
+
+void Call::onClientTimeout(const ClientRef& ref, Output& out) {
+  if (state_ == CallState::Ended) return;
+  Leg& l = leg(ref.leg);
+  auto it = findClient(ref.leg, ref.cseq, ref.method);
+  if (it == l.clients.end()) return;
+  PendingClient client = std::move(*it);
+  l.clients.erase(it);
+  switch (client.kind) {
+    case ClientKind::Initial:
+      // 17.1.1.2: Timer B is a 408 for the TU.
+      if (client.cseq == attemptCseq_ &&
+          (state_ == CallState::Routing || state_ == CallState::Early)) {
+        cancelTimer(TimerKind::NoAnswer, LegId::Outbound, out);
+        targetFailed(408, "Request Timeout", nullptr, true, true, out);
+      } else {
+        maybeEnd(out);
+      }
+      break;
+    case ClientKind::Relay:
+      onRelayFailure(ref.leg, client, 408, "Request Timeout", nullptr, out);
+      break;
+    case ClientKind::Own:
+    case ClientKind::Cancel:
+      maybeEnd(out);
+      break;
+  }
+  flush(out);
+}
+
+void Call::onTimer(TimerId timer, Output& out) {
+  bool& armed = armed_[kindIndex(timer.kind)][legIndex(timer.leg)];
+  if (!armed || state_ == CallState::Ended) return;
+  armed = false;
+  Leg& l = leg(timer.leg);
+  switch (timer.kind) {
+    case TimerKind::Retransmit2xx:
+      if (l.await.active) {
+        Action a;
+        a.kind = ActionKind::SendResponse;
+        a.leg = timer.leg;
+        a.bytes = l.await.bytes;
+        a.server = l.await.server;
+        a.status = l.await.status;
+        out.actions.push_back(std::move(a));
+        l.await.interval = std::min(l.await.interval * 2, config_.t2);
+        startTimer(TimerKind::Retransmit2xx, timer.leg, l.await.interval, out);
+      }
+      break;
+    case TimerKind::AckTimeout:
+      // 13.3.1.4: no ACK within 64*T1: the dialog is confirmed, the session ended with BYE.
+      if (l.await.active) {
+        stop2xxRetransmission(timer.leg, out);
+        teardown(out);
+      }
+      break;
+    case TimerKind::NoAnswer:
+      if (state_ == CallState::Routing || state_ == CallState::Early) {
+        auto it = findClient(LegId::Outbound, attemptCseq_, sip::Method::Invite);
+        if (it != leg(LegId::Outbound).clients.end()) {
+          if (it->provisional) {
+            sendCancel(LegId::Outbound, *it, out);
+          } else {
+            it->cancelWanted = true;  // 9.1: no CANCEL before a provisional response
+          }
+        }
+        targetFailed(480, "Temporarily Unavailable", nullptr, false, true, out);
+      }
+      break;
+    case TimerKind::CancelGuard: {
+      auto& clients = leg(LegId::Outbound).clients;
+      std::erase_if(clients, [](const PendingClient& c) { return c.kind == ClientKind::Initial; });
+      maybeEnd(out);
+      break;
+    }
+  }
+  flush(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The initial INVITE
+
+void Call::tryTarget(Output& out) {
+  PendingServer* server = findServer(LegId::Inbound, initialServerId_);
+  if (!server) return;
+  if (targetIndex_ >= targets_.size()) {
+    failUpstream(bestStatus_ ? bestStatus_ : 480,
+                 bestStatus_ ? std::string_view(bestReason_) : "Temporarily Unavailable", nullptr,
+                 out);
+    return;
+  }
+  const Target& target = targets_[targetIndex_];
+  Dialog& d = leg(LegId::Outbound).dialog;
+  d.remoteTarget = target.requestUri;
+  d.remoteUri = target.toUri.empty() ? inboundTo_ : "<" + target.toUri + ">";
+  d.transport = target.transport;
+  d.routeSet.clear();
+  d.remoteTag.clear();
+  d.state = DialogState::Null;
+  d.secure = target.requestUri.starts_with("sips:");
+  PendingClient* client = sendRequest(LegId::Outbound, sip::Method::Invite, server->request.get(),
+                                      ClientKind::Initial, initialServerId_, out, target.nextHop);
+  attemptCseq_ = client->cseq;
+  if (target.noAnswerTimeout.count() > 0) {
+    startTimer(TimerKind::NoAnswer, LegId::Outbound, target.noAnswerTimeout, out);
+  }
+}
+
+void Call::onInitialProvisional(PendingClient& client, const sip::Message& response, Output& out) {
+  if (client.cseq != attemptCseq_ || client.cancelWanted || client.cancelSent) return;
+  if (state_ != CallState::Routing && state_ != CallState::Early) return;
+  // 12.1.2: a provisional with a To tag creates (or updates) the early dialog.
+  if (!response.to().tag.empty()) {
+    applyUacResponse(response, leg(LegId::Outbound).dialog);
+  }
+  PendingServer* server = findServer(LegId::Inbound, initialServerId_);
+  if (!server) return;
+  respond(LegId::Inbound, *server->request, server->server, response.statusCode(),
+          response.reason(), &response, out);
+  state_ = CallState::Early;
+}
+
+void Call::onInitialFinal(const PendingClient& client, const sip::Message& response, Output& out) {
+  std::uint16_t status = response.statusCode();
+  bool current = client.cseq == attemptCseq_;
+  if (status < 300) {
+    if (!current || (state_ != CallState::Routing && state_ != CallState::Early)) {
+      ackAndByeStray(response, out);  // a late answer to a cancelled attempt (15, 13.2.2.4)
+      maybeEnd(out);
+      return;
+    }
+    cancelTimer(TimerKind::NoAnswer, LegId::Outbound, out);
+    Leg& o = leg(LegId::Outbound);
+    if (applyUacResponse(response, o.dialog) != DialogError::None) {
+      ackAndByeStray(response, out);
+      failUpstream(502, "Bad Gateway", nullptr, out);
+      return;
+    }
+    markDirty(LegId::Outbound);
+    o.ackOwed = client.cseq;  // sent when the caller's ACK arrives (it may carry the answer)
+    PendingServer* server = findServer(LegId::Inbound, initialServerId_);
+    if (!server) return;
+    std::string bytes;
+    respond(LegId::Inbound, *server->request, server->server, status, response.reason(), &response,
+            out, &bytes);
+    leg(LegId::Inbound).dialog.state = DialogState::Confirmed;  // 12.1.1: on sending the 2xx
+    finalStatus_ = status;
+    start2xxRetransmission(LegId::Inbound, server->request->cseq().number, server->server,
+                           std::move(bytes), status, out);
+    eraseServer(LegId::Inbound, initialServerId_);
+    state_ = CallState::Answered;
+    return;
+  }
+  if (!current) return;  // the end of an attempt we abandoned
+  if (state_ != CallState::Routing && state_ != CallState::Early) {
+    maybeEnd(out);  // Cancelling: the 487 (or any final) ends the outbound leg
+    return;
+  }
+  cancelTimer(TimerKind::NoAnswer, LegId::Outbound, out);
+  targetFailed(status, response.reason(), &response, true, status == 408 || status >= 500, out);
+}
+
+void Call::targetFailed(std::uint16_t status, std::string_view reason, const sip::Message* response,
+                        bool reportHealth, bool failover, Output& out) {
+  if (reportHealth) {
+    Action a;
+    a.kind = ActionKind::TargetFailed;
+    a.leg = LegId::Outbound;
+    a.status = status;
+    a.targetIndex = targetIndex_;
+    out.actions.push_back(std::move(a));
+  }
+  // 16.7 step 6: the best response is from the lowest class; 6xx ends the search (16.7 step 5).
+  bool better = bestStatus_ == 0 || status / 100 < bestStatus_ / 100;
+  if (better) {
+    bestStatus_ = status;
+    bestReason_.assign(reason);
+  }
+  if (status >= 600 || !failover) {
+    failUpstream(status, reason, response, out);
+    return;
+  }
+  if (targetIndex_ + 1 < targets_.size()) {
+    ++targetIndex_;
+    tryTarget(out);
+    return;
+  }
+  failUpstream(bestStatus_, bestReason_, better ? response : nullptr, out);
+}
+
+void Call::failUpstream(std::uint16_t status, std::string_view reason, const sip::Message* response,
+                        Output& out) {
+  if (status == 503) {
+    // 16.7 step 6: a 503 is not relayed, so the caller does not take it as about the server.
+    status = 500;
+    reason = "Server Internal Error";
+    response = nullptr;
+  }
+  PendingServer* server = findServer(LegId::Inbound, initialServerId_);
+  if (server) {
+    respond(LegId::Inbound, *server->request, server->server, status, reason, response, out);
+    eraseServer(LegId::Inbound, initialServerId_);
+  }
+  finalStatus_ = status;
+  leg(LegId::Inbound).dialog.state = DialogState::Terminated;
+  end(out);
+}
+
+// The caller gave up before the answer (CANCEL, 9.2; or BYE on the early dialog, 15).
+void Call::abandonInitial(Output& out) {
+  PendingServer* server = findServer(LegId::Inbound, initialServerId_);
+  if (server) {
+    respond(LegId::Inbound, *server->request, server->server, 487, "Request Terminated", nullptr,
+            out);
+    eraseServer(LegId::Inbound, initialServerId_);
+  }
+  finalStatus_ = 487;
+  leg(LegId::Inbound).dialog.state = DialogState::Terminated;
+  cancelTimer(TimerKind::NoAnswer, LegId::Outbound, out);
+  state_ = CallState::Cancelling;
+  for (PendingClient& client : leg(LegId::Outbound).clients) {
+    if (client.kind != ClientKind::Initial || client.cancelSent) continue;
+    if (client.provisional) {
+      sendCancel(LegId::Outbound, client, out);
+    } else {
+      client.cancelWanted = true;  // 9.1: sent when a provisional arrives
+    }
+  }
+  startTimer(TimerKind::CancelGuard, LegId::Outbound, config_.t1 * 64, out);
+  maybeEnd(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests on a leg
+
+void Call::onCancel(LegId on, std::unique_ptr<sip::Message> cancel, ServerRef server, Output& out) {
+  // 9.2: the CANCEL itself is answered 200 whether or not it still matches.
+  respond(on, *cancel, server, 200, "OK", nullptr, out);
+  std::uint32_t cseq = cancel->cseq().number;
+  if (on == LegId::Inbound && (state_ == CallState::Routing || state_ == CallState::Early)) {
+    PendingServer* initial = findServer(LegId::Inbound, initialServerId_);
+    if (initial && initial->request->cseq().number == cseq) {
+      abandonInitial(out);
+      return;
+    }
+  }
+  // A re-INVITE being relayed: 487 here, CANCEL on the other leg.
+  Leg& l = leg(on);
+  for (PendingServer& pending : l.servers) {
+    if (pending.request->method() != sip::Method::Invite ||
+        pending.request->cseq().number != cseq) {
+      continue;
+    }
+    respond(on, *pending.request, pending.server, 487, "Request Terminated", nullptr, out);
+    std::uint32_t id = pending.id;
+    for (PendingClient& client : leg(otherLeg(on)).clients) {
+      if (client.serverId != id || client.cancelSent) continue;
+      if (client.provisional) {
+        sendCancel(otherLeg(on), client, out);
+      } else {
+        client.cancelWanted = true;
+      }
+    }
+    eraseServer(on, id);
+    return;
+  }
+}
+
+void Call::onAck(LegId on, const sip::Message& ack, Output& out) {
+  Leg& l = leg(on);
+  // ACKs for non-2xx finals are the transaction layer's; anything else is a stray, absorbed.
+  if (!l.await.active || ack.cseq().number != l.await.cseq) return;
+  stop2xxRetransmission(on, out);
+  Leg& peer = leg(otherLeg(on));
+  if (peer.ackOwed) {
+    sendAck(otherLeg(on), *peer.ackOwed, &ack, out);
+    peer.ackOwed.reset();
+  } else if (!ack.body().empty()) {
+    l.dialog.remoteSdp.assign(ack.body());
+  }
+  markDirty(on);
+  if (state_ == CallState::Answered) confirm();
+}
+
+void Call::onInDialog(LegId on, std::unique_ptr<sip::Message> request, ServerRef server,
+                      Output& out) {
+  const sip::Message& r = *request;
+  Leg& a = leg(on);
+  Leg& b = leg(otherLeg(on));
+  bool early = state_ == CallState::Routing || state_ == CallState::Early;
+  bool usable =
+      state_ == CallState::Early || state_ == CallState::Answered || state_ == CallState::Confirmed;
+  if (!usable || r.to().tag != a.dialog.localTag || r.from().tag != a.dialog.remoteTag ||
+      a.dialog.state == DialogState::Terminated) {
+    respond(on, r, server, 481, "Call/Transaction Does Not Exist", nullptr, out);
+    return;
+  }
+  if (!acceptRemoteCseq(r.cseq().number, a.dialog)) {  // 12.2.2
+    respond(on, r, server, 500, "CSeq Out of Order", nullptr, out);
+    return;
+  }
+  if (r.maxForwards() && *r.maxForwards() == 0) {  // 8.2.2 / 16.3 item 3
+    respond(on, r, server, 483, "Too Many Hops", nullptr, out);
+    return;
+  }
+  markDirty(on);
+  if (r.method() == sip::Method::Bye) {
+    if (early) {
+      // 15: the caller may end an early dialog with BYE; for us it is a CANCEL of the INVITE.
+      // The callee must not (15); either way the attempt is over.
+      respond(on, r, server, 200, "OK", nullptr, out);
+      if (on == LegId::Inbound) {
+        abandonInitial(out);
+      } else {
+        failUpstream(480, "Temporarily Unavailable", nullptr, out);
+      }
+      return;
+    }
+    onBye(on, r, server, out);
+    return;
+  }
+  if (b.dialog.remoteTag.empty()) {
+    respond(on, r, server, 481, "Call/Transaction Does Not Exist", nullptr, out);
+    return;
+  }
+  if (r.method() == sip::Method::Invite) {
+    // 14.2 glare: our own INVITE on this dialog is pending -> 491; theirs is -> 500 + Retry-After.
+    bool clientInvite = std::any_of(a.clients.begin(), a.clients.end(),
+                                    [](const auto& c) { return c.method == sip::Method::Invite; });
+    if (clientInvite) {
+      respond(on, r, server, 491, "Request Pending", nullptr, out);
+      return;
+    }
+    bool serverInvite =
+        a.await.active || std::any_of(a.servers.begin(), a.servers.end(), [](const auto& s) {
+          return s.request->method() == sip::Method::Invite;
+        });
+    if (serverInvite) {
+      respondRetryLater(on, r, server, out);
+      return;
+    }
+    respond(on, r, server, 100, "Trying", nullptr, out);
+  }
+  if (r.method() == sip::Method::Invite || r.method() == sip::Method::Update) {
+    refreshRemoteTarget(r, a.dialog);  // 12.2.2 target refresh
+  }
+  std::uint32_t id = nextServerId_++;
+  a.servers.push_back(PendingServer{id, std::move(request), server});
+  sendRequest(otherLeg(on), a.servers.back().request->method(), a.servers.back().request.get(),
+              ClientKind::Relay, id, out);
+}
+
+void Call::respondRetryLater(LegId on, const sip::Message& request, ServerRef server, Output& out) {
+  // 14.2: a Retry-After between 0 and 10 seconds.
+  const sip::HeaderLine retry[] = {{"Retry-After", retryAfter_}};
+  sip::ResponseSpec spec;
+  spec.status = 500;
+  spec.reason = "Server Internal Error";
+  spec.headers = retry;
+  emitResponse(on, server, sip::buildResponse(request, spec), 500, out);
+}
+
+void Call::onBye(LegId on, const sip::Message& bye, ServerRef server, Output& out) {
+  respond(on, bye, server, 200, "OK", nullptr, out);  // 15.1.2
+  Leg& a = leg(on);
+  a.dialog.state = DialogState::Terminated;
+  stop2xxRetransmission(on, out);
+  answerPending(on, 487, "Request Terminated", out);
+  answerPending(otherLeg(on), 487, "Request Terminated", out);
+  endReplication(out);
+  state_ = CallState::Terminating;
+  Leg& b = leg(otherLeg(on));
+  stop2xxRetransmission(otherLeg(on), out);
+  if (b.ackOwed) {
+    sendAck(otherLeg(on), *b.ackOwed, nullptr, out);  // 13.2.2.4: ACK the 2xx, then BYE
+    b.ackOwed.reset();
+  }
+  if (b.dialog.state != DialogState::Terminated && !b.dialog.remoteTag.empty()) {
+    sendRequest(otherLeg(on), sip::Method::Bye, &bye, ClientKind::Own, 0, out);
+    b.dialog.state = DialogState::Terminated;
+  }
+  maybeEnd(out);
+}
+
+// Ends both dialogs with BYE (13.3.1.4 missing ACK, 12.2.1.2 408/481 within the dialog).
+void Call::teardown(Output& out) {
+  endReplication(out);
+  state_ = CallState::Terminating;
+  for (LegId id : {LegId::Inbound, LegId::Outbound}) {
+    Leg& l = leg(id);
+    stop2xxRetransmission(id, out);
+    answerPending(id, 487, "Request Terminated", out);
+    if (l.ackOwed) {
+      sendAck(id, *l.ackOwed, nullptr, out);
+      l.ackOwed.reset();
+    }
+    if (l.dialog.state != DialogState::Terminated && !l.dialog.remoteTag.empty()) {
+      sendRequest(id, sip::Method::Bye, nullptr, ClientKind::Own, 0, out);
+      l.dialog.state = DialogState::Terminated;
+    }
+  }
+  maybeEnd(out);
+}
+
+void Call::answerPending(LegId on, std::uint16_t status, std::string_view reason, Output& out) {
+  Leg& l = leg(on);
+  for (PendingServer& pending : l.servers) {
+    respond(on, *pending.request, pending.server, status, reason, nullptr, out);
+  }
+  l.servers.clear();
+}
+
+void Call::onRelayFinal(LegId on, const PendingClient& client, const sip::Message& response,
+                        Output& out) {
+  LegId back = otherLeg(on);
+  std::uint16_t status = response.statusCode();
+  PendingServer* server = findServer(back, client.serverId);
+  if (status < 300 &&
+      (client.method == sip::Method::Invite || client.method == sip::Method::Update)) {
+    refreshRemoteTarget(response, leg(on).dialog);  // 12.2.1.2 target refresh
+    markDirty(on);
+  }
+  if (client.method == sip::Method::Invite && status < 300) {
+    if (!server) {
+      sendAck(on, client.cseq, nullptr, out);  // the re-INVITE was cancelled upstream
+      return;
+    }
+    std::string bytes;
+    respond(back, *server->request, server->server, status, response.reason(), &response, out,
+            &bytes);
+    leg(on).ackOwed = client.cseq;
+    start2xxRetransmission(back, server->request->cseq().number, server->server, std::move(bytes),
+                           status, out);
+    eraseServer(back, client.serverId);
+    return;
+  }
+  if (server) {
+    respond(back, *server->request, server->server, status, response.reason(), &response, out);
+    eraseServer(back, client.serverId);
+  }
+  if (status == 481 || status == 408) teardown(out);  // 12.2.1.2
+}
+
+void Call::onRelayFailure(LegId on, const PendingClient& client, std::uint16_t status,
+                          std::string_view reason, const sip::Message* response, Output& out) {
+  LegId back = otherLeg(on);
+  PendingServer* server = findServer(back, client.serverId);
+  if (server) {
+    respond(back, *server->request, server->server, status, reason, response, out);
+    eraseServer(back, client.serverId);
+  }
+  teardown(out);  // 12.2.1.2: a timeout within the dialog ends it
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building and sending
+
+std::string Call::relayBody(LegId from, LegId to, const sip::Message& message, sip::Method method) {
+  std::string_view body = message.body();
+  if (body.empty()) return {};
+  leg(from).dialog.remoteSdp.assign(body);
+  std::string result;
+  if (transform_) {
+    BodyContext context;
+    context.from = from;
+    context.to = to;
+    context.method = method;
+    context.status = message.isResponse() ? message.statusCode() : 0;
+    context.contentType = message.header(sip::HeaderId::ContentType);
+    result = transform_->transform(context, body);
+  } else {
+    result.assign(body);
+  }
+  leg(to).dialog.localSdp = result;
+  markDirty(from);
+  markDirty(to);
+  return result;
+}
+
+void Call::respond(LegId on, const sip::Message& request, ServerRef server, std::uint16_t status,
+                   std::string_view reason, const sip::Message* relayed, Output& out,
+                   std::string* keep) {
+  std::vector<sip::HeaderLine> lines;
+  if (relayed) collectRelayedHeaders(*relayed, lines);
+  if (responseNeedsContact(request.method(), status)) {
+    lines.push_back({"Contact", config_.contact});
+  }
+  std::string body;
+  std::string_view contentType;
+  if (relayed && !relayed->body().empty()) {
+    body = relayBody(otherLeg(on), on, *relayed, request.method());
+    contentType = relayed->header(sip::HeaderId::ContentType);
+  }
+  sip::ResponseSpec spec;
+  spec.status = status;
+  spec.reason = reason;
+  if (status > 100) spec.toTag = leg(on).dialog.localTag;  // 8.2.6.2
+  spec.headers = lines;
+  spec.contentType = contentType;
+  spec.body = body;
+  std::string bytes = sip::buildResponse(request, spec);
+  if (keep) *keep = bytes;
+  emitResponse(on, server, std::move(bytes), status, out);
+}
+
+void Call::emitResponse(LegId on, ServerRef server, std::string bytes, std::uint16_t status,
+                        Output& out) {
+  Action a;
+  a.kind = ActionKind::SendResponse;
+  a.leg = on;
+  a.bytes = std::move(bytes);
+  a.server = server;
+  a.status = status;
+  out.actions.push_back(std::move(a));
+}
+
+Call::PendingClient* Call::sendRequest(LegId on, sip::Method method, const sip::Message* source,
+                                       ClientKind kind, std::uint32_t serverId, Output& out,
+                                       std::string_view nextHopOverride) {
+  Leg& l = leg(on);
+  std::vector<sip::HeaderLine> lines;
+  std::string rack;
+  std::string body;
+  std::string_view contentType;
+  std::uint32_t maxForwards = config_.defaultMaxForwards;
+  if (source) {
+    collectRelayedHeaders(*source, lines);
+    if (source->maxForwards())
+      maxForwards = *source->maxForwards() ? *source->maxForwards() - 1 : 0;
+    if (method == sip::Method::Prack && source->has(sip::HeaderId::RAck)) {
+      rack = rewriteRack(source->header(sip::HeaderId::RAck), attemptCseqFor(on));
+      lines.push_back({"RAck", rack});
+    }
+    if (!source->body().empty()) {
+      body = relayBody(otherLeg(on), on, *source, method);
+      contentType = source->header(sip::HeaderId::ContentType);
+    }
+  }
+  std::string branch = ids_.branch();
+  InDialogRequest spec;
+  spec.method = method;
+  if (source && method == source->method()) spec.methodText = source->methodText();
+  spec.branch = branch;
+  spec.viaSentBy = config_.viaSentBy;
+  spec.maxForwards = maxForwards;
+  if (requestNeedsContact(method)) spec.contact = config_.contact;
+  spec.headers = lines;
+  spec.contentType = contentType;
+  spec.body = body;
+  BuiltRequest built = buildInDialogRequest(l.dialog, spec);
+  markDirty(on);
+
+  Action a;
+  a.kind = ActionKind::SendRequest;
+  a.leg = on;
+  a.bytes = std::move(built.bytes);
+  a.method = method;
+  a.cseq = built.cseq;
+  a.branch = branch;
+  a.nextHop = nextHopOverride.empty() ? built.nextHop : std::string(nextHopOverride);
+  a.transport = l.dialog.transport;
+
+  PendingClient client;
+  client.kind = kind;
+  client.method = method;
+  client.cseq = built.cseq;
+  client.serverId = serverId;
+  client.branch = std::move(branch);
+  client.requestUri = std::move(built.requestUri);
+  client.nextHop = a.nextHop;
+  client.to = std::move(built.to);
+  client.routes = std::move(built.routes);
+  out.actions.push_back(std::move(a));
+  l.clients.push_back(std::move(client));
+  return &l.clients.back();
+}
+
+// The CSeq of the INVITE a PRACK on `on` acknowledges a provisional of (RFC 3262 7.2).
+std::uint32_t Call::attemptCseqFor(LegId on) const noexcept {
+  const Leg& l = legs_[legIndex(on)];
+  for (auto it = l.clients.rbegin(); it != l.clients.rend(); ++it) {
+    if (it->method == sip::Method::Invite) return it->cseq;
+  }
+  return attemptCseq_;
+}
+
+void Call::sendAck(LegId on, std::uint32_t cseq, const sip::Message* source, Output& out) {
+  Leg& l = leg(on);
+  std::string body;
+  std::string_view contentType;
+  if (source && !source->body().empty()) {
+    body = relayBody(otherLeg(on), on, *source, sip::Method::Ack);
+    contentType = source->header(sip::HeaderId::ContentType);
+  }
+  std::string branch = ids_.branch();
+  InDialogRequest spec;
+  spec.method = sip::Method::Ack;
+  spec.branch = branch;
+  spec.viaSentBy = config_.viaSentBy;
+  spec.maxForwards = config_.defaultMaxForwards;
+  spec.cseq = cseq;  // 13.2.2.4: the INVITE's number
+  spec.contentType = contentType;
+  spec.body = body;
+  BuiltRequest built = buildInDialogRequest(l.dialog, spec);
+  l.lastAck = built.bytes;
+  l.lastAckCseq = cseq;
+  l.lastAckNextHop = built.nextHop;
+  Action a;
+  a.kind = ActionKind::SendRequest;
+  a.leg = on;
+  a.bytes = std::move(built.bytes);
+  a.method = sip::Method::Ack;
+  a.cseq = cseq;
+  a.branch = std::move(branch);
+  a.nextHop = std::move(built.nextHop);
+  a.transport = l.dialog.transport;
+  out.actions.push_back(std::move(a));
+}
+
+// 9.1: same Request-URI, Call-ID, From, To, CSeq number, Route and top Via branch as the request.
+void Call::sendCancel(LegId on, PendingClient& client, Output& out) {
+  client.cancelSent = true;
+  const Dialog& d = leg(on).dialog;
+  std::string via =
+      "SIP/2.0/" + d.transport + " " + config_.viaSentBy + ";branch=" + client.branch + ";rport";
+  std::string from = d.localUri + ";tag=" + d.localTag;
+  std::string cseq = uintText(client.cseq) + " CANCEL";
+  std::string maxForwards = uintText(config_.defaultMaxForwards);
+  std::vector<sip::HeaderLine> lines;
+  lines.reserve(6 + client.routes.size());
+  lines.push_back({"Via", via});
+  lines.push_back({"Max-Forwards", maxForwards});
+  for (const std::string& route : client.routes) lines.push_back({"Route", route});
+  lines.push_back({"From", from});
+  lines.push_back({"To", client.to});
+  lines.push_back({"Call-ID", d.callId});
+  lines.push_back({"CSeq", cseq});
+  sip::RequestSpec spec;
+  spec.method = sip::Method::Cancel;
+  spec.requestUri = client.requestUri;
+  spec.headers = lines;
+  Action a;
+  a.kind = ActionKind::SendRequest;
+  a.leg = on;
+  a.bytes = sip::buildRequest(spec);
+  a.method = sip::Method::Cancel;
+  a.cseq = client.cseq;
+  a.branch = client.branch;
+  a.nextHop = client.nextHop;
+  a.transport = d.transport;
+  PendingClient cancel;
+  cancel.kind = ClientKind::Cancel;
+  cancel.method = sip::Method::Cancel;
+  cancel.cseq = client.cseq;
+  cancel.branch = client.branch;
+  out.actions.push_back(std::move(a));
+  leg(on).clients.push_back(std::move(cancel));  // may invalidate `client`
+}
+
+// A 2xx nobody wants (another fork, a cancelled attempt, an ended call): ACK it and end that
+// dialog with BYE (13.2.2.4, 15). Fire and forget: neither is tracked.
+void Call::ackAndByeStray(const sip::Message& response, Output& out) {
+  const Dialog& base = leg(LegId::Outbound).dialog;
+  Dialog stray;
+  stray.callId = base.callId;
+  stray.localTag = base.localTag;
+  stray.localUri = base.localUri;
+  stray.remoteUri = nameAddrWithoutTag(response.to());
+  stray.transport = base.transport;
+  stray.localCseq = response.cseq().number;
+  if (applyUacResponse(response, stray) != DialogError::None) return;
+  for (sip::Method method : {sip::Method::Ack, sip::Method::Bye}) {
+    std::string branch = ids_.branch();
+    InDialogRequest spec;
+    spec.method = method;
+    spec.branch = branch;
+    spec.viaSentBy = config_.viaSentBy;
+    spec.maxForwards = config_.defaultMaxForwards;
+    if (method == sip::Method::Ack) spec.cseq = response.cseq().number;
+    BuiltRequest built = buildInDialogRequest(stray, spec);
+    Action a;
+    a.kind = ActionKind::SendRequest;
+    a.leg = LegId::Outbound;
+    a.bytes = std::move(built.bytes);
+    a.method = method;
+    a.cseq = built.cseq;
+    a.branch = std::move(branch);
+    a.nextHop = std::move(built.nextHop);
+    a.transport = stray.transport;
+    out.actions.push_back(std::move(a));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bookkeeping
+
+Call::PendingServer* Call::findServer(LegId on, std::uint32_t id) noexcept {
+  for (PendingServer& server : leg(on).servers) {
+    if (server.id == id) return &server;
+  }
+  return nullptr;
+}
+
+void Call::eraseServer(LegId on, std::uint32_t id) noexcept {
+  std::erase_if(leg(on).servers, [id](const PendingServer& s) { return s.id == id; });
+}
+
+std::vector<Call::PendingClient>::iterator Call::findClient(LegId on, std::uint32_t cseq,
+                                                            sip::Method method) noexcept {
+  auto& clients = leg(on).clients;
+  return std::find_if(clients.begin(), clients.end(),
+                      [&](const PendingClient& c) { return c.cseq == cseq && c.method == method; });
+}
+
+void Call::startTimer(TimerKind kind, LegId on, Duration delay, Output& out) {
+  armed_[kindIndex(kind)][legIndex(on)] = true;
+  Action a;
+  a.kind = ActionKind::StartTimer;
+  a.leg = on;
+  a.timer = TimerId{kind, on};
+  a.delay = delay;
+  out.actions.push_back(std::move(a));
+}
+
+void Call::cancelTimer(TimerKind kind, LegId on, Output& out) {
+  bool& armed = armed_[kindIndex(kind)][legIndex(on)];
+  if (!armed) return;
+  armed = false;
+  Action a;
+  a.kind = ActionKind::CancelTimer;
+  a.leg = on;
+  a.timer = TimerId{kind, on};
+  out.actions.push_back(std::move(a));
+}
+
+// 13.3.1.4: T1, doubling to T2, until the ACK or 64*T1.
+void Call::start2xxRetransmission(LegId on, std::uint32_t cseq, ServerRef server, std::string bytes,
+                                  std::uint16_t status, Output& out) {
+  Await2xxAck& await = leg(on).await;
+  await.active = true;
+  await.cseq = cseq;
+  await.server = server;
+  await.bytes = std::move(bytes);
+  await.status = status;
+  await.interval = config_.t1;
+  startTimer(TimerKind::Retransmit2xx, on, config_.t1, out);
+  startTimer(TimerKind::AckTimeout, on, config_.t1 * 64, out);
+}
+
+void Call::stop2xxRetransmission(LegId on, Output& out) {
+  Await2xxAck& await = leg(on).await;
+  if (!await.active) return;
+  await.active = false;
+  await.bytes.clear();
+  cancelTimer(TimerKind::Retransmit2xx, on, out);
+  cancelTimer(TimerKind::AckTimeout, on, out);
+}
+
+void Call::confirm() {
+  state_ = CallState::Confirmed;
+  replicating_ = true;
+  markDirty(LegId::Inbound);
+  markDirty(LegId::Outbound);
+}
+
+void Call::maybeEnd(Output& out) {
+  if (state_ != CallState::Terminating && state_ != CallState::Cancelling) return;
+  for (const Leg& l : legs_) {
+    for (const PendingClient& client : l.clients) {
+      if (client.kind == ClientKind::Own || client.kind == ClientKind::Initial) return;
+    }
+  }
+  end(out);
+}
+
+void Call::end(Output& out) {
+  if (state_ == CallState::Ended) return;
+  for (TimerKind kind : {TimerKind::Retransmit2xx, TimerKind::AckTimeout, TimerKind::NoAnswer,
+                         TimerKind::CancelGuard}) {
+    cancelTimer(kind, LegId::Inbound, out);
+    cancelTimer(kind, LegId::Outbound, out);
+  }
+  endReplication(out);
+  state_ = CallState::Ended;
+  for (Leg& l : legs_) {
+    l.servers.clear();
+    l.clients.clear();
+    l.await = Await2xxAck{};
+  }
+  Action a;
+  a.kind = ActionKind::CallEnded;
+  a.status = finalStatus_;
+  out.actions.push_back(std::move(a));
+}
+
+void Call::endReplication(Output& out) {
+  if (!replicating_) return;
+  StateEvent event;
+  event.sequence = ++sequence_;
+  event.kind = StateEventKind::CallEnded;
+  event.callKey = callKey_;
+  out.events.push_back(std::move(event));
+  replicating_ = false;
+}
+
+void Call::flush(Output& out) {
+  for (LegId id : {LegId::Inbound, LegId::Outbound}) {
+    Leg& l = leg(id);
+    if (l.dirty && replicating_) out.events.push_back(legEvent(id, ++sequence_));
+    l.dirty = false;
+  }
+}
+
+StateEvent Call::legEvent(LegId on, std::uint64_t sequence) const {
+  StateEvent event;
+  event.sequence = sequence;
+  event.kind = StateEventKind::LegUpdated;
+  event.callKey = callKey_;
+  event.leg = on;
+  event.dialog = legs_[legIndex(on)].dialog;
+  return event;
+}
+
+std::vector<StateEvent> Call::snapshot() const {
+  std::vector<StateEvent> events;
+  if (!replicating_ || sequence_ < 2) return events;
+  events.push_back(legEvent(LegId::Inbound, sequence_ - 1));
+  events.push_back(legEvent(LegId::Outbound, sequence_));
+  return events;
+}
+
+std::unique_ptr<Call> Call::restore(const CallReplica& replica, const CallConfig& config,
+                                    IdSource& ids, BodyTransform* transform) {
+  if (!replica.complete()) return nullptr;
+  auto call = std::make_unique<Call>(config, ids, transform);
+  call->legs_[0].dialog = replica.leg(LegId::Inbound);
+  call->legs_[1].dialog = replica.leg(LegId::Outbound);
+  call->callKey_ = replica.callKey();
+  call->state_ = CallState::Confirmed;
+  call->replicating_ = true;
+  call->sequence_ = replica.lastSequence();
+  call->finalStatus_ = 200;
+  return call;
+}
+
+}  // namespace sipha::b2bua

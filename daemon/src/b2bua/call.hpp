@@ -1,0 +1,199 @@
+#pragma once
+// One B2BUA call: an inbound leg (sipd as UAS, the caller's dialog) linked to an outbound leg
+// (sipd as UAC, a new Call-ID, tags and CSeq space). A pure state machine: events in (requests
+// and responses received on a leg, client transaction timeouts, its own timers), actions out
+// (Output): send a request on a leg, answer a server transaction, arm/disarm a timer, report a
+// failed target, end. No sockets, no clock, no exceptions on the message path. docs/b2bua.md
+// has the state diagram and the decisions.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "b2bua/actions.hpp"
+#include "b2bua/body_transform.hpp"
+#include "b2bua/dialog.hpp"
+#include "b2bua/ids.hpp"
+#include "b2bua/state_event.hpp"
+#include "b2bua/types.hpp"
+#include "sip/message.hpp"
+
+namespace sipha::b2bua {
+
+enum class CallState : std::uint8_t {
+  Idle,         // not started
+  Routing,      // outbound INVITE sent to the current target, no provisional relayed yet
+  Early,        // a provisional was relayed to the caller
+  Answered,     // 2xx relayed to the caller, waiting for its ACK (13.3.1.4)
+  Confirmed,    // both dialogs confirmed
+  Cancelling,   // the caller cancelled (487 sent); waiting for the outbound INVITE to end
+  Terminating,  // BYE sent on one or both legs; waiting for the answers
+  Ended,
+};
+
+std::string_view callStateName(CallState state) noexcept;
+
+class Call {
+ public:
+  // `config`, `ids` and `transform` (may be null: bodies pass unchanged) outlive the call.
+  Call(const CallConfig& config, IdSource& ids, BodyTransform* transform = nullptr);
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+
+  // The caller's INVITE (the server transaction exists; the call keeps the message to answer it
+  // later) and the routing layer's decision.
+  void start(std::unique_ptr<sip::Message> invite, const InboundContext& context,
+             RouteDecision route, Output& out);
+  // A request on `leg`: CANCEL, ACK, or within the leg's dialog (BYE, re-INVITE, UPDATE, PRACK,
+  // INFO, ...). `server` is its server transaction (unused for ACK).
+  void onRequest(LegId leg, std::unique_ptr<sip::Message> request, ServerRef server, Output& out);
+  // A response to a request the call sent on `leg` (matched on CSeq number and method), including
+  // 2xx retransmissions for INVITE.
+  void onResponse(LegId leg, const sip::Message& response, Output& out);
+  // Timer B/F of a client transaction the call started, or a transport error: as a 408.
+  void onClientTimeout(const ClientRef& client, Output& out);
+  void onTimer(TimerId timer, Output& out);
+
+  // The backup's side of replication: a confirmed call rebuilt from its events.
+  static std::unique_ptr<Call> restore(const CallReplica& replica, const CallConfig& config,
+                                       IdSource& ids, BodyTransform* transform = nullptr);
+  // The call's state as events (both legs), for a snapshot sent when the peer connects. Empty
+  // before the call is confirmed (ringing calls are not replicated).
+  std::vector<StateEvent> snapshot() const;
+
+  CallState state() const noexcept { return state_; }
+  bool ended() const noexcept { return state_ == CallState::Ended; }
+  const Dialog& dialog(LegId leg) const noexcept { return legs_[legIndex(leg)].dialog; }
+  const std::string& callKey() const noexcept { return callKey_; }
+  std::size_t targetIndex() const noexcept { return targetIndex_; }
+  // The status sent to the caller for the initial INVITE (0 while none was).
+  std::uint16_t finalStatus() const noexcept { return finalStatus_; }
+
+ private:
+  enum class ClientKind : std::uint8_t { Initial, Relay, Own, Cancel };
+
+  // A request received on a leg, waiting for the other leg's answer.
+  struct PendingServer {
+    std::uint32_t id = 0;
+    std::unique_ptr<sip::Message> request;
+    ServerRef server = 0;
+  };
+  // A request the call sent on a leg.
+  struct PendingClient {
+    ClientKind kind = ClientKind::Own;
+    sip::Method method = sip::Method::Unknown;
+    std::uint32_t cseq = 0;
+    std::uint32_t serverId = 0;  // the PendingServer it relays (0: none)
+    std::string branch;
+    std::string requestUri;
+    std::string nextHop;
+    std::string to;  // To as sent (CANCEL copies it, 9.1)
+    std::vector<std::string> routes;
+    bool provisional = false;
+    bool cancelWanted = false;
+    bool cancelSent = false;
+  };
+  struct Await2xxAck {  // 13.3.1.4: our 2xx on this leg, re-sent until the ACK
+    bool active = false;
+    std::uint32_t cseq = 0;
+    ServerRef server = 0;
+    std::string bytes;
+    std::uint16_t status = 200;
+    Duration interval{0};
+  };
+  struct Leg {
+    Dialog dialog;
+    std::vector<PendingServer> servers;
+    std::vector<PendingClient> clients;
+    Await2xxAck await;
+    std::optional<std::uint32_t> ackOwed;  // 2xx received here, ACK sent when the peer ACKs
+    std::uint32_t lastAckCseq = 0;         // our last ACK, re-sent for a retransmitted 2xx
+    std::string lastAck;
+    std::string lastAckNextHop;
+    bool dirty = false;
+  };
+
+  Leg& leg(LegId id) noexcept { return legs_[legIndex(id)]; }
+
+  // Building and sending.
+  void respond(LegId on, const sip::Message& request, ServerRef server, std::uint16_t status,
+               std::string_view reason, const sip::Message* relayed, Output& out,
+               std::string* keep = nullptr);
+  void respondRetryLater(LegId on, const sip::Message& request, ServerRef server, Output& out);
+  void emitResponse(LegId on, ServerRef server, std::string bytes, std::uint16_t status,
+                    Output& out);
+  PendingClient* sendRequest(LegId on, sip::Method method, const sip::Message* source,
+                             ClientKind kind, std::uint32_t serverId, Output& out,
+                             std::string_view nextHopOverride = {});
+  void sendAck(LegId on, std::uint32_t cseq, const sip::Message* source, Output& out);
+  void sendCancel(LegId on, PendingClient& client, Output& out);
+  void ackAndByeStray(const sip::Message& response, Output& out);
+  std::string relayBody(LegId from, LegId to, const sip::Message& message, sip::Method method);
+  std::uint32_t attemptCseqFor(LegId on) const noexcept;
+
+  // The initial INVITE.
+  void failStart(std::unique_ptr<sip::Message> invite, ServerRef server, std::uint16_t status,
+                 std::string_view reason, Output& out);
+  void tryTarget(Output& out);
+  void onInitialProvisional(PendingClient& client, const sip::Message& response, Output& out);
+  void onInitialFinal(const PendingClient& client, const sip::Message& response, Output& out);
+  void targetFailed(std::uint16_t status, std::string_view reason, const sip::Message* response,
+                    bool reportHealth, bool failover, Output& out);
+  void failUpstream(std::uint16_t status, std::string_view reason, const sip::Message* response,
+                    Output& out);
+  void abandonInitial(Output& out);
+
+  // Within dialogs.
+  void onCancel(LegId on, std::unique_ptr<sip::Message> cancel, ServerRef server, Output& out);
+  void onAck(LegId on, const sip::Message& ack, Output& out);
+  void onInDialog(LegId on, std::unique_ptr<sip::Message> request, ServerRef server, Output& out);
+  void onBye(LegId on, const sip::Message& bye, ServerRef server, Output& out);
+  void onRelayFinal(LegId on, const PendingClient& client, const sip::Message& response,
+                    Output& out);
+  void onRelayFailure(LegId on, const PendingClient& client, std::uint16_t status,
+                      std::string_view reason, const sip::Message* response, Output& out);
+  void teardown(Output& out);
+  void answerPending(LegId on, std::uint16_t status, std::string_view reason, Output& out);
+
+  // Bookkeeping.
+  PendingServer* findServer(LegId on, std::uint32_t id) noexcept;
+  void eraseServer(LegId on, std::uint32_t id) noexcept;
+  std::vector<PendingClient>::iterator findClient(LegId on, std::uint32_t cseq,
+                                                  sip::Method method) noexcept;
+  void startTimer(TimerKind kind, LegId on, Duration delay, Output& out);
+  void cancelTimer(TimerKind kind, LegId on, Output& out);
+  void start2xxRetransmission(LegId on, std::uint32_t cseq, ServerRef server, std::string bytes,
+                              std::uint16_t status, Output& out);
+  void stop2xxRetransmission(LegId on, Output& out);
+  void confirm();
+  void maybeEnd(Output& out);
+  void end(Output& out);
+  void endReplication(Output& out);
+  void flush(Output& out);
+  void markDirty(LegId on) noexcept { leg(on).dirty = true; }
+  StateEvent legEvent(LegId on, std::uint64_t sequence) const;
+
+  const CallConfig& config_;
+  IdSource& ids_;
+  BodyTransform* transform_;
+  CallState state_ = CallState::Idle;
+  Leg legs_[2];
+  std::string callKey_;
+  std::string inboundTo_;  // the caller's To (without tag), the default outbound To
+  std::vector<Target> targets_;
+  std::size_t targetIndex_ = 0;
+  std::uint32_t attemptCseq_ = 0;  // CSeq of the outbound INVITE to the current target
+  std::uint32_t initialServerId_ = 0;
+  std::uint32_t nextServerId_ = 1;
+  std::uint16_t bestStatus_ = 0;  // best failure so far (RFC 3261 16.7 step 6)
+  std::string bestReason_;
+  std::uint16_t finalStatus_ = 0;
+  bool replicating_ = false;
+  std::uint64_t sequence_ = 0;
+  bool armed_[4][2] = {};
+  std::string retryAfter_ = "5";  // 14.2: within 0..10 s
+};
+
+}  // namespace sipha::b2bua

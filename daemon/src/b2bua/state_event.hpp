@@ -1,0 +1,65 @@
+#pragma once
+// The replication form of a call (issue 3 item 7): every change to a leg's dialog after the call
+// is answered is emitted as an ordered, numbered event carrying the leg's whole dialog state, so
+// the backup node can rebuild the call and re-INVITE or hang it up after a switchover.
+// Encoded as a sequence of netstrings ("<len>:<bytes>,"): binary-safe, bounded, no escaping.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "b2bua/dialog.hpp"
+#include "b2bua/types.hpp"
+
+namespace sipha::b2bua {
+
+enum class StateEventKind : std::uint8_t {
+  LegUpdated = 1,  // `dialog` is the full current state of `leg`
+  CallEnded = 2,   // the call is gone; `dialog` is empty
+};
+
+struct StateEvent {
+  std::uint64_t sequence = 0;  // per call, from 1, no gaps
+  StateEventKind kind = StateEventKind::LegUpdated;
+  std::string callKey;  // the inbound leg's Call-ID: links the two legs of one call
+  LegId leg = LegId::Inbound;
+  Dialog dialog;
+
+  friend bool operator==(const StateEvent&, const StateEvent&) = default;
+};
+
+// Limits the decoder enforces on what a peer can make it allocate.
+inline constexpr std::size_t kMaxEventBytes = 64 * 1024;
+inline constexpr std::size_t kMaxRouteSet = 32;
+
+std::string serialize(const StateEvent& event);
+// nullopt on anything malformed, truncated, over a limit or of an unknown version.
+std::optional<StateEvent> parseStateEvent(std::string_view bytes);
+
+// Rebuilds a call's dialogs from its events on the backup node.
+class CallReplica {
+ public:
+  enum class ApplyResult : std::uint8_t {
+    Applied,
+    Duplicate,  // sequence already applied: ignored
+    Gap,        // a sequence is missing: ask the primary for a snapshot
+    WrongCall,  // another call's event
+  };
+  ApplyResult apply(const StateEvent& event);
+
+  const std::string& callKey() const noexcept { return callKey_; }
+  std::uint64_t lastSequence() const noexcept { return lastSequence_; }
+  bool ended() const noexcept { return ended_; }
+  // Both legs known and the call not ended: Call::restore can rebuild it.
+  bool complete() const noexcept { return !ended_ && haveLeg_[0] && haveLeg_[1]; }
+  const Dialog& leg(LegId leg) const noexcept { return legs_[legIndex(leg)]; }
+
+ private:
+  std::string callKey_;
+  std::uint64_t lastSequence_ = 0;
+  bool ended_ = false;
+  bool haveLeg_[2] = {false, false};
+  Dialog legs_[2];
+};
+
+}  // namespace sipha::b2bua
