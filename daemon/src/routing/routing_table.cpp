@@ -37,8 +37,7 @@ void RoutingTable::route(std::string_view number, const BindingLookup& lookup,
       ++counters_.unavailable;
       break;
     case 482:
-      ++counters_.loops;
-      break;
+      break;  // counted where the loop was found
     default:
       ++counters_.outOfService;
       break;
@@ -46,12 +45,15 @@ void RoutingTable::route(std::string_view number, const BindingLookup& lookup,
 }
 
 int RoutingTable::expand(std::string_view number, int depth, Context& context) {
-  if (depth > kMaxDepth) return 482;
+  if (depth > kMaxDepth) {
+    ++counters_.loops;
+    return 482;
+  }
   if (const auto found = names_.find(number); found != names_.end()) {
     if (found->second.kind == Kind::Extension) {
       return expandExtension(found->first, found->second.index, context);
     }
-    return expandRoutingPoint(routingPoints_[found->second.index], depth, context);
+    return expandRoutingPoint(found->second.index, depth, context);
   }
   return expandTrunks(number, context);
 }
@@ -121,7 +123,15 @@ int RoutingTable::expandExtension(std::string_view number, std::uint32_t softswi
   return 0;
 }
 
-int RoutingTable::expandRoutingPoint(RoutingPoint& point, int depth, Context& context) {
+int RoutingTable::expandRoutingPoint(std::uint32_t index, int depth, Context& context) {
+  const std::uint32_t* const begin = context.path.data();
+  const std::uint32_t* const pathEnd = begin + context.pathSize;
+  if (std::find(begin, pathEnd, index) != pathEnd) {
+    ++counters_.loops;  // a configuration loop: this branch contributes nothing
+    return 482;
+  }
+  context.path[static_cast<std::size_t>(context.pathSize++)] = index;
+  auto& point = routingPoints_[index];
   const auto count = point.targets.size();
   const std::size_t start = point.roundRobin && count > 0 ? point.cursor % count : 0;
   if (point.roundRobin) ++point.cursor;
@@ -142,9 +152,10 @@ int RoutingTable::expandRoutingPoint(RoutingPoint& point, int depth, Context& co
   }
   if (!point.overflow.empty()) {
     const auto status = expand(point.overflow, depth + 1, context);
-    if (status == 0) return 0;
+    if (status == 0) anyRouted = true;
     if (status == 482) loop = true;
   }
+  --context.pathSize;
   if (anyRouted) return 0;
   return loop ? 482 : 480;
 }

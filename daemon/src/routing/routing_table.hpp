@@ -19,6 +19,7 @@
 //     `contact-backup`, skipping out-of-service contacts; `replace-prefix` applied per trunk.
 //     Every match out of service: 503.
 //  4. Nothing: 404.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -103,11 +104,14 @@ class RoutingTable {
     const ServiceView* health;
     std::vector<Attempt>* attempts;
     std::uint32_t nextGroup = 0;
+    // The Routing Points being expanded (a target or overflow naming one of them is a loop).
+    std::array<std::uint32_t, kMaxDepth + 1> path{};
+    int pathSize = 0;
   };
 
   int expand(std::string_view number, int depth, Context& context);
   int expandExtension(std::string_view number, std::uint32_t softswitch, Context& context);
-  int expandRoutingPoint(RoutingPoint& point, int depth, Context& context);
+  int expandRoutingPoint(std::uint32_t index, int depth, Context& context);
   int expandTrunks(std::string_view number, Context& context);
   // Appends one attempt per in-service contact; returns how many were appended.
   std::size_t appendContacts(const std::vector<std::uint32_t>& contacts, std::string_view user,

@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(softswitch_extension_goes_to_the_softswitch_contact) {
   BOOST_TEST(result.attempts[0].dn == "OpenScape");
   BOOST_TEST(result.attempts[0].group < result.attempts[1].group);  // tried in order
   BOOST_TEST(result.attempts[0].health.valid());
-  BOOST_TEST(table.monitoredContacts()[0].settings.oosCheck == std::chrono::seconds(10));
+  BOOST_TEST((table.monitoredContacts()[0].settings.oosCheck == std::chrono::seconds(10)));
   // Extensions not tied to it still use registrations.
   BOOST_TEST(table.route("1001", registrations.lookup(), nullptr).status == 480);
 }
@@ -290,9 +290,9 @@ BOOST_AUTO_TEST_CASE(health_settings_parsed) {
   auto table = buildClean(config);
   BOOST_TEST_REQUIRE(table.monitoredContacts().size() == 2u);
   for (const auto& contact : table.monitoredContacts()) {
-    BOOST_TEST(contact.settings.oosCheck == std::chrono::seconds(30));
-    BOOST_TEST(contact.settings.oosForce == std::chrono::seconds(5));
-    BOOST_TEST(contact.settings.recoveryTimeout == std::chrono::seconds(600));
+    BOOST_TEST((contact.settings.oosCheck == std::chrono::seconds(30)));
+    BOOST_TEST((contact.settings.oosForce == std::chrono::seconds(5)));
+    BOOST_TEST((contact.settings.recoveryTimeout == std::chrono::seconds(600)));
   }
 }
 

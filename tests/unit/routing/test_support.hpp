@@ -3,6 +3,7 @@
 #include <initializer_list>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -11,6 +12,13 @@
 #include "common/config/config.hpp"
 #include "registrar/types.hpp"
 #include "routing/routing_table.hpp"
+
+namespace sipha::routing {
+// For Boost.Test messages.
+inline std::ostream& operator<<(std::ostream& out, HealthId id) {
+  return out << "HealthId{" << id.index << "," << id.generation << "}";
+}
+}  // namespace sipha::routing
 
 namespace sipha::routing::test {
 
