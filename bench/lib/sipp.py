@@ -83,7 +83,7 @@ class SippRunner:
                 "-sf", scenario, "-i", self.host, "-p", str(clientPort),
                 "-r", str(rate), "-m", str(count),
                 "-l", str(int(rate * (self.recvTimeoutS + 1)) + 100),
-                "-buff_size", "4194304", "-nostdin",
+                "-buff_size", os.environ.get("BENCH_SIPP_BUFFER", "4194304"), "-nostdin",
                 "-trace_stat", "-stf", statFile, "-fd", "1",
                 "-trace_screen", "-screen_file", stem + "-screen.txt",
                 "-timeout", f"{int(duration + self.recvTimeoutS + 5)}s"]
