@@ -89,7 +89,8 @@ OaOutcome OfferAnswer::step(State& s, Flow flow, OaEvent event, bool hasSdp) {
       return out;
     }
     case OaEvent::InviteFailure: {
-      if (s.inviteOwner != other(from)) return none;
+      // A failure after a 2xx, or for an INVITE that is not open, is a stray (RFC 3261 17.1.1.2).
+      if (s.inviteOwner != other(from) || s.inviteAccepted) return none;
       // The INVITE's offer, or an offer its reliable 1xx made, dies with it (RFC 3261 14.1).
       if (s.offerOwner != Side::None &&
           (s.offerCarrier == OaEvent::Invite || s.offerCarrier == OaEvent::ReliableProvisional)) {
@@ -178,6 +179,7 @@ std::optional<OfferAnswer> OfferAnswer::deserialize(std::string_view text) {
       !offered || !responded || !accepted || !established) {
     return std::nullopt;
   }
+  if (*accepted && *inviteOwner == Side::None) return std::nullopt;  // never reached by step()
   OfferAnswer oa;
   oa.state_ =
       State{*offerOwner, OaEvent(carrier - 'a'), *inviteOwner, *offered, *responded, *accepted,

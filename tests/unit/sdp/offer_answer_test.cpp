@@ -234,6 +234,13 @@ BOOST_AUTO_TEST_CASE(stray_messages_change_nothing) {
   ok(oa, R, OaEvent::PrackFailure, false, BodyRole::None);
   ok(oa, R, OaEvent::ReliableProvisional, true, BodyRole::Ignored);
   BOOST_TEST((oa == before));
+  // A failure after the 2xx does not close the INVITE before its ACK.
+  ok(oa, S, OaEvent::Invite, false, BodyRole::None);
+  ok(oa, R, OaEvent::InviteSuccess, true, BodyRole::Offer);
+  ok(oa, R, OaEvent::InviteFailure, false, BodyRole::None);
+  BOOST_TEST(oa.awaitingAck());
+  BOOST_TEST(oa.offerOwner() == Side::Remote);
+  ok(oa, S, OaEvent::Ack, true, BodyRole::Answer);
   // A response in the wrong direction does not close someone else's INVITE.
   ok(oa, S, OaEvent::Invite, true, BodyRole::Offer);
   ok(oa, S, OaEvent::InviteSuccess, true, BodyRole::Ignored);
@@ -261,8 +268,8 @@ BOOST_AUTO_TEST_CASE(serialized_state_round_trips) {
   ok(restored, S, OaEvent::Update, true, BodyRole::Offer);
   check(restored);
 
-  for (const char* bad :
-       {"", "oa1 ", "oa2 0a00000", "oa1 3a00000", "oa1 0z00000", "oa1 0a00200", "oa1 0a000000"}) {
+  for (const char* bad : {"", "oa1 ", "oa2 0a00000", "oa1 3a00000", "oa1 0z00000", "oa1 0a00200",
+                          "oa1 0a000000", "oa1 0a00010"}) {
     BOOST_TEST_CONTEXT(bad) { BOOST_TEST(!OfferAnswer::deserialize(bad)); }
   }
 }
