@@ -110,9 +110,36 @@ void HealthMonitor::reconcile(std::vector<MonitoredContact>& contacts) {
   }
 }
 
+void HealthMonitor::setProbing(bool enabled) {
+  if (enabled == probing_) return;
+  probing_ = enabled;
+  for (std::uint32_t index = 0; index < machines_.size(); ++index) {
+    auto& machine = machines_[index];
+    if (!machine.live) continue;
+    stopTimers(machine);
+    machine.answeredSinceProbe = machine.answeredSinceForce = true;
+    if (enabled) startProbing(index);
+  }
+}
+
+bool HealthMonitor::applyRemote(std::string_view dn, std::string_view contact, HealthState state,
+                                HealthReason reason) {
+  key_.assign(dn).append("\n").append(contact);
+  const auto found = index_.find(key_);
+  if (found == index_.end()) return false;
+  auto& machine = machines_[found->second];
+  machine.alive = state == HealthState::InService;
+  machine.holding = false;
+  wheel_.cancel(machine.recoveryTimer);
+  if (machine.state != state) machine.since = wheel_.clock().now();
+  machine.state = state;
+  machine.reason = reason;
+  return true;
+}
+
 void HealthMonitor::startProbing(std::uint32_t index) {
   auto& machine = machines_[index];
-  if (machine.settings.oosCheck.count() == 0) return;
+  if (!probing_ || machine.settings.oosCheck.count() == 0) return;
   // The first probe on the next tick (not from inside reconcile), then every oos-check.
   const auto generation = machine.generation;
   machine.checkTimer = wheel_.schedule(timer::Duration{0},

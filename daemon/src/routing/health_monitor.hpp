@@ -94,6 +94,15 @@ class HealthMonitor final : public ServiceView {
   // proves the contact answers.
   void callResult(HealthId id, int status);
 
+  // Probing on (primary, the default) or off (backup: no probes, no oos-force, the state comes
+  // from applyRemote). Switching on starts every contact's oos-check schedule.
+  void setProbing(bool enabled);
+  bool probing() const noexcept { return probing_; }
+  // Replication: the state the primary reported for (dn, contact), since now. No event, no
+  // timers (a recovery hold of the primary is not re-run here). False: no such contact.
+  bool applyRemote(std::string_view dn, std::string_view contact, HealthState state,
+                   HealthReason reason);
+
   bool inService(HealthId id) const noexcept override;  // unknown or stale ids: true
   std::optional<ContactStatus> status(HealthId id) const;
   std::vector<ContactStatus> statuses() const;  // every contact, for D-Bus
@@ -144,6 +153,8 @@ class HealthMonitor final : public ServiceView {
   std::vector<std::uint32_t> free_;
   std::unordered_map<std::string, std::uint32_t> index_;
   std::uint64_t seq_ = 0;
+  bool probing_ = true;
+  std::string key_;  // scratch
 };
 
 }  // namespace sipha::routing

@@ -3,6 +3,7 @@
 #include "routing/routing_table.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace sipha::routing {
 namespace {
@@ -11,13 +12,33 @@ namespace {
 // phones that do not send q are forked together.
 constexpr std::uint16_t kDefaultQ = 1000;
 
+// The number is a Request-URI user part as received, escapes not decoded: RFC 3261 25.1
+// user = 1*( unreserved / escaped / user-unreserved ). Anything else would break the outbound
+// Request-URI it is copied into.
+bool validUser(std::string_view user) noexcept {
+  constexpr std::string_view kMarks = "-_.!~*'()&=+$,;?/";
+  for (std::size_t i = 0; i < user.size(); ++i) {
+    const auto c = static_cast<unsigned char>(user[i]);
+    if (std::isalnum(c) != 0 || kMarks.find(static_cast<char>(c)) != std::string_view::npos) {
+      continue;
+    }
+    if (c == '%' && i + 2 < user.size() && std::isxdigit(static_cast<unsigned char>(user[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(user[i + 2]))) {
+      i += 2;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void RoutingTable::route(std::string_view number, const BindingLookup& lookup,
                          const ServiceView* health, RouteResult& out) {
   out.attempts.clear();
   ++counters_.requests;
-  if (number.empty() || number.size() > kMaxNumberLength) {
+  if (number.empty() || number.size() > kMaxNumberLength || !validUser(number)) {
     ++counters_.rejectedInput;
     ++counters_.notFound;
     out.status = 404;

@@ -292,6 +292,36 @@ BOOST_AUTO_TEST_CASE(statuses_for_dbus) {
   BOOST_TEST(reasonName(all[1].reason) == "call-error");
 }
 
+BOOST_AUTO_TEST_CASE(backup_does_not_probe_and_takes_the_primarys_state) {
+  Fixture f;
+  f.monitor.setProbing(false);
+  std::vector<MonitoredContact> contacts{contact("gw", "10.0.0.1", 5, 2, 0),
+                                         contact("gw", "10.0.0.2", 5, 2, 0)};
+  f.monitor.reconcile(contacts);
+  f.run(seconds(30));
+  BOOST_TEST(f.probes.empty());
+  BOOST_TEST(!out(f, contacts[0].health));  // no oos-force without probes
+  BOOST_TEST(f.monitor.applyRemote("gw", "sip:10.0.0.1:5060", HealthState::OutOfService,
+                                   HealthReason::NoAnswer));
+  BOOST_TEST(!f.monitor.applyRemote("gw", "sip:10.9.9.9:5060", HealthState::OutOfService,
+                                    HealthReason::NoAnswer));
+  BOOST_TEST(out(f, contacts[0].health));
+  BOOST_TEST((f.monitor.status(contacts[0].health)->since == f.clock.now()));
+  BOOST_TEST((f.monitor.status(contacts[0].health)->reason == HealthReason::NoAnswer));
+  BOOST_TEST(!out(f, contacts[1].health));
+  // Switchover: probing starts; the first answer brings the contact back.
+  f.monitor.setProbing(true);
+  f.run(milliseconds(100));
+  BOOST_TEST(f.probes.size() == 2u);
+  f.monitor.probeAnswered(contacts[0].health, f.probes[0].probe);
+  BOOST_TEST(!out(f, contacts[0].health));
+  // Back to backup: probes stop, no oos-force fires for the unanswered one.
+  f.monitor.setProbing(false);
+  f.run(seconds(30));
+  BOOST_TEST(f.probes.size() == 2u);
+  BOOST_TEST(!out(f, contacts[1].health));
+}
+
 BOOST_AUTO_TEST_CASE(table_and_monitor_together_fail_over) {
   Config config;
   addDn(config, "gw-a", DnType::Trunk,

@@ -24,6 +24,24 @@ BOOST_AUTO_TEST_CASE(unknown_number_is_404) {
       table.route(std::string(kMaxNumberLength + 1, '1'), registrations.lookup(), nullptr).status ==
       404);
   BOOST_TEST(table.counters().rejectedInput == 2u);
+  // Not a URI user part (RFC 3261 25.1): refused before it reaches an outbound URI.
+  for (const auto* bad : {"10@01", "1001>", "10 01", "%4", "%zz1", "a\r\n"}) {
+    BOOST_TEST(table.route(bad, registrations.lookup(), nullptr).status == 404);
+  }
+  BOOST_TEST(table.counters().rejectedInput == 8u);
+  BOOST_TEST(registrations.lookups == 0);
+}
+
+BOOST_AUTO_TEST_CASE(escaped_user_parts_are_routed_as_written) {
+  Config config;
+  addDn(config, "gw", DnType::Trunk, {{"prefix", "*7"}, {"contact", "10.0.0.1"}});
+  auto table = buildClean(config);
+  FakeRegistrations registrations;
+  const auto result = table.route("*7%2312", registrations.lookup(), nullptr);
+  BOOST_TEST_REQUIRE(result.attempts.size() == 1u);
+  BOOST_TEST(result.attempts[0].requestUri == "sip:*7%2312@10.0.0.1:5060");
+  BOOST_TEST(table.route("+4930;phone-context=x", registrations.lookup(), nullptr).status == 404);
+  BOOST_TEST(table.counters().rejectedInput == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(unregistered_extension_is_480) {
