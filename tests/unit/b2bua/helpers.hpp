@@ -22,6 +22,9 @@ inline std::ostream& operator<<(std::ostream& os, LegId l) {
 inline std::ostream& operator<<(std::ostream& os, ActionKind k) {
   return os << static_cast<int>(k);
 }
+inline std::ostream& operator<<(std::ostream& os, StateEventKind k) {
+  return os << static_cast<int>(k);
+}
 inline std::ostream& operator<<(std::ostream& os, DialogError e) {
   return os << static_cast<int>(e);
 }
@@ -232,14 +235,17 @@ struct CallFixture {
     return sent ? *sent : Action{};
   }
 
+  // `sent` may point into `out`: the answer is built before `out` is cleared.
   void respondOutbound(const Action& sent, const PeerResponse& peer) {
+    auto message = answer(sent, peer);
     out.clear();
-    call.onResponse(LegId::Outbound, *answer(sent, peer), out);
+    call.onResponse(LegId::Outbound, *message, out);
   }
 
   void respondInbound(const Action& sent, const PeerResponse& peer) {
+    auto message = answer(sent, peer);
     out.clear();
-    call.onResponse(LegId::Inbound, *answer(sent, peer), out);
+    call.onResponse(LegId::Inbound, *message, out);
   }
 
   void requestIn(LegId leg, const std::string& bytes, ServerRef server = 7) {
