@@ -210,6 +210,10 @@ BOOST_AUTO_TEST_CASE(answer_from_rfc3264_peer_to_rfc2543_holder) {
   // A non-compliant sendrecv answer is still limited to what the offer allowed.
   const auto loose = translateAnswer(parsed(kBobAnswer), kBobAnswer, offer, HoldStyle::Rfc2543, {});
   BOOST_TEST(loose.body == recvonly);
+  // An answer that also holds (0.0.0.0) but claims sendrecv cannot send either: inactive.
+  const auto zero = replaced(kBobAnswer, "c=IN IP4 192.0.2.30", "c=IN IP4 0.0.0.0");
+  const auto both = translateAnswer(parsed(zero), zero, offer, HoldStyle::Rfc2543, {});
+  BOOST_TEST(both.body == zero + "a=inactive\n");
 }
 
 BOOST_AUTO_TEST_CASE(answer_to_a_resume_is_unchanged) {

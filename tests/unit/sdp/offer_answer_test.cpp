@@ -146,6 +146,27 @@ BOOST_AUTO_TEST_CASE(prack_carries_a_new_offer) {
   BOOST_TEST(!oa.offerPending());
 }
 
+BOOST_AUTO_TEST_CASE(prack_offer_collides_with_an_outstanding_offer) {
+  // sipd is the UAC: the peer's early UPDATE offer is unanswered, a PRACK offer must wait.
+  OfferAnswer uac;
+  ok(uac, S, OaEvent::Invite, true, BodyRole::Offer);
+  ok(uac, R, OaEvent::ReliableProvisional, true, BodyRole::Answer);
+  ok(uac, R, OaEvent::Update, true, BodyRole::Offer);
+  expect(uac, S, OaEvent::Prack, true, OaVerdict::Glare491, BodyRole::None);
+  ok(uac, S, OaEvent::Prack, false, BodyRole::None);  // the plain PRACK still goes
+  // sipd is the UAS with its own UPDATE offer out: the peer's PRACK offer gets 491.
+  OfferAnswer uas;
+  ok(uas, R, OaEvent::Invite, true, BodyRole::Offer);
+  ok(uas, S, OaEvent::ReliableProvisional, true, BodyRole::Answer);
+  ok(uas, S, OaEvent::Update, true, BodyRole::Offer);
+  expect(uas, R, OaEvent::Prack, true, OaVerdict::Glare491, BodyRole::None);
+  // Only the peer's 2xx answers sipd's UPDATE; a 2xx in the other direction is a stray.
+  ok(uas, S, OaEvent::UpdateSuccess, true, BodyRole::Ignored);
+  BOOST_TEST(uas.offerOwner() == Side::Local);
+  ok(uas, R, OaEvent::UpdateSuccess, true, BodyRole::Answer);
+  BOOST_TEST(!uas.offerPending());
+}
+
 BOOST_AUTO_TEST_CASE(update_offer_answer_and_failure) {
   auto oa = established();
   ok(oa, R, OaEvent::Update, true, BodyRole::Offer);
