@@ -117,7 +117,6 @@ BOOST_AUTO_TEST_CASE(malformed_bodies_are_reported_with_their_line) {
     return s;
   }());
   const std::string nul = header(std::string("c=IN IP4 192.0.2.1\na=x\0y\n", 25));
-  const std::string h = header("");
   const BadCase cases[] = {
       {"empty", "", SdpError::Empty, kNoLine},
       {"no v=", "o=- 1 1 IN IP4 a\ns=-\n", SdpError::MissingVersion, 0},
@@ -162,7 +161,6 @@ BOOST_AUTO_TEST_CASE(malformed_bodies_are_reported_with_their_line) {
   }
   // A repeated identical direction is not a conflict.
   BOOST_TEST(parseSdp(header("a=sendonly\na=sendonly\n")).ok());
-  (void)h;
 }
 
 BOOST_AUTO_TEST_CASE(size_limit_is_enforced_before_parsing) {
