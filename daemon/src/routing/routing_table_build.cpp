@@ -35,13 +35,16 @@ bool parseNumber(std::string_view text, std::uint64_t& value) {
   return !text.empty() && parsed.ec == std::errc{} && parsed.ptr == end;
 }
 
-// Seconds option already range-checked by common/config; a bad value is reported, 0 used.
-timer::Duration seconds(const Dn& dn, std::string_view name, std::vector<BuildError>& errors) {
+// A seconds option within [0, max]. common/config refuses a file with a value out of the
+// reference's range; checked again for configurations built in code. Bad: reported, 0 used.
+timer::Duration seconds(const Dn& dn, std::string_view name, std::uint64_t max,
+                        std::vector<BuildError>& errors) {
   const auto* text = option(dn, name);
   if (text == nullptr) return timer::Duration{0};
   std::uint64_t value = 0;
-  if (!parseNumber(*text, value)) {
-    errors.push_back({dn.name, std::string(name), "expected a number of seconds"});
+  if (!parseNumber(*text, value) || value > max) {
+    errors.push_back({dn.name, std::string(name),
+                      "expected seconds 0-" + std::to_string(max) + ", got '" + *text + "'"});
     return timer::Duration{0};
   }
   return std::chrono::seconds(value);
@@ -93,9 +96,9 @@ RoutingTable RoutingTable::build(const common::Config& config, std::vector<Build
       }
     }
     HealthSettings settings;
-    settings.oosCheck = seconds(dn, "oos-check", errors);
-    settings.oosForce = seconds(dn, "oos-force", errors);
-    settings.recoveryTimeout = seconds(dn, "recovery-timeout", errors);
+    settings.oosCheck = seconds(dn, "oos-check", 300, errors);
+    settings.oosForce = seconds(dn, "oos-force", 30, errors);
+    settings.recoveryTimeout = seconds(dn, "recovery-timeout", 86400, errors);
     for (auto& hop : hops) {
       indices.push_back(static_cast<std::uint32_t>(table.contacts_.size()));
       table.contacts_.push_back(MonitoredContact{dn.name, std::move(hop), settings, HealthId{}});
@@ -163,7 +166,8 @@ RoutingTable RoutingTable::build(const common::Config& config, std::vector<Build
         point.name = dn->name;
         timer::Duration timeout = kDefaultNoAnswerTimeout;
         if (option(*dn, "no-answer-timeout") != nullptr) {
-          timeout = seconds(*dn, "no-answer-timeout", errors);
+          timeout = seconds(*dn, "no-answer-timeout", 3600, errors);
+          if (timeout.count() == 0) timeout = kDefaultNoAnswerTimeout;
         }
         if (const auto* strategy = option(*dn, "strategy")) {
           const auto value = trim(*strategy);

@@ -314,6 +314,25 @@ BOOST_AUTO_TEST_CASE(health_settings_parsed) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(health_ranges_checked_for_configurations_built_in_code) {
+  Config config;
+  addDn(config, "gw", DnType::Trunk,
+        {{"prefix", "1"},
+         {"contact", "10.0.0.1"},
+         {"oos-check", "301"},
+         {"oos-force", "31"},
+         {"recovery-timeout", "86401"}});
+  std::vector<BuildError> errors;
+  auto table = RoutingTable::build(config, errors);
+  BOOST_TEST_REQUIRE(errors.size() == 3u);
+  BOOST_TEST(errors[0].option == "oos-check");
+  BOOST_TEST(errors[0].reason == "expected seconds 0-300, got '301'");
+  BOOST_TEST_REQUIRE(table.monitoredContacts().size() == 1u);
+  BOOST_TEST(table.monitoredContacts()[0].settings.oosCheck.count() == 0);
+  BOOST_TEST(table.monitoredContacts()[0].settings.oosForce.count() == 0);
+  BOOST_TEST(table.monitoredContacts()[0].settings.recoveryTimeout.count() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(result_buffer_is_reused) {
   auto table = buildClean(trunkConfig());
   FakeRegistrations registrations;
