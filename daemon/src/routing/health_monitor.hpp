@@ -49,7 +49,8 @@ struct HealthEvent {
 };
 
 // Send one OPTIONS (RFC 3261 11) to `requestUri` via `hop`, then report the outcome with
-// probeAnswered / probeFailed quoting `probe`.
+// probeAnswered / probeFailed quoting `probe` (also allowed from inside the sender). The views
+// and `hop` are valid during the call only; do not reconcile from inside it.
 struct ProbeRequest {
   HealthId id;
   std::uint64_t probe = 0;
