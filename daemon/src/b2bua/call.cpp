@@ -218,7 +218,6 @@ void Call::onResponse(LegId on, const sip::Message& response, Output& out) {
       onRelayFinal(on, client, response, out);
       break;
     case ClientKind::Own:
-    case ClientKind::Cancel:
       maybeEnd(out);
       break;
   }
@@ -247,7 +246,6 @@ void Call::onClientTimeout(const ClientRef& ref, Output& out) {
       onRelayFailure(ref.leg, client, 408, "Request Timeout", nullptr, out);
       break;
     case ClientKind::Own:
-    case ClientKind::Cancel:
       maybeEnd(out);
       break;
   }
@@ -377,7 +375,10 @@ void Call::onInitialFinal(const PendingClient& client, const sip::Message& respo
     state_ = CallState::Answered;
     return;
   }
-  if (!current) return;  // the end of an attempt we abandoned
+  if (!current) {  // the end of an attempt we abandoned
+    maybeEnd(out);
+    return;
+  }
   if (state_ != CallState::Routing && state_ != CallState::Early) {
     maybeEnd(out);  // Cancelling: the 487 (or any final) ends the outbound leg
     return;
@@ -591,6 +592,10 @@ void Call::onBye(LegId on, const sip::Message& bye, ServerRef server, Output& ou
   Leg& a = leg(on);
   a.dialog.state = DialogState::Terminated;
   stop2xxRetransmission(on, out);
+  if (a.ackOwed) {
+    sendAck(on, *a.ackOwed, nullptr, out);  // a 2xx of theirs still unacknowledged
+    a.ackOwed.reset();
+  }
   answerPending(on, 487, "Request Terminated", out);
   answerPending(otherLeg(on), 487, "Request Terminated", out);
   endReplication(out);
@@ -874,13 +879,8 @@ void Call::sendCancel(LegId on, PendingClient& client, Output& out) {
   a.branch = client.branch;
   a.nextHop = client.nextHop;
   a.transport = d.transport;
-  PendingClient cancel;
-  cancel.kind = ClientKind::Cancel;
-  cancel.method = sip::Method::Cancel;
-  cancel.cseq = client.cseq;
-  cancel.branch = client.branch;
+  // Not tracked: its 200 and its timeout change nothing (the INVITE's final response does).
   out.actions.push_back(std::move(a));
-  leg(on).clients.push_back(std::move(cancel));  // may invalidate `client`
 }
 
 // A 2xx nobody wants (another fork, a cancelled attempt, an ended call): ACK it and end that

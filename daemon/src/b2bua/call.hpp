@@ -72,7 +72,7 @@ class Call {
   std::uint16_t finalStatus() const noexcept { return finalStatus_; }
 
  private:
-  enum class ClientKind : std::uint8_t { Initial, Relay, Own, Cancel };
+  enum class ClientKind : std::uint8_t { Initial, Relay, Own };
 
   // A request received on a leg, waiting for the other leg's answer.
   struct PendingServer {

@@ -496,6 +496,53 @@ BOOST_FIXTURE_TEST_CASE(requests_after_the_end_get_481, CallFixture) {
   BOOST_TEST(request(out, LegId::Outbound, sip::Method::Bye));
 }
 
+BOOST_FIXTURE_TEST_CASE(caller_cancel_after_a_no_answer_failover, CallFixture) {
+  RouteDecision route = twoTargets();
+  route.targets[0].noAnswerTimeout = Duration{15000};
+  Action first = startCall(callerInvite(), route);
+  PeerResponse ringing;
+  ringing.status = 180;
+  ringing.reason = "Ringing";
+  respondOutbound(first, ringing);
+  out.clear();
+  call.onTimer(TimerId{TimerKind::NoAnswer, LegId::Outbound}, out);
+  Action second = *request(out, LegId::Outbound, sip::Method::Invite);
+  respondOutbound(second, ringing);
+  requestIn(LegId::Inbound,
+            crlf("CANCEL sip:2002@sipha.example.com SIP/2.0\n"
+                 "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKcaller1\n"
+                 "From: <sip:2001@sipha.example.com>;tag=alice-tag\n"
+                 "To: <sip:2002@sipha.example.com>\n"
+                 "Call-ID: in-call-1@192.0.2.10\n"
+                 "CSeq: 10 CANCEL\nContent-Length: 0\n\n"),
+            3);
+  // Only the second attempt is cancelled now; the first one was already.
+  auto cancels = actionsOf(out, ActionKind::SendRequest);
+  BOOST_REQUIRE_EQUAL(cancels.size(), 1u);
+  BOOST_TEST(cancels[0]->method == sip::Method::Cancel);
+  BOOST_TEST(cancels[0]->branch == second.branch);
+  PeerResponse terminated;
+  terminated.status = 487;
+  terminated.reason = "Request Terminated";
+  respondOutbound(second, terminated);
+  BOOST_TEST(!ended(out));  // the first attempt is still open
+  respondOutbound(first, terminated);
+  BOOST_TEST(ended(out));
+}
+
+BOOST_FIXTURE_TEST_CASE(callee_bye_before_the_callers_ack, CallFixture) {
+  Action invite = startCall();
+  respondOutbound(invite, ok200());
+  BOOST_REQUIRE_EQUAL(call.state(), CallState::Answered);
+  requestIn(LegId::Outbound, calleeRequest(call, "BYE", 1), 22);
+  BOOST_TEST(response(out, LegId::Outbound, 200));
+  // The callee's 2xx is still ACKed (13.2.2.4); the caller gets a BYE; no more 2xx resends.
+  BOOST_TEST(request(out, LegId::Outbound, sip::Method::Ack));
+  BOOST_TEST(request(out, LegId::Inbound, sip::Method::Bye));
+  BOOST_TEST(timer(out, ActionKind::CancelTimer, TimerKind::Retransmit2xx, LegId::Inbound));
+  BOOST_TEST(call.state() == CallState::Terminating);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
