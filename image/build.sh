@@ -105,6 +105,9 @@ baseTree() {
     mv "$dir.tmp" "$dir"
     echo "$packages" >"$dir.packages"
     touch "$dir.done"
+    # keep only this tree: each one is about 1 GB
+    find "$cache_root" -mindepth 1 -maxdepth 1 -name 'base-*' ! -name "base-$key*" \
+      -exec rm -rf {} +
   else
     step "mmdebstrap cache hit (key $key)"
   fi

@@ -204,11 +204,12 @@ def sip_request(port, method, uri, extra_headers=(), timeout=5.0, attempts=1):
         local_port = client.getsockname()[1]
         for attempt in range(attempts):
             branch = f"z9hG4bK-image-{uuid.uuid4().hex[:12]}"
+            overridden = {header.split(":", 1)[0].lower() for header in extra_headers}
             headers = [f"{method} {uri} SIP/2.0",
                        f"Via: SIP/2.0/UDP 127.0.0.1:{local_port};branch={branch};rport",
                        "Max-Forwards: 70",
                        f"From: <sip:image-test@127.0.0.1>;tag={uuid.uuid4().hex[:8]}",
-                       f"To: <{uri}>",
+                       *([] if "to" in overridden else [f"To: <{uri}>"]),
                        f"Call-ID: {uuid.uuid4().hex}@image-test",
                        f"CSeq: 1 {method}",
                        *extra_headers,
