@@ -543,6 +543,39 @@ BOOST_FIXTURE_TEST_CASE(callee_bye_before_the_callers_ack, CallFixture) {
   BOOST_TEST(call.state() == CallState::Terminating);
 }
 
+BOOST_FIXTURE_TEST_CASE(invite_without_contact_is_400, CallFixture) {
+  std::string invite = callerInvite();
+  invite.replace(invite.find("Contact:"), 8, "X-Other:");
+  Action sent = startCall(invite);
+  BOOST_TEST(sent.bytes.empty());
+  const Action* refused = response(out, LegId::Inbound, 400);
+  BOOST_REQUIRE(refused);
+  BOOST_TEST(!parseWire(refused->bytes)->to().tag.empty());  // 8.2.6.2
+  BOOST_TEST(ended(out));
+}
+
+BOOST_FIXTURE_TEST_CASE(unmatched_and_broken_responses, CallFixture) {
+  Action invite = startCall();
+  // A response to a CSeq the call never sent changes nothing.
+  std::string stray = invite.bytes;
+  auto wrong = parseWire(sip::buildResponse(
+      *parseWire(std::string(stray).replace(stray.find("CSeq: 1 "), 8, "CSeq: 99 ")),
+      sip::ResponseSpec{}));
+  out.clear();
+  call.onResponse(LegId::Outbound, *wrong, out);
+  BOOST_TEST(out.actions.empty());
+  BOOST_TEST(call.state() == CallState::Routing);
+  // A request handed in as a response (or the reverse) is ignored.
+  out.clear();
+  call.onResponse(LegId::Outbound, *parseWire(invite.bytes), out);
+  BOOST_TEST(out.actions.empty());
+  // A 2xx without Contact cannot be a dialog (13.3.1.4): 502 toward the caller.
+  PeerResponse noContact;
+  respondOutbound(invite, noContact);
+  BOOST_TEST(response(out, LegId::Inbound, 502));
+  BOOST_TEST(ended(out));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
