@@ -550,6 +550,20 @@ void Call::onInDialog(LegId on, std::unique_ptr<sip::Message> request, ServerRef
     respond(on, r, server, 481, "Call/Transaction Does Not Exist", nullptr, out);
     return;
   }
+  if (a.servers.size() >= config_.maxPendingPerLeg) {
+    respondRetryLater(on, r, server, out);
+    return;
+  }
+  if (r.method() == sip::Method::Update && !r.body().empty()) {
+    // RFC 3311 5.2: an offer while our own offer on this leg is unanswered -> 491.
+    bool offerPending = std::any_of(a.clients.begin(), a.clients.end(), [](const auto& c) {
+      return c.hasOffer && (c.method == sip::Method::Invite || c.method == sip::Method::Update);
+    });
+    if (offerPending) {
+      respond(on, r, server, 491, "Request Pending", nullptr, out);
+      return;
+    }
+  }
   if (r.method() == sip::Method::Invite) {
     // 14.2 glare: our own INVITE on this dialog is pending -> 491; theirs is -> 500 + Retry-After.
     bool clientInvite = std::any_of(a.clients.begin(), a.clients.end(),
@@ -801,6 +815,7 @@ Call::PendingClient* Call::sendRequest(LegId on, sip::Method method, const sip::
   client.nextHop = a.nextHop;
   client.to = std::move(built.to);
   client.routes = std::move(built.routes);
+  client.hasOffer = !spec.body.empty();
   out.actions.push_back(std::move(a));
   l.clients.push_back(std::move(client));
   return &l.clients.back();

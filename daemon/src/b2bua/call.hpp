@@ -92,6 +92,7 @@ class Call {
     std::string to;  // To as sent (CANCEL copies it, 9.1)
     std::vector<std::string> routes;
     bool provisional = false;
+    bool hasOffer = false;  // sent with a body (RFC 3311 5.2 glare)
     bool cancelWanted = false;
     bool cancelSent = false;
   };

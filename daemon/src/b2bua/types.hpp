@@ -2,6 +2,7 @@
 // The plain values a Call consumes: which leg, which server/client transaction, which timer, the
 // routing decision (a list of targets from the routing layer) and the per-node settings.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -70,6 +71,9 @@ struct CallConfig {
   Duration t1{500};
   Duration t2{4000};
   std::uint32_t defaultMaxForwards = 70;  // when the inbound request has none
+  // Requests of one leg relayed and not yet answered: beyond, 500 + Retry-After (a peer must not
+  // make the call allocate without bound).
+  std::size_t maxPendingPerLeg = 16;
 };
 
 // What the integrator knows about the initial INVITE beyond its bytes.

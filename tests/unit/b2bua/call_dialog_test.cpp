@@ -297,6 +297,35 @@ BOOST_AUTO_TEST_CASE(body_transform_hook) {
   BOOST_TEST(call.dialog(LegId::Inbound).localSdp == std::string(kAnswerSdp) + "a=x-leg:in\r\n");
 }
 
+BOOST_FIXTURE_TEST_CASE(update_glare_is_491, CallFixture) {
+  establish();
+  // The caller's UPDATE with an offer is relayed to the callee ...
+  requestIn(LegId::Inbound, callerRequest(call, "UPDATE", 11, {}, kHoldSdp), 90);
+  BOOST_REQUIRE(request(out, LegId::Outbound, sip::Method::Update));
+  // ... while the callee sends its own offer (RFC 3311 5.2).
+  requestIn(LegId::Outbound, calleeRequest(call, "UPDATE", 1, {}, kHoldSdp), 91);
+  BOOST_TEST(response(out, LegId::Outbound, 491));
+  BOOST_TEST(!request(out, LegId::Inbound, sip::Method::Update));
+  // Without a body it is no offer and passes.
+  requestIn(LegId::Outbound, calleeRequest(call, "UPDATE", 2), 92);
+  BOOST_TEST(request(out, LegId::Inbound, sip::Method::Update));
+}
+
+BOOST_FIXTURE_TEST_CASE(pending_requests_are_bounded, CallFixture) {
+  config.maxPendingPerLeg = 3;
+  establish();
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    requestIn(LegId::Inbound,
+              callerRequest(call, "INFO", 11 + i, {}, {}, "z9hG4bKi" + std::to_string(i)), 100 + i);
+    BOOST_TEST(request(out, LegId::Outbound, sip::Method::Info));
+  }
+  requestIn(LegId::Inbound, callerRequest(call, "INFO", 20, {}, {}, "z9hG4bKi9"), 109);
+  const Action* refused = response(out, LegId::Inbound, 500);
+  BOOST_REQUIRE(refused);
+  BOOST_TEST(parseWire(refused->bytes)->has(sip::HeaderId::RetryAfter));
+  BOOST_TEST(!request(out, LegId::Outbound, sip::Method::Info));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
