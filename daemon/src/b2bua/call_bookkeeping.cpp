@@ -1,0 +1,165 @@
+// Call: pending transactions, timers, the end of the call and its replication events.
+#include <algorithm>
+
+#include "b2bua/call.hpp"
+
+namespace sipha::b2bua {
+namespace {
+
+constexpr std::size_t kindIndex(TimerKind kind) noexcept { return static_cast<std::size_t>(kind); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Bookkeeping
+
+Call::PendingServer* Call::findServer(LegId on, std::uint32_t id) noexcept {
+  for (PendingServer& server : leg(on).servers) {
+    if (server.id == id) return &server;
+  }
+  return nullptr;
+}
+
+void Call::eraseServer(LegId on, std::uint32_t id) noexcept {
+  std::erase_if(leg(on).servers, [id](const PendingServer& s) { return s.id == id; });
+}
+
+std::vector<Call::PendingClient>::iterator Call::findClient(LegId on, std::uint32_t cseq,
+                                                            sip::Method method) noexcept {
+  auto& clients = leg(on).clients;
+  return std::find_if(clients.begin(), clients.end(),
+                      [&](const PendingClient& c) { return c.cseq == cseq && c.method == method; });
+}
+
+void Call::startTimer(TimerKind kind, LegId on, Duration delay, Output& out) {
+  armed_[kindIndex(kind)][legIndex(on)] = true;
+  Action a;
+  a.kind = ActionKind::StartTimer;
+  a.leg = on;
+  a.timer = TimerId{kind, on};
+  a.delay = delay;
+  out.actions.push_back(std::move(a));
+}
+
+void Call::cancelTimer(TimerKind kind, LegId on, Output& out) {
+  bool& armed = armed_[kindIndex(kind)][legIndex(on)];
+  if (!armed) return;
+  armed = false;
+  Action a;
+  a.kind = ActionKind::CancelTimer;
+  a.leg = on;
+  a.timer = TimerId{kind, on};
+  out.actions.push_back(std::move(a));
+}
+
+// 13.3.1.4: T1, doubling to T2, until the ACK or 64*T1.
+void Call::start2xxRetransmission(LegId on, std::uint32_t cseq, ServerRef server, std::string bytes,
+                                  std::uint16_t status, Output& out) {
+  Await2xxAck& await = leg(on).await;
+  await.active = true;
+  await.cseq = cseq;
+  await.server = server;
+  await.bytes = std::move(bytes);
+  await.status = status;
+  await.interval = config_.t1;
+  startTimer(TimerKind::Retransmit2xx, on, config_.t1, out);
+  startTimer(TimerKind::AckTimeout, on, config_.t1 * 64, out);
+}
+
+void Call::stop2xxRetransmission(LegId on, Output& out) {
+  Await2xxAck& await = leg(on).await;
+  if (!await.active) return;
+  await.active = false;
+  await.bytes.clear();
+  cancelTimer(TimerKind::Retransmit2xx, on, out);
+  cancelTimer(TimerKind::AckTimeout, on, out);
+}
+
+void Call::confirm() {
+  state_ = CallState::Confirmed;
+  replicating_ = true;
+  markDirty(LegId::Inbound);
+  markDirty(LegId::Outbound);
+}
+
+void Call::maybeEnd(Output& out) {
+  if (state_ != CallState::Terminating && state_ != CallState::Cancelling) return;
+  for (const Leg& l : legs_) {
+    for (const PendingClient& client : l.clients) {
+      if (client.kind == ClientKind::Own || client.kind == ClientKind::Initial) return;
+    }
+  }
+  end(out);
+}
+
+void Call::end(Output& out) {
+  if (state_ == CallState::Ended) return;
+  for (TimerKind kind : {TimerKind::Retransmit2xx, TimerKind::AckTimeout, TimerKind::NoAnswer,
+                         TimerKind::CancelGuard}) {
+    cancelTimer(kind, LegId::Inbound, out);
+    cancelTimer(kind, LegId::Outbound, out);
+  }
+  endReplication(out);
+  state_ = CallState::Ended;
+  for (Leg& l : legs_) {
+    l.servers.clear();
+    l.clients.clear();
+    l.await = Await2xxAck{};
+  }
+  Action a;
+  a.kind = ActionKind::CallEnded;
+  a.status = finalStatus_;
+  out.actions.push_back(std::move(a));
+}
+
+void Call::endReplication(Output& out) {
+  if (!replicating_) return;
+  StateEvent event;
+  event.sequence = ++sequence_;
+  event.kind = StateEventKind::CallEnded;
+  event.callKey = callKey_;
+  out.events.push_back(std::move(event));
+  replicating_ = false;
+}
+
+void Call::flush(Output& out) {
+  for (LegId id : {LegId::Inbound, LegId::Outbound}) {
+    Leg& l = leg(id);
+    if (l.dirty && replicating_) out.events.push_back(legEvent(id, ++sequence_));
+    l.dirty = false;
+  }
+}
+
+StateEvent Call::legEvent(LegId on, std::uint64_t sequence) const {
+  StateEvent event;
+  event.sequence = sequence;
+  event.kind = StateEventKind::LegUpdated;
+  event.callKey = callKey_;
+  event.leg = on;
+  event.dialog = legs_[legIndex(on)].dialog;
+  return event;
+}
+
+std::vector<StateEvent> Call::snapshot() const {
+  std::vector<StateEvent> events;
+  if (!replicating_ || sequence_ < 2) return events;
+  events.push_back(legEvent(LegId::Inbound, sequence_ - 1));
+  events.push_back(legEvent(LegId::Outbound, sequence_));
+  return events;
+}
+
+std::unique_ptr<Call> Call::restore(const CallReplica& replica, const CallConfig& config,
+                                    IdSource& ids, BodyTransform* transform) {
+  if (!replica.complete()) return nullptr;
+  auto call = std::make_unique<Call>(config, ids, transform);
+  call->legs_[0].dialog = replica.leg(LegId::Inbound);
+  call->legs_[1].dialog = replica.leg(LegId::Outbound);
+  call->callKey_ = replica.callKey();
+  call->state_ = CallState::Confirmed;
+  call->replicating_ = true;
+  call->sequence_ = replica.lastSequence();
+  call->finalStatus_ = 200;
+  return call;
+}
+
+}  // namespace sipha::b2bua
