@@ -194,7 +194,8 @@ inline std::string calleeRequest(const Call& call, std::string_view method, std:
   const Dialog& d = call.dialog(LegId::Outbound);
   std::string text = std::string(method) + " sip:sipd@10.0.0.1:5060 SIP/2.0\n" +
                      "Via: SIP/2.0/UDP 192.0.2.20:5060;branch=" + std::string(branch) + "\n" +
-                     "Max-Forwards: 70\n" + "From: " + d.remoteUri + ";tag=" + d.remoteTag + "\n" +
+                     "Max-Forwards: 70\n" + "From: " + d.remoteUri +
+                     (d.remoteTag.empty() ? std::string() : ";tag=" + d.remoteTag) + "\n" +
                      "To: " + d.localUri + ";tag=" + d.localTag + "\n" + "Call-ID: " + d.callId +
                      "\n" + "CSeq: " + std::to_string(cseq) + " " + std::string(method) + "\n" +
                      "Contact: <sip:2002@192.0.2.20:5070>\n";

@@ -1,0 +1,115 @@
+// Random event sequences against one call (deterministic seed): whatever arrives in whatever
+// order, every message the call produces parses, CallEnded comes at most once, nothing but
+// 481s and the release of stray 2xx follow it, and replication events stay gap-free.
+#include <random>
+
+#include "b2bua/call.hpp"
+#include "helpers.hpp"
+
+namespace sipha::b2bua::test {
+namespace {
+
+constexpr std::uint16_t kStatuses[] = {100, 180, 183, 200, 200, 302, 408,
+                                       481, 486, 487, 491, 500, 503, 603};
+constexpr std::string_view kMethods[] = {"INVITE", "BYE", "INFO",   "UPDATE",
+                                         "PRACK",  "ACK", "CANCEL", "OPTIONS"};
+
+struct Checker {
+  std::size_t endedCount = 0;
+  std::uint64_t lastSequence = 0;
+  std::vector<Action> sent;  // requests the call sent, to answer later
+
+  void check(const Output& out) {
+    for (const Action& a : out.actions) {
+      if (a.kind == ActionKind::SendRequest || a.kind == ActionKind::SendResponse) {
+        sip::ParseResult parsed = sip::parseMessage(std::string(a.bytes));
+        BOOST_REQUIRE_MESSAGE(parsed.ok(), "unparsable output: " << a.bytes);
+      }
+      if (endedCount > 0 && a.kind != ActionKind::CallEnded) {
+        bool allowed = (a.kind == ActionKind::SendResponse && a.status == 481) ||
+                       (a.kind == ActionKind::SendRequest &&
+                        (a.method == sip::Method::Ack || a.method == sip::Method::Bye));
+        BOOST_REQUIRE_MESSAGE(allowed, "action " << static_cast<int>(a.kind) << " after the end");
+      }
+      if (a.kind == ActionKind::CallEnded) ++endedCount;
+      if (a.kind == ActionKind::SendRequest && a.method != sip::Method::Ack) sent.push_back(a);
+    }
+    BOOST_REQUIRE_LE(endedCount, 1u);
+    for (const StateEvent& e : out.events) {
+      BOOST_REQUIRE_EQUAL(e.sequence, lastSequence + 1);
+      lastSequence = e.sequence;
+    }
+  }
+};
+
+BOOST_AUTO_TEST_SUITE(call_random)
+
+BOOST_AUTO_TEST_CASE(random_event_orders) {
+  std::mt19937 random(20261126);
+  std::size_t reached[8] = {};
+  for (int round = 0; round < 1000; ++round) {
+    CallFixture f;
+    Checker checker;
+    RouteDecision route = twoTargets();
+    route.targets[0].noAnswerTimeout = Duration{1000};
+    f.startCall(callerInvite(round % 3 == 0 ? std::string_view{} : kOfferSdp), route);
+    checker.check(f.out);
+    for (int step = 0; step < 40; ++step) {
+      Output out;
+      switch (random() % 5) {
+        case 0:
+        case 1: {  // a response to something the call sent
+          if (checker.sent.empty()) break;
+          const Action& a = checker.sent[random() % checker.sent.size()];
+          PeerResponse peer = CallFixture::ok200(random() % 2 ? kAnswerSdp : std::string_view{});
+          peer.status = kStatuses[random() % std::size(kStatuses)];
+          peer.reason = "Random";
+          peer.toTag = random() % 4 ? std::string_view("callee") : std::string_view("other");
+          auto message = answer(a, peer);
+          f.call.onResponse(a.leg, *message, out);
+          break;
+        }
+        case 2: {  // a request from either side
+          LegId leg = random() % 2 ? LegId::Inbound : LegId::Outbound;
+          std::string_view method = kMethods[random() % std::size(kMethods)];
+          std::uint32_t cseq = static_cast<std::uint32_t>(random() % 30);
+          if (method == "ACK" && leg == LegId::Inbound && random() % 2) cseq = 10;  // the INVITE's
+          std::string branch = "z9hG4bKr" + std::to_string(random());
+          std::string bytes =
+              leg == LegId::Inbound
+                  ? callerRequest(f.call, method, cseq, {}, random() % 2 ? kOfferSdp : "", branch)
+                  : calleeRequest(f.call, method, cseq, {}, random() % 2 ? kAnswerSdp : "", branch);
+          f.call.onRequest(leg, parseWire(bytes), 1000 + step, out);
+          break;
+        }
+        case 3: {  // a timer
+          TimerId id{static_cast<TimerKind>(random() % 4),
+                     random() % 2 ? LegId::Inbound : LegId::Outbound};
+          f.call.onTimer(id, out);
+          break;
+        }
+        case 4: {  // a client transaction timeout
+          if (checker.sent.empty()) break;
+          f.call.onClientTimeout(checker.sent[random() % checker.sent.size()].clientRef(), out);
+          break;
+        }
+      }
+      checker.check(out);
+      ++reached[static_cast<std::size_t>(f.call.state())];
+    }
+  }
+  // The walk gets past the easy states.
+  BOOST_TEST(reached[static_cast<std::size_t>(CallState::Early)] > 0u);
+  BOOST_TEST(reached[static_cast<std::size_t>(CallState::Answered)] > 0u);
+  BOOST_TEST(reached[static_cast<std::size_t>(CallState::Confirmed)] > 0u);
+  BOOST_TEST(reached[static_cast<std::size_t>(CallState::Cancelling)] > 0u);
+  BOOST_TEST(reached[static_cast<std::size_t>(CallState::Terminating)] > 0u);
+  for (std::size_t i = 0; i < 8; ++i) {
+    BOOST_TEST_MESSAGE(callStateName(static_cast<CallState>(i)) << ": " << reached[i]);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace sipha::b2bua::test
