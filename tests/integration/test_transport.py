@@ -4,6 +4,7 @@ RFC 5626 keep-alives), retransmissions absorbed by the server transaction (secti
 
 import socket
 
+from conftest import sipd_only
 from harness import sip
 
 
@@ -113,6 +114,7 @@ def test_udp_crlf_keepalive_ignored(registrar):
         c.close()
 
 
+@sipd_only
 def test_stalled_peers_do_not_block_others(make_sipd):
     """An idle connection on the TLS port (no handshake) and a half-sent TCP request do not
     stop sipd from serving other clients (nothing blocks the event loop)."""
