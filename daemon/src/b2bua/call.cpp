@@ -136,8 +136,10 @@ void Call::onResponse(LegId on, const sip::Message& response, Output& out) {
         a.nextHop = l.lastAckNextHop;
         a.transport = l.dialog.transport;
         out.actions.push_back(std::move(a));
-      } else if (!sameDialog || state_ == CallState::Ended) {
-        ackAndByeStray(response, out);  // another fork's 2xx, or too late (13.2.2.4)
+      } else if (on == LegId::Outbound && (!sameDialog || state_ == CallState::Ended)) {
+        // Another fork's 2xx to our INVITE, or one too late (13.2.2.4). The caller's side has
+        // no forks: it answers our in-dialog re-INVITEs only.
+        ackAndByeStray(response, out);
       }
     }
     flush(out);
@@ -384,7 +386,33 @@ void Call::failUpstream(std::uint16_t status, std::string_view reason, const sip
   }
   finalStatus_ = status;
   leg(LegId::Inbound).dialog.state = DialogState::Terminated;
-  end(out);
+  // Attempts abandoned on the way (no-answer) are still ringing somewhere: CANCEL them first
+  // (16.7 step 10 in spirit: no branch is left pending).
+  bool attemptsOpen =
+      std::any_of(leg(LegId::Outbound).clients.begin(), leg(LegId::Outbound).clients.end(),
+                  [](const PendingClient& c) { return c.kind == ClientKind::Initial; });
+  if (attemptsOpen) {
+    cancelAttempts(out);
+  } else {
+    end(out);
+  }
+}
+
+// Every open outbound INVITE gets a CANCEL (9.1: once it had a provisional response), with a
+// guard in case a callee never answers it -> Cancelling.
+void Call::cancelAttempts(Output& out) {
+  cancelTimer(TimerKind::NoAnswer, LegId::Outbound, out);
+  state_ = CallState::Cancelling;
+  for (PendingClient& client : leg(LegId::Outbound).clients) {
+    if (client.kind != ClientKind::Initial || client.cancelSent) continue;
+    if (client.provisional) {
+      sendCancel(LegId::Outbound, client, out);
+    } else {
+      client.cancelWanted = true;  // sent when a provisional arrives
+    }
+  }
+  startTimer(TimerKind::CancelGuard, LegId::Outbound, config_.t1 * 64, out);
+  maybeEnd(out);
 }
 
 // The caller gave up before the answer (CANCEL, 9.2; or BYE on the early dialog, 15).
@@ -397,18 +425,7 @@ void Call::abandonInitial(Output& out) {
   }
   finalStatus_ = 487;
   leg(LegId::Inbound).dialog.state = DialogState::Terminated;
-  cancelTimer(TimerKind::NoAnswer, LegId::Outbound, out);
-  state_ = CallState::Cancelling;
-  for (PendingClient& client : leg(LegId::Outbound).clients) {
-    if (client.kind != ClientKind::Initial || client.cancelSent) continue;
-    if (client.provisional) {
-      sendCancel(LegId::Outbound, client, out);
-    } else {
-      client.cancelWanted = true;  // 9.1: sent when a provisional arrives
-    }
-  }
-  startTimer(TimerKind::CancelGuard, LegId::Outbound, config_.t1 * 64, out);
-  maybeEnd(out);
+  cancelAttempts(out);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -145,6 +145,7 @@ class Call {
   void failUpstream(std::uint16_t status, std::string_view reason, const sip::Message* response,
                     Output& out);
   void abandonInitial(Output& out);
+  void cancelAttempts(Output& out);
 
   // Within dialogs.
   void onCancel(LegId on, std::unique_ptr<sip::Message> cancel, ServerRef server, Output& out);

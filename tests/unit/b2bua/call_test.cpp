@@ -576,6 +576,34 @@ BOOST_FIXTURE_TEST_CASE(unmatched_and_broken_responses, CallFixture) {
   BOOST_TEST(ended(out));
 }
 
+BOOST_FIXTURE_TEST_CASE(no_answer_on_the_last_target_still_cancels_it, CallFixture) {
+  RouteDecision route;
+  Target only;
+  only.requestUri = "sip:2002@192.0.2.20:5070";
+  only.noAnswerTimeout = Duration{20000};
+  route.targets = {only};
+  Action invite = startCall(callerInvite(), route);
+  out.clear();
+  call.onTimer(TimerId{TimerKind::NoAnswer, LegId::Outbound}, out);
+  BOOST_TEST(response(out, LegId::Inbound, 480));
+  BOOST_TEST(!ended(out));  // the attempt is still open
+  BOOST_TEST(call.state() == CallState::Cancelling);
+  PeerResponse ringing;
+  ringing.status = 180;
+  ringing.reason = "Ringing";
+  respondOutbound(invite, ringing);
+  const Action* cancel = request(out, LegId::Outbound, sip::Method::Cancel);
+  BOOST_REQUIRE(cancel);
+  BOOST_TEST(cancel->branch == invite.branch);
+  BOOST_TEST(!response(out, LegId::Inbound, 180));
+  PeerResponse terminated;
+  terminated.status = 487;
+  terminated.reason = "Request Terminated";
+  respondOutbound(invite, terminated);
+  BOOST_TEST(ended(out));
+  BOOST_TEST(call.finalStatus() == 480u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
