@@ -600,6 +600,20 @@ void Call::onBye(LegId on, const sip::Message& bye, ServerRef server, Output& ou
 
 // Ends both dialogs with BYE (13.3.1.4 missing ACK, 12.2.1.2 408/481 within the dialog).
 void Call::teardown(Output& out) {
+  if (state_ == CallState::Routing || state_ == CallState::Early) {
+    // Still ringing (a PRACK or UPDATE failed): a UAS ends its early dialog with a final
+    // response, not BYE (15); the outbound attempt is cancelled.
+    answerPending(LegId::Outbound, 487, "Request Terminated", out);
+    for (PendingServer& pending : leg(LegId::Inbound).servers) {
+      if (pending.id == initialServerId_) continue;
+      respond(LegId::Inbound, *pending.request, pending.server, 487, "Request Terminated", nullptr,
+              out);
+    }
+    std::erase_if(leg(LegId::Inbound).servers,
+                  [this](const PendingServer& s) { return s.id != initialServerId_; });
+    failUpstream(500, "Server Internal Error", nullptr, out);
+    return;
+  }
   endReplication(out);
   state_ = CallState::Terminating;
   for (LegId id : {LegId::Inbound, LegId::Outbound}) {

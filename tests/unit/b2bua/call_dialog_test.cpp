@@ -326,6 +326,27 @@ BOOST_FIXTURE_TEST_CASE(pending_requests_are_bounded, CallFixture) {
   BOOST_TEST(!request(out, LegId::Outbound, sip::Method::Info));
 }
 
+BOOST_FIXTURE_TEST_CASE(failed_prack_while_ringing_ends_with_a_final_response, CallFixture) {
+  Action invite = startCall();
+  PeerResponse reliable;
+  reliable.status = 183;
+  reliable.reason = "Session Progress";
+  reliable.headers = {{"Require", "100rel"}, {"RSeq", "1"}};
+  respondOutbound(invite, reliable);
+  requestIn(LegId::Inbound, callerRequest(call, "PRACK", 11, "RAck: 1 10 INVITE\n"), 50);
+  Action prack = *request(out, LegId::Outbound, sip::Method::Prack);
+  PeerResponse gone;
+  gone.status = 481;
+  gone.reason = "Call/Transaction Does Not Exist";
+  gone.toTag = {};
+  respondOutbound(prack, gone);
+  BOOST_TEST(response(out, LegId::Inbound, 481));               // the PRACK's answer
+  BOOST_TEST(response(out, LegId::Inbound, 500));               // the INVITE's
+  BOOST_TEST(!request(out, LegId::Inbound, sip::Method::Bye));  // no BYE from a UAS early
+  BOOST_TEST(request(out, LegId::Outbound, sip::Method::Cancel));
+  BOOST_TEST(call.state() == CallState::Cancelling);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
