@@ -40,9 +40,9 @@ def parseArgs():
     parser.add_argument("--kamailio-children", type=int,
                         default=int(os.environ.get("BENCH_KAMAILIO_CHILDREN", 1)))
     parser.add_argument("--memory-bindings", type=int, default=100000)
-    parser.add_argument("--max-trials", type=int, default=11, help="per search")
+    parser.add_argument("--max-trials", type=int, default=13, help="per search")
     parser.add_argument("--budget-seconds", type=float,
-                        default=float(os.environ.get("BENCH_BUDGET_SECONDS", 900)),
+                        default=float(os.environ.get("BENCH_BUDGET_SECONDS", 480)),
                         help="searches still running after this stop where they are")
     parser.add_argument("--json", default="", help="also write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")

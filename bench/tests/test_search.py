@@ -46,8 +46,8 @@ class SearchTest(unittest.TestCase):
                                                  maxTrials=4, maxRate=10**9)])
         self.assertEqual(len(log), 4)
 
-    def test_marginal_failure_is_retried_once(self):
-        answers = iter([10, 10, 0])  # lost calls of the successive trials (10 = 0.33%)
+    def test_a_failure_is_retried_once(self):
+        answers = iter([100, 100, 0])  # lost calls of the successive trials
 
         def trial(rate):
             lost = next(answers, 0)
