@@ -347,6 +347,27 @@ BOOST_FIXTURE_TEST_CASE(failed_prack_while_ringing_ends_with_a_final_response, C
   BOOST_TEST(call.state() == CallState::Cancelling);
 }
 
+BOOST_FIXTURE_TEST_CASE(reinvite_without_offer, CallFixture) {
+  establish();
+  requestIn(LegId::Outbound, calleeRequest(call, "INVITE", 1), 30);
+  Action reinvite = *request(out, LegId::Inbound, sip::Method::Invite);
+  BOOST_TEST(parseWire(reinvite.bytes)->body().empty());
+  // The caller offers in its 200 ...
+  PeerResponse ok;
+  ok.toTag = {};
+  ok.headers = {{"Contact", "<sip:2001@192.0.2.10:5060>"}};
+  ok.contentType = "application/sdp";
+  ok.body = kOfferSdp;
+  respondInbound(reinvite, ok);
+  BOOST_TEST(parseWire(response(out, LegId::Outbound, 200)->bytes)->body() == kOfferSdp);
+  // ... and the callee's answer in its ACK reaches the caller in ours.
+  requestIn(LegId::Outbound, calleeRequest(call, "ACK", 1, {}, kHoldSdp, "z9hG4bKcalleeack"));
+  const Action* ack = request(out, LegId::Inbound, sip::Method::Ack);
+  BOOST_REQUIRE(ack);
+  BOOST_TEST(parseWire(ack->bytes)->body() == kHoldSdp);
+  BOOST_TEST(call.dialog(LegId::Inbound).localSdp == kHoldSdp);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
