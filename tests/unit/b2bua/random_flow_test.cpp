@@ -1,9 +1,11 @@
 // Random event sequences against one call (deterministic seed): whatever arrives in whatever
 // order, every message the call produces parses, CallEnded comes at most once, nothing but
-// 481s and the release of stray 2xx follow it, and replication events stay gap-free.
+// 481s and the release of stray 2xx follow it, and replication events stay gap-free and rebuild
+// exactly the live dialogs of a confirmed call.
 #include <random>
 
 #include "b2bua/call.hpp"
+#include "b2bua/state_event.hpp"
 #include "helpers.hpp"
 
 namespace sipha::b2bua::test {
@@ -15,6 +17,7 @@ constexpr std::string_view kMethods[] = {"INVITE", "BYE", "INFO",   "UPDATE",
                                          "PRACK",  "ACK", "CANCEL", "OPTIONS"};
 
 struct Checker {
+  CallReplica replica;  // what the backup would hold
   std::size_t endedCount = 0;
   std::uint64_t lastSequence = 0;
   std::vector<Action> sent;  // requests the call sent, to answer later
@@ -38,6 +41,9 @@ struct Checker {
     for (const StateEvent& e : out.events) {
       BOOST_REQUIRE_EQUAL(e.sequence, lastSequence + 1);
       lastSequence = e.sequence;
+      auto decoded = parseStateEvent(serialize(e));
+      BOOST_REQUIRE(decoded.has_value());
+      BOOST_REQUIRE(replica.apply(*decoded) == CallReplica::ApplyResult::Applied);
     }
   }
 };
@@ -96,6 +102,12 @@ BOOST_AUTO_TEST_CASE(random_event_orders) {
       }
       checker.check(out);
       ++reached[static_cast<std::size_t>(f.call.state())];
+      if (f.call.state() == CallState::Confirmed) {
+        // Every change of a confirmed call reached the replica.
+        BOOST_REQUIRE(checker.replica.complete());
+        BOOST_REQUIRE(checker.replica.leg(LegId::Inbound) == f.call.dialog(LegId::Inbound));
+        BOOST_REQUIRE(checker.replica.leg(LegId::Outbound) == f.call.dialog(LegId::Outbound));
+      }
     }
   }
   // The walk gets past the easy states.
