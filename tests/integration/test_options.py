@@ -61,15 +61,17 @@ def test_methods_outside_allow_get_405_with_allow(registrar):
 def test_options_counted_per_source(sipd):
     sipd.wait_bus_name()
     before = int(time.time() * 1e6)
-    a, b = sipd.udp(), sipd.udp()
+    # Sources are counted per IP address (a monitor probes from ephemeral ports): two clients
+    # on two loopback addresses, plus a second port on the first address.
+    a, a2, b = sipd.udp("127.0.0.1"), sipd.udp("127.0.0.1"), sipd.udp("127.0.0.2")
     try:
-        for client, n in ((a, 3), (b, 1)):
+        for client, n in ((a, 2), (a2, 1), (b, 1)):
             for _ in range(n):
                 resp = client.exchange(sip.request("OPTIONS", sipd.uri(), "UDP", client.local))
                 assert resp is not None and resp.code == 200
         after = int(time.time() * 1e6)
         sources = sipd.options_sources()
-        key_a, key_b = f"127.0.0.1:{a.local[1]}", f"127.0.0.1:{b.local[1]}"
+        key_a, key_b = "127.0.0.1", "127.0.0.2"
         assert sources.get(key_a, (0, 0))[0] == 3, sources
         assert sources.get(key_b, (0, 0))[0] == 1, sources
         for key in (key_a, key_b):
@@ -79,4 +81,5 @@ def test_options_counted_per_source(sipd):
         assert int(counters.get("udp.rx", 0)) >= 4, counters
     finally:
         a.close()
+        a2.close()
         b.close()

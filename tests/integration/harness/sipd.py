@@ -260,7 +260,7 @@ class Sipd:
         return int(self.counters().get(name, 0))
 
     def options_sources(self):
-        """{"ip:port": (count, last_usec)}"""
+        """{"ip": (count, last_usec)} — keyed by source IP address"""
         data = self.call("GetOptionsSources")
         return {src: (int(n), int(t)) for src, n, t in data[0]}
 
@@ -273,8 +273,8 @@ class Sipd:
     def uri(self, user=None):
         return f"sip:{user}@{self.host}:{self.port}" if user else f"sip:{self.host}:{self.port}"
 
-    def udp(self):
-        return sip.UdpClient(self.address)
+    def udp(self, host="127.0.0.1"):
+        return sip.UdpClient(self.address, host)
 
     def tcp(self, timeout=3.0):
         return sip.StreamClient(self.address, timeout=timeout)
