@@ -56,7 +56,9 @@ std::string parseContact(std::string_view text, NextHop& out) {
     } else if (equalsNoCase(*value, "tls")) {
       out.transport = transport::TransportKind::Tls;
     } else {
-      return "unsupported transport '" + std::string(*value) + "'";
+      std::string refusal = "unsupported transport '";
+      refusal.append(*value).append("'");
+      return refusal;
     }
   }
   out.host.assign(uri.host);
@@ -75,7 +77,9 @@ std::string parseContactList(std::string_view text, std::vector<NextHop>& out) {
     const auto element = trim(text.substr(0, comma));
     NextHop hop;
     if (auto reason = parseContact(element, hop); !reason.empty()) {
-      return "'" + std::string(element) + "': " + reason;
+      std::string located = "'";  // built in steps: GCC 12 -O3 -Wrestrict misfires on "x" + s
+      located.append(element).append("': ").append(reason);
+      return located;
     }
     out.push_back(std::move(hop));
     if (comma == std::string_view::npos) break;
