@@ -4,7 +4,8 @@
 # Builds BUILD_DIR/image/sipha-<version>-x86_64.img from Debian 12 packages and the given sipha
 # binaries, from files only (no loop device, no mount, no container): mmdebstrap into a directory
 # (cached, keyed by the package set), mkfs.erofs, veritysetup on plain files, mkfs.vfat + mcopy
-# for the ESP, mkfs.ext4 -d for the data partition, sfdisk on the image file and dd of each piece.
+# for the ESP, sfdisk on the image file and dd of each piece. The data partition (/var) is left
+# empty: the first boot creates its file system.
 # Reproducible: SOURCE_DATE_EPOCH (default: the last commit's time) pins every timestamp and all
 # UUIDs and salts are fixed, so the same package set and binaries give the same bytes.
 #
@@ -45,7 +46,7 @@ heavy() { nice -n 10 "$@"; }
 
 needTools() {
   local missing=()
-  for tool in mmdebstrap mkfs.erofs veritysetup mkfs.vfat mcopy mmd sfdisk mkfs.ext4 objcopy \
+  for tool in mmdebstrap mkfs.erofs veritysetup mkfs.vfat mcopy faketime sfdisk objcopy \
     objdump systemd-sysusers systemctl dpkg-query; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
@@ -165,12 +166,14 @@ applianceTree() {
   printf 'BUILD_ID=%s\nIMAGE_ID=sipha\nIMAGE_VERSION=%s\n' "$SOURCE_DATE_EPOCH" "$version" \
     >>"$root/usr/lib/os-release"
 
-  # /var's initial contents go to the data partition; the root keeps an empty mount point.
-  mv "$root/var" "$work/var"
+  # /var is the data partition, created empty at first boot (x-systemd.makefs): the root keeps
+  # an empty mount point, and the package database, read-only, for dpkg-query and audits
+  # (tmpfiles links /var/lib/dpkg to it).
+  mkdir -p "$root/usr/share/sipha"
+  mv "$root/var/lib/dpkg" "$root/usr/share/sipha/dpkg"
+  rm -rf "$root/var"
   mkdir -m 0755 "$root/var"
-  for dir in "$root" "$work/var"; do
-    find "$dir" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
-  done
+  find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 }
 
 rootPartition() {
@@ -183,13 +186,6 @@ rootPartition() {
     "$work/root.erofs" "$work/root.verity" >"$work/verity.txt"
   roothash=$(awk '/^Root hash:/{print $3}' "$work/verity.txt")
   [ -n "$roothash" ]
-}
-
-dataPartition() {
-  step "data partition (ext4)"
-  E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -F -L sipha-data -U "$FS_UUID_DATA" \
-    -E "hash_seed=$FS_UUID_DATA,root_owner=0:0,nodiscard" -b 4096 -I 256 -O ^metadata_csum_seed \
-    -d "$work/var" "$work/data.ext4" "${DATA_MIB}M" >/dev/null
 }
 
 # A unified kernel image: the systemd-boot stub with .osrel, .cmdline, .linux and .initrd
@@ -227,14 +223,25 @@ kernelImage() {
   fi
 }
 
-# objcopy writes the build time into the PE header (COFF TimeDateStamp, 8 bytes after "PE\0\0").
+# objcopy writes the build time into the PE header (COFF TimeDateStamp, 8 bytes after "PE\0\0")
+# and a checksum over it: pin the first to SOURCE_DATE_EPOCH and recompute the second.
 pinPeTimestamp() {
-  local file=$1 peOffset
-  peOffset=$(od -An -tu4 -j 60 -N4 "$file" | tr -d ' ')
-  printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((SOURCE_DATE_EPOCH & 255)) \
-    $((SOURCE_DATE_EPOCH >> 8 & 255)) $((SOURCE_DATE_EPOCH >> 16 & 255)) \
-    $((SOURCE_DATE_EPOCH >> 24 & 255)))" |
-    dd of="$file" bs=1 seek=$((peOffset + 8)) conv=notrunc status=none
+  python3 - "$1" "$SOURCE_DATE_EPOCH" <<'PY'
+import struct, sys
+path, epoch = sys.argv[1], int(sys.argv[2])
+data = bytearray(open(path, "rb").read())
+pe = struct.unpack_from("<I", data, 0x3C)[0]
+struct.pack_into("<I", data, pe + 8, epoch)
+checksum_at = pe + 24 + 64
+struct.pack_into("<I", data, checksum_at, 0)
+total = 0
+padded = data + b"\0" * (len(data) % 2)
+for (word,) in struct.iter_unpack("<H", padded):
+    total += word
+    total = (total & 0xFFFF) + (total >> 16)
+struct.pack_into("<I", data, checksum_at, ((total & 0xFFFF) + len(data)) & 0xFFFFFFFF)
+open(path, "wb").write(data)
+PY
 }
 
 espPartition() {
@@ -247,7 +254,9 @@ espPartition() {
   cp "$work/uki.efi" "$work/esp/EFI/Linux/sipha-$version.efi"
   printf 'timeout 0\neditor no\ndefault sipha-*\n' >"$work/esp/loader/loader.conf"
   find "$work/esp" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
-  MTOOLS_SKIP_CHECK=1 mcopy -s -m -i "$esp" "$work/esp/EFI" "$work/esp/loader" ::/
+  # mtools stamps directories with the current time (to 10 ms): frozen at SOURCE_DATE_EPOCH
+  MTOOLS_SKIP_CHECK=1 faketime -f "$(date -u -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M:%S')" \
+    mcopy -s -m -i "$esp" "$work/esp/EFI" "$work/esp/loader" ::/
 }
 
 assemble() {
@@ -259,7 +268,6 @@ assemble() {
   putPartition "$tmp" "$work/esp.vfat" "$ESP_START_MIB"
   putPartition "$tmp" "$work/root.erofs" "$ROOT_A_START_MIB"
   putPartition "$tmp" "$work/root.verity" "$VERITY_A_START_MIB"
-  putPartition "$tmp" "$work/data.ext4" "$DATA_START_MIB"
   mv "$tmp" "$image"
 }
 
@@ -275,13 +283,12 @@ main() {
   applianceTree
   rootPartition
   checkSizes
-  dataPartition
   kernelImage
   espPartition
   assemble
   (cd "$out_dir" && sha256sum "$(basename "$image")" >"$(basename "$image").sha256")
   echo "$roothash" >"$out_dir/sipha-$version-x86_64.roothash"
-  dpkg-query --admindir="$work/var/lib/dpkg" -W -f '${Package} ${Version}\n' \
+  dpkg-query --admindir="$work/root/usr/share/sipha/dpkg" -W -f '${Package} ${Version}\n' \
     >"$out_dir/sipha-$version-x86_64.packages"
   cp "$work/uki.efi" "$out_dir/sipha-$version-x86_64.efi"
   step "done"
