@@ -13,9 +13,11 @@ namespace {
 using sip::HeaderLine;
 using sip::Method;
 
-// What the appliance answers today (RFC 3261 11.2, 20.5). The B2BUA adds the call methods.
-constexpr std::string_view kAllow = "ACK, CANCEL, OPTIONS, REGISTER";
-constexpr std::string_view kAllowWithoutRegistrar = "ACK, CANCEL, OPTIONS";
+// What the appliance answers (RFC 3261 11.2, 20.5): the registrar and the B2BUA's call methods.
+constexpr std::string_view kAllow =
+    "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO, PRACK, REFER";
+constexpr std::string_view kAllowWithoutRegistrar =
+    "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK, REFER";
 constexpr std::string_view kAccept = "application/sdp";
 // No option tags are implemented yet; an empty Supported is valid (RFC 3261 20.37).
 constexpr std::string_view kSupported = "";
@@ -87,6 +89,22 @@ void SipCore::configure(std::shared_ptr<const common::Config> config) {
   } else {
     registerHandler_->configure(config_);
   }
+  if (!calls_) {
+    calls_ = std::make_unique<CallManager>(
+        wheel_, *transactions_, *this,
+        [this] { return static_cast<std::int64_t>(wallClockUsec_() / 1000000); },
+        [this]() -> const registrar::Registrar* {
+          return config_->tserver.internalRegistrarEnabled && registerHandler_
+                     ? registerHandler_->registrar()
+                     : nullptr;
+        });
+    calls_->setProbing(role_.primary());
+  }
+  calls_->configure(*config_);
+}
+
+void SipCore::setProbing(bool enabled) {
+  if (calls_) calls_->setProbing(enabled);
 }
 
 void SipCore::onMessage(std::string&& bytes, const transport::Peer& from) {
@@ -108,7 +126,7 @@ void SipCore::onMessage(std::string&& bytes, const transport::Peer& from) {
   }
   if (result.message->isRequest()) {
     ++counters_.requestsIn;
-    handleRequest(*result.message, from);
+    handleRequest(result.message, from);
   } else {
     ++counters_.responsesIn;
     handleResponse(*result.message, from);
@@ -140,12 +158,18 @@ void SipCore::handleResponse(const sip::Message& response, const transport::Peer
   view.message = &response;
   view.source = from;
   const auto outcome = transactions_->receiveResponse(view);
-  if (outcome.disposition == transaction::ResponseDisposition::NoMatch) {
-    ++counters_.strayResponses;  // 18.1.2: no transaction; no proxy core to forward it
+  using transaction::ResponseDisposition;
+  if (outcome.disposition == ResponseDisposition::PassToTu) {
+    calls_->onResponse(response, outcome.transaction);
+  } else if (outcome.disposition == ResponseDisposition::NoMatch) {
+    // A 2xx retransmission after its INVITE transaction ended belongs to a call (13.2.2.4);
+    // anything else is stray (18.1.2: no proxy core to forward it).
+    if (!calls_->onResponse(response, nullptr)) ++counters_.strayResponses;
   }
 }
 
-void SipCore::handleRequest(const sip::Message& request, const transport::Peer& from) {
+void SipCore::handleRequest(std::unique_ptr<sip::Message>& message, const transport::Peer& from) {
+  const sip::Message& request = *message;
   // OPTIONS outside a dialog (the BIG-IP monitor's probe) is answered statelessly (RFC 3261
   // 8.2.7): the answer depends only on the request, its To tag is derived from the request so a
   // retransmission gets the same response, and no transaction lingers for Timer J.
@@ -160,12 +184,14 @@ void SipCore::handleRequest(const sip::Message& request, const transport::Peer& 
   switch (outcome.disposition) {
     case RequestDisposition::NewTransaction:
       currentSource_ = &from;
-      serve(request, *outcome.transaction, outcome.cancelTarget);
+      serve(message, *outcome.transaction, outcome.cancelTarget);
       currentSource_ = nullptr;
+      return;
+    case RequestDisposition::AckForTu:  // an ACK for a 2xx: the call's (13.3.1.4)
+      calls_->onAck(message);
       return;
     case RequestDisposition::Retransmission:
     case RequestDisposition::AckAbsorbed:
-    case RequestDisposition::AckForTu:  // no dialogs yet: an ACK for a 2xx ends here
       return;
     case RequestDisposition::Merged: {
       ++counters_.merged;
@@ -226,8 +252,10 @@ bool SipCore::rejectUnsupportedExtensions(const sip::Message& request,
   return true;
 }
 
-void SipCore::serve(const sip::Message& request, transaction::ServerTransaction& transaction,
+void SipCore::serve(std::unique_ptr<sip::Message>& message,
+                    transaction::ServerTransaction& transaction,
                     transaction::ServerTransaction* cancelTarget) {
+  const sip::Message& request = *message;
   const transport::Peer& from = *currentSource_;
   ResponseRoute route;
   computeResponseRoute(request.topVia(), from, route);
@@ -239,6 +267,24 @@ void SipCore::serve(const sip::Message& request, transaction::ServerTransaction&
   const bool registrarEnabled = config_->tserver.internalRegistrarEnabled;
 
   const Method method = request.method();
+  // Calls (docs/calls.md): a new INVITE, and anything that belongs to a call (CANCEL, requests
+  // in its dialogs). Extensions are the end points' business: Require passes end to end.
+  if (method != Method::Options && method != Method::Register && request.requestUri().isSip()) {
+    switch (calls_->onRequest(message, transaction, from)) {
+      case CallManager::RequestResult::Handled:
+        return;
+      case CallManager::RequestResult::Full: {
+        static constexpr HeaderLine retryAfter[] = {{"Retry-After", "5"}};
+        spec.status = 503;
+        spec.reason = "Service Unavailable - Too Many Calls";
+        spec.headers = retryAfter;
+        respond(request, transaction, spec);
+        return;
+      }
+      case CallManager::RequestResult::NotMine:
+        break;
+    }
+  }
   if (method == Method::Cancel) {
     // 9.2: 200 for a CANCEL that matches a transaction (it has already had its final answer:
     // this core answers INVITEs at once), 481 otherwise.
@@ -273,11 +319,21 @@ void SipCore::serve(const sip::Message& request, transaction::ServerTransaction&
         return;
       }
       [[fallthrough]];
-    case Method::Invite:
+    case Method::Refer:
+      if (request.to().tag.empty()) {
+        // RFC 3515 allows REFER outside a dialog; sipd relays it only within calls.
+        spec.status = 403;
+        spec.reason = "Forbidden - REFER Outside A Dialog";
+        respond(request, transaction, spec);
+        return;
+      }
+      spec.status = 481;
+      spec.reason = "Call/Transaction Does Not Exist";
+      respond(request, transaction, spec);
+      return;
     case Method::Message:
     case Method::Subscribe:
     case Method::Publish:
-    case Method::Refer:
     case Method::Notify: {
       // 8.2.1: a method we know but do not serve (yet) gets 405 with Allow.
       const HeaderLine headers[] = {{"Allow", registrarEnabled ? kAllow : kAllowWithoutRegistrar}};
@@ -287,6 +343,7 @@ void SipCore::serve(const sip::Message& request, transaction::ServerTransaction&
       respond(request, transaction, spec);
       return;
     }
+    case Method::Invite:  // with a To tag of no call (a new INVITE is always a call's)
     case Method::Bye:
     case Method::Prack:
     case Method::Update:
@@ -370,19 +427,29 @@ bool SipCore::send(const transport::Peer& to, std::string_view bytes) {
   return !transports_.send(to, bytes);
 }
 
-std::string SipCore::buildAck(const transaction::ClientTransaction&,
-                              const transaction::IncomingResponse&) {
-  return {};  // sipd starts no INVITE client transactions yet (the B2BUA will)
+std::string SipCore::buildAck(const transaction::ClientTransaction& transaction,
+                              const transaction::IncomingResponse& response) {
+  if (!calls_ || response.message == nullptr) return {};
+  return calls_->buildAck(transaction, *static_cast<const sip::Message*>(response.message));
 }
 
-void SipCore::onTimeout(transaction::ClientTransaction&) {}
+void SipCore::onTimeout(transaction::ClientTransaction& transaction) {
+  if (calls_) calls_->onClientFailed(transaction);
+}
 
 void SipCore::onTimeout(transaction::ServerTransaction&) {}
 
-void SipCore::onTransportError(transaction::Transaction&) {}
+void SipCore::onTransportError(transaction::Transaction& transaction) {
+  const auto kind = transaction.kind();
+  if (calls_ && (kind == transaction::TransactionKind::InviteClient ||
+                 kind == transaction::TransactionKind::NonInviteClient)) {
+    calls_->onClientFailed(static_cast<transaction::ClientTransaction&>(transaction));
+  }
+}
 
 void SipCore::onTerminated(transaction::Transaction& transaction) {
   if (registerHandler_) registerHandler_->forget(transaction);
+  if (calls_) calls_->onTerminated(transaction);
 }
 
 }  // namespace sipha::core

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "common/config/config.hpp"
+#include "core/call_manager.hpp"
 #include "core/core_counters.hpp"
 #include "core/register_handler.hpp"
 #include "core/role_state.hpp"
@@ -40,6 +41,10 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
   void onMessage(std::string&& bytes, const transport::Peer& from);
 
   RegisterHandler& registrar() { return *registerHandler_; }
+  CallManager& calls() { return *calls_; }
+  const CallManager& calls() const { return *calls_; }
+  // Trunk probing (oos-check) runs on the primary only.
+  void setProbing(bool enabled);
   const CoreCounters& counters() const { return counters_; }
   const SourceTable& optionsSources() const { return optionsSources_; }
   const SourceTable& droppedSources() const { return droppedSources_; }
@@ -57,13 +62,13 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
   void onTerminated(transaction::Transaction& transaction) override;
 
  private:
-  void handleRequest(const sip::Message& request, const transport::Peer& from);
+  void handleRequest(std::unique_ptr<sip::Message>& request, const transport::Peer& from);
   void handleResponse(const sip::Message& response, const transport::Peer& from);
   void answerParseError(const sip::ParseResult& result, const transport::Peer& from);
   void answerStateless(const sip::Message& request, const transport::Peer& from,
                        const sip::ResponseSpec& spec);
   // The TU: a new server transaction for `request`.
-  void serve(const sip::Message& request, transaction::ServerTransaction& transaction,
+  void serve(std::unique_ptr<sip::Message>& message, transaction::ServerTransaction& transaction,
              transaction::ServerTransaction* cancelTarget);
   void respond(const sip::Message& request, transaction::ServerTransaction& transaction,
                sip::ResponseSpec spec);
@@ -83,6 +88,7 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
   sip::ParserLimits parserLimits_;
   std::unique_ptr<transaction::TransactionLayer> transactions_;
   std::unique_ptr<RegisterHandler> registerHandler_;
+  std::unique_ptr<CallManager> calls_;  // after transactions_: destroyed before it
   CoreCounters counters_;
   SourceTable optionsSources_;
   SourceTable droppedSources_;

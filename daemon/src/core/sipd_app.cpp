@@ -179,6 +179,7 @@ control::CallResult SipdApp::setRole(control::Role role, std::uint64_t epoch) {
     common::logNotice("role ", control::roleName(previousRole), " -> ", control::roleName(role),
                       " (epoch ", epoch, ")");
   }
+  core_->setProbing(role_->primary());
   bus_->emitRoleChanged(role_->role(), role_->epoch());
   updateStatus();
   return control::CallResult::success();
@@ -217,6 +218,7 @@ std::vector<control::CounterValue> SipdApp::counterValues() const {
   const auto& core = core_->counters();
   const auto& transport = transports_->counters();
   const auto& transactions = core_->transactions().counters();
+  const auto& calls = core_->calls().counters();
   std::vector<control::CounterValue> values{
       {"udp.rx", transport.of(transport::TransportKind::Udp).messagesIn},
       {"udp.tx", transport.of(transport::TransportKind::Udp).messagesOut},
@@ -255,6 +257,18 @@ std::vector<control::CounterValue> SipdApp::counterValues() const {
       {"connections.closed", transport.connectionsClosed},
       {"tls.handshake_failures", transport.tlsHandshakeFailures},
       {"keepalive.pings", transport.keepAlivePings},
+      {"calls.active", core_->calls().activeCalls()},
+      {"calls.started", calls.started},
+      {"calls.answered", calls.answered},
+      {"calls.failed", calls.failed},
+      {"calls.ended", calls.ended},
+      {"calls.rejected_full", calls.rejectedFull},
+      {"calls.unmatched", calls.unmatched},
+      {"calls.target_failures", calls.targetFailures},
+      {"calls.unresolved", calls.unresolved},
+      {"calls.lost_server", calls.lostServer},
+      {"calls.probes", calls.probesSent},
+      {"calls.sdp_errors", calls.sdpErrors},
   };
   (void)transactions;
   return values;

@@ -1,0 +1,481 @@
+#include "core/call_manager.hpp"
+
+#include <cstdint>
+
+#include "common/log/log.hpp"
+#include "sip/message_builder.hpp"
+#include "sip/parser.hpp"
+#include "transport/peer_format.hpp"
+
+namespace sipha::core {
+namespace {
+
+using b2bua::ActionKind;
+using sip::HeaderLine;
+using sip::Method;
+
+// A bound on the calls a peer can make sipd hold (each call owns two dialogs and messages).
+constexpr std::size_t kMaxCalls = 65536;
+
+void* refToUserData(std::uint64_t id) {
+  return reinterpret_cast<void*>(static_cast<std::uintptr_t>(id));
+}
+std::uint64_t userDataToRef(const void* data) {
+  return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(data));
+}
+
+std::string_view reasonFor(int status) {
+  switch (status) {
+    case 404:
+      return "Not Found";
+    case 480:
+      return "Temporarily Unavailable";
+    case 482:
+      return "Loop Detected";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Server Internal Error";
+  }
+}
+
+bool equalsNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const char x = (a[i] >= 'A' && a[i] <= 'Z') ? static_cast<char>(a[i] + 32) : a[i];
+    const char y = (b[i] >= 'A' && b[i] <= 'Z') ? static_cast<char>(b[i] + 32) : b[i];
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// The destination of a next-hop URI (RFC 3263 4.1/4.2 for literal addresses: the transport
+// parameter, sips -> TLS, the default port of the transport). Host names are not resolved yet.
+bool resolveNextHop(std::string_view uriText, std::string_view viaTransport,
+                    transport::Peer& peer) {
+  sip::Uri uri;
+  if (!sip::parseUri(uriText, uri) || !uri.isSip()) return false;
+  transport::TransportKind kind = transport::TransportKind::Udp;
+  if (equalsNoCase(viaTransport, "TCP")) kind = transport::TransportKind::Tcp;
+  if (equalsNoCase(viaTransport, "TLS")) kind = transport::TransportKind::Tls;
+  if (const auto param = uri.paramList().find("transport")) {
+    if (equalsNoCase(*param, "udp")) kind = transport::TransportKind::Udp;
+    if (equalsNoCase(*param, "tcp")) kind = transport::TransportKind::Tcp;
+    if (equalsNoCase(*param, "tls")) kind = transport::TransportKind::Tls;
+  }
+  if (uri.scheme == sip::UriScheme::Sips) kind = transport::TransportKind::Tls;
+  const std::uint16_t port = uri.portOr(kind == transport::TransportKind::Tls ? 5061 : 5060);
+  return transport::makePeer(kind, uri.hostAddress(), port, peer);
+}
+
+}  // namespace
+
+CallManager::CallManager(timer::TimerWheel& wheel, transaction::TransactionLayer& transactions,
+                         transaction::TransportSink& sink, NowSeconds now,
+                         RegistrarSource registrar)
+    : wheel_(wheel),
+      transactions_(transactions),
+      sink_(sink),
+      now_(std::move(now)),
+      registrar_(std::move(registrar)),
+      callConfig_(std::make_unique<b2bua::CallConfig>()),
+      table_(kMaxCalls),
+      health_(wheel, [this](const routing::ProbeRequest& probe) { sendProbe(probe); }) {}
+
+CallManager::~CallManager() {
+  for (auto& [call, slot] : slots_) {
+    for (auto& byLeg : slot.timers) {
+      for (auto& handle : byLeg) wheel_.cancel(handle);
+    }
+  }
+}
+
+void CallManager::configure(const common::Config& config) {
+  const auto& tserver = config.tserver;
+  const std::string& address =
+      tserver.sipAddress.empty() ? tserver.sipInterface : tserver.sipAddress;
+  const bool ipv6 = address.find(':') != std::string::npos && address.front() != '[';
+  const std::string host = ipv6 ? "[" + address + "]" : address;
+  registrarHost_ = host;
+  callConfig_->viaSentBy = host + ":" + std::to_string(tserver.sipPort);
+  callConfig_->contact = "<sip:" + callConfig_->viaSentBy + ">";
+  callConfig_->t1 = b2bua::Duration{tserver.timerT1Ms};
+  callConfig_->t2 = b2bua::Duration{tserver.timerT2Ms};
+  holdRfc3264_ = tserver.sipHoldRfc3264;
+
+  std::vector<routing::BuildError> errors;
+  routing::RoutingTable next = routing::RoutingTable::build(config, errors);
+  for (const auto& error : errors) {
+    common::logWarning("routing: DN ", error.dn, " option ", error.option, ": ", error.reason,
+                       " (left out)");
+  }
+  next.takeCursorsFrom(routes_);
+  routes_ = std::move(next);
+  health_.reconcile(routes_.monitoredContacts());
+}
+
+CallManager::RequestResult CallManager::onRequest(std::unique_ptr<sip::Message>& request,
+                                                  transaction::ServerTransaction& server,
+                                                  const transport::Peer& from) {
+  const b2bua::CallTable::Match match = table_.find(*request);
+  if (match.call != nullptr) {
+    b2bua::Output out;
+    match.call->onRequest(match.leg, std::move(request), serverRef(server), out);
+    execute(match.call, out);
+    return RequestResult::Handled;
+  }
+  if (request->method() == Method::Invite && request->to().tag.empty()) {
+    if (table_.full()) {
+      ++counters_.rejectedFull;
+      return RequestResult::Full;
+    }
+    startCall(request, server, from);
+    return RequestResult::Handled;
+  }
+  if (!request->to().tag.empty() || request->method() == Method::Cancel) ++counters_.unmatched;
+  return RequestResult::NotMine;
+}
+
+void CallManager::startCall(std::unique_ptr<sip::Message>& invite,
+                            transaction::ServerTransaction& server, const transport::Peer& from) {
+  ++counters_.started;
+  b2bua::RouteDecision decision;
+  std::vector<routing::HealthId> health;
+  route(*invite, decision, health);
+
+  b2bua::InboundContext context;
+  context.server = serverRef(server);
+  context.transport = std::string{transport::transportName(from.kind)};
+  context.overTls = from.kind == transport::TransportKind::Tls;
+
+  auto bodies = std::make_unique<SdpBodyTransform>(holdRfc3264_, counters_.sdpErrors);
+  auto owned = std::make_unique<b2bua::Call>(*callConfig_, ids_, bodies.get());
+  b2bua::Call* call = owned.get();
+  Slot& slot = slots_[call];
+  slot.serial = nextSerial_++;
+  slot.targets = std::move(health);
+  slot.bodies = std::move(bodies);
+  b2bua::Output out;
+  call->start(std::move(invite), context, std::move(decision), out);
+  if (!call->ended() && table_.insert(std::move(owned)) == nullptr) {
+    common::logWarning("calls: a started call collides with a live one; dropped");
+  }
+  execute(call, out);
+  // `owned` still holds a call that ended at once (404, 480 ...): it goes with this scope.
+}
+
+void CallManager::route(const sip::Message& invite, b2bua::RouteDecision& decision,
+                        std::vector<routing::HealthId>& health) {
+  const sip::Uri& uri = invite.requestUri();
+  const std::string_view host = uri.host;
+  const std::int64_t now = now_();
+  const routing::BindingLookup lookup = [this, host, now](std::string_view extension) {
+    std::vector<registrar::Binding> bindings;
+    const registrar::Registrar* registrar = registrar_();
+    if (registrar == nullptr) return bindings;
+    bindings = registrar->bindingsOf(extension, host, now);
+    if (bindings.empty() && !equalsNoCase(host, registrarHost_)) {
+      bindings = registrar->bindingsOf(extension, registrarHost_, now);
+    }
+    return bindings;
+  };
+  routes_.route(uri.user, lookup, &health_, plan_);
+  if (!plan_.routed()) {
+    decision.failureStatus = static_cast<std::uint16_t>(plan_.status);
+    decision.failureReason = std::string{reasonFor(plan_.status)};
+    return;
+  }
+  // Attempts are tried one after the other in the plan's order; attempts of one group (equal
+  // q-values) are not forked in parallel yet (docs/calls.md).
+  decision.targets.reserve(plan_.attempts.size());
+  for (const auto& attempt : plan_.attempts) {
+    b2bua::Target target;
+    target.requestUri = attempt.requestUri;
+    target.nextHop = routing::requestUri(attempt.hop, {});
+    target.transport = std::string{transport::transportName(attempt.hop.transport)};
+    target.noAnswerTimeout = b2bua::Duration{attempt.timeout.count()};
+    decision.targets.push_back(std::move(target));
+    health.push_back(attempt.health);
+  }
+}
+
+std::uint64_t CallManager::serverRef(transaction::ServerTransaction& server) {
+  if (server.userData() != nullptr) return userDataToRef(server.userData());
+  const std::uint64_t id = nextRef_++;
+  server.setUserData(refToUserData(id));
+  servers_.emplace(id, &server);
+  return id;
+}
+
+void CallManager::onAck(std::unique_ptr<sip::Message>& ack) {
+  const b2bua::CallTable::Match match = table_.find(*ack);
+  if (match.call == nullptr) {
+    ++counters_.unmatched;
+    return;
+  }
+  b2bua::Output out;
+  match.call->onRequest(match.leg, std::move(ack), 0, out);
+  execute(match.call, out);
+}
+
+bool CallManager::onResponse(const sip::Message& response, transaction::ClientTransaction* client) {
+  if (client != nullptr) {
+    if (ClientRecord* record = recordOf(*client); record && record->kind == ClientKind::Probe) {
+      if (response.statusCode() >= 200) health_.probeAnswered(record->health, record->probe);
+      return true;
+    }
+  }
+  const b2bua::CallTable::Match match = table_.find(response);
+  if (match.call == nullptr) return false;
+  const auto found = slots_.find(match.call);
+  Slot* slot = found == slots_.end() ? nullptr : &found->second;
+  const std::uint16_t status = response.statusCode();
+  if (slot != nullptr && match.leg == b2bua::LegId::Outbound &&
+      response.cseq().method == Method::Invite && status >= 200 && status < 300) {
+    // An answer from a trunk proves it is up (failures come as TargetFailed).
+    const std::size_t index = match.call->targetIndex();
+    if (index < slot->targets.size()) health_.callResult(slot->targets[index], status);
+  }
+  b2bua::Output out;
+  match.call->onResponse(match.leg, response, out);
+  execute(match.call, out);
+  return true;
+}
+
+void CallManager::execute(b2bua::Call* call, b2bua::Output& out) {
+  auto found = slots_.find(call);
+  if (found == slots_.end()) return;
+  Slot& slot = found->second;
+  const std::uint64_t serial = slot.serial;
+  std::vector<b2bua::ClientRef> failed;
+  bool ended = false;
+  for (auto& action : out.actions) {
+    switch (action.kind) {
+      case ActionKind::SendRequest:
+        sendRequest(call, slot, action, failed);
+        break;
+      case ActionKind::SendResponse:
+        sendResponse(slot, action);
+        break;
+      case ActionKind::StartTimer:
+        startTimer(call, slot, action);
+        break;
+      case ActionKind::CancelTimer:
+        wheel_.cancel(
+            slot.timers[static_cast<int>(action.timer.kind)][b2bua::legIndex(action.timer.leg)]);
+        break;
+      case ActionKind::TargetFailed:
+        ++counters_.targetFailures;
+        if (action.targetIndex < slot.targets.size()) {
+          health_.callResult(slot.targets[action.targetIndex], action.status);
+        }
+        break;
+      case ActionKind::CallEnded:
+        ended = true;
+        break;
+    }
+  }
+  // Requests that could not even start (no route to the next hop, table full, send failed)
+  // are reported to the call as timeouts, one after the other.
+  for (const auto& ref : failed) {
+    if (ended || slotOf(call, serial) == nullptr) break;
+    b2bua::Output again;
+    call->onClientTimeout(ref, again);
+    execute(call, again);
+  }
+  if (ended && slotOf(call, serial) != nullptr) endCall(call);
+}
+
+void CallManager::sendRequest(b2bua::Call* call, Slot& slot, const b2bua::Action& action,
+                              std::vector<b2bua::ClientRef>& failed) {
+  transport::Peer peer;
+  if (!resolveNextHop(action.nextHop, action.transport, peer)) {
+    ++counters_.unresolved;
+    common::logDebug("calls: cannot resolve next hop ", action.nextHop);
+    if (action.startsTransaction()) failed.push_back(action.clientRef());
+    return;
+  }
+  if (!action.startsTransaction()) {
+    sink_.send(peer, action.bytes);  // ACK for a 2xx: no transaction (17)
+    return;
+  }
+  transaction::OutgoingRequest request;
+  request.method = action.method;
+  request.branch = action.branch;
+  request.destination = peer;
+  const transaction::ClientStart start = transactions_.startClient(request, action.bytes);
+  if (start.error != transaction::StartError::None || start.transaction == nullptr) {
+    failed.push_back(action.clientRef());
+    return;
+  }
+  ClientRecord record;
+  record.call = call;
+  record.serial = slot.serial;
+  record.ref = action.clientRef();
+  if (action.method == Method::Invite) record.invite = action.bytes;
+  attach(*start.transaction, std::move(record));
+}
+
+void CallManager::sendResponse(Slot& slot, const b2bua::Action& action) {
+  const auto found = servers_.find(action.server);
+  if (found == servers_.end()) {
+    ++counters_.lostServer;
+    return;
+  }
+  if (!slot.answered && action.leg == b2bua::LegId::Inbound && action.status >= 200 &&
+      action.status < 300) {
+    slot.answered = true;  // once per call: not its 2xx retransmissions, not re-INVITEs
+    ++counters_.answered;
+  }
+  found->second->respond(action.status, action.bytes);
+}
+
+void CallManager::startTimer(b2bua::Call* call, Slot& slot, const b2bua::Action& action) {
+  const int kind = static_cast<int>(action.timer.kind);
+  const std::size_t leg = b2bua::legIndex(action.timer.leg);
+  timer::TimerHandle& handle = slot.timers[kind][leg];
+  wheel_.cancel(handle);
+  const std::uint64_t key = (slot.serial << 3) | (static_cast<std::uint64_t>(kind) << 1) | leg;
+  handle = wheel_.schedule(timer::Duration{action.delay.count()},
+                           [this, call, key] { fireTimer(call, key); });
+}
+
+void CallManager::fireTimer(b2bua::Call* call, std::uint64_t key) {
+  if (slotOf(call, key >> 3) == nullptr) return;
+  b2bua::TimerId id;
+  id.kind = static_cast<b2bua::TimerKind>((key >> 1) & 3);
+  id.leg = static_cast<b2bua::LegId>(key & 1);
+  b2bua::Output out;
+  call->onTimer(id, out);
+  execute(call, out);
+}
+
+void CallManager::endCall(b2bua::Call* call) {
+  auto found = slots_.find(call);
+  if (found != slots_.end()) {
+    for (auto& byLeg : found->second.timers) {
+      for (auto& handle : byLeg) wheel_.cancel(handle);
+    }
+    slots_.erase(found);
+  }
+  ++counters_.ended;
+  if (call->finalStatus() >= 300) ++counters_.failed;
+  table_.erase(call);  // a call that ended during start() is not in the table
+}
+
+CallManager::Slot* CallManager::slotOf(const b2bua::Call* call, std::uint64_t serial) {
+  auto found = slots_.find(call);
+  if (found == slots_.end() || found->second.serial != serial) return nullptr;
+  return &found->second;
+}
+
+std::uint64_t CallManager::attach(transaction::ClientTransaction& client, ClientRecord record) {
+  const std::uint64_t id = nextRef_++;
+  clients_.emplace(id, std::move(record));
+  client.setUserData(refToUserData(id));
+  return id;
+}
+
+CallManager::ClientRecord* CallManager::recordOf(const transaction::Transaction& transaction) {
+  if (transaction.userData() == nullptr) return nullptr;
+  auto found = clients_.find(userDataToRef(transaction.userData()));
+  return found == clients_.end() ? nullptr : &found->second;
+}
+
+std::string CallManager::buildAck(const transaction::ClientTransaction& client,
+                                  const sip::Message& response) {
+  // RFC 3261 17.1.1.3: the ACK for a non-2xx final copies Request-URI, Call-ID, From, the top
+  // Via and the Route headers of the INVITE; To is the response's (with its tag).
+  ClientRecord* record = recordOf(client);
+  if (record == nullptr || record->invite.empty()) return {};
+  sip::ParseResult parsed = sip::parseMessage(std::string{record->invite});
+  if (!parsed.ok()) return {};
+  const sip::Message& invite = *parsed.message;
+  std::string cseq = std::to_string(invite.cseq().number) + " ACK";
+  std::vector<HeaderLine> headers;
+  headers.push_back({"Via", invite.header(sip::HeaderId::Via)});
+  headers.push_back({"Max-Forwards", "70"});
+  headers.push_back({"From", invite.fromText()});
+  headers.push_back({"To", response.toText()});
+  headers.push_back({"Call-ID", invite.callId()});
+  headers.push_back({"CSeq", cseq});
+  for (const std::string_view route : invite.values(sip::HeaderId::Route)) {
+    headers.push_back({"Route", route});
+  }
+  sip::RequestSpec spec;
+  spec.method = Method::Ack;
+  spec.requestUri = invite.requestUriText();
+  spec.headers = headers;
+  return sip::buildRequest(spec);
+}
+
+void CallManager::onClientFailed(transaction::ClientTransaction& client) {
+  ClientRecord* record = recordOf(client);
+  if (record == nullptr) return;
+  if (record->kind == ClientKind::Probe) {
+    health_.probeFailed(record->health, record->probe);
+    return;
+  }
+  b2bua::Call* call = record->call;
+  if (slotOf(call, record->serial) == nullptr) return;
+  const b2bua::ClientRef ref = record->ref;
+  b2bua::Output out;
+  call->onClientTimeout(ref, out);
+  execute(call, out);
+}
+
+void CallManager::onTerminated(transaction::Transaction& transaction) {
+  if (transaction.userData() == nullptr) return;
+  const std::uint64_t id = userDataToRef(transaction.userData());
+  servers_.erase(id);
+  clients_.erase(id);
+}
+
+void CallManager::sendProbe(const routing::ProbeRequest& probe) {
+  // RFC 3261 11: an OPTIONS outside any dialog; any final answer proves the contact is up.
+  transport::Peer peer;
+  const routing::NextHop& hop = *probe.hop;
+  const std::string_view host = (!hop.host.empty() && hop.host.front() == '[')
+                                    ? std::string_view{hop.host}.substr(1, hop.host.size() - 2)
+                                    : std::string_view{hop.host};
+  if (!transport::makePeer(hop.transport, host, hop.port, peer)) {
+    ++counters_.unresolved;
+    health_.probeFailed(probe.id, probe.probe);
+    return;
+  }
+  ++counters_.probesSent;
+  const std::string branch = ids_.branch();
+  const std::string via = "SIP/2.0/" + std::string{transport::transportName(hop.transport)} + " " +
+                          callConfig_->viaSentBy + ";branch=" + branch;
+  const std::string to = "<" + std::string{probe.requestUri} + ">";
+  const std::string from = "<sip:sipd@" + registrarHost_ + ">;tag=" + ids_.tag();
+  const std::string callId = ids_.callId();
+  const HeaderLine headers[] = {{"Via", via},
+                                {"Max-Forwards", "70"},
+                                {"To", to},
+                                {"From", from},
+                                {"Call-ID", callId},
+                                {"CSeq", "1 OPTIONS"},
+                                {"Contact", callConfig_->contact}};
+  sip::RequestSpec spec;
+  spec.method = Method::Options;
+  spec.requestUri = probe.requestUri;
+  spec.headers = headers;
+  transaction::OutgoingRequest request;
+  request.method = Method::Options;
+  request.branch = branch;
+  request.destination = peer;
+  const transaction::ClientStart start =
+      transactions_.startClient(request, sip::buildRequest(spec));
+  if (start.error != transaction::StartError::None || start.transaction == nullptr) {
+    health_.probeFailed(probe.id, probe.probe);
+    return;
+  }
+  ClientRecord record;
+  record.kind = ClientKind::Probe;
+  record.health = probe.id;
+  record.probe = probe.probe;
+  attach(*start.transaction, std::move(record));
+}
+
+}  // namespace sipha::core

@@ -1,0 +1,144 @@
+#pragma once
+// The glue between the SIP core and the B2BUA (docs/calls.md, docs/b2bua.md "Wiring"): routes a
+// new INVITE (sipha::routing over the configured DNs and the registrar's bindings) into a
+// b2bua::Call, finds the call of every later request and response (b2bua::CallTable), and
+// executes the actions a call returns: client transactions for its requests (TransactionLayer),
+// responses on its server transactions, its timers on the TimerWheel, trunk health reports
+// (routing::HealthMonitor, which also probes trunks with OPTIONS). Single-threaded.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "b2bua/call_table.hpp"
+#include "common/config/config.hpp"
+#include "core/call_ids.hpp"
+#include "core/call_sdp.hpp"
+#include "registrar/registrar.hpp"
+#include "routing/health_monitor.hpp"
+#include "routing/routing_table.hpp"
+#include "sip/message.hpp"
+#include "timer/timer_wheel.hpp"
+#include "transaction/transaction_layer.hpp"
+
+namespace sipha::core {
+
+struct CallCounters {
+  std::uint64_t started = 0;         // INVITEs that became calls
+  std::uint64_t answered = 0;        // calls whose caller got a 2xx
+  std::uint64_t failed = 0;          // calls ended with a final status >= 300
+  std::uint64_t ended = 0;           // calls removed from the table
+  std::uint64_t rejectedFull = 0;    // 503: the call table was full
+  std::uint64_t unmatched = 0;       // in-dialog requests / responses of no call (481 / stray)
+  std::uint64_t targetFailures = 0;  // outbound attempts that failed (TargetFailed)
+  std::uint64_t unresolved = 0;      // next hops that are not literal addresses (no DNS yet)
+  std::uint64_t lostServer = 0;      // a response for a server transaction already gone
+  std::uint64_t probesSent = 0;      // OPTIONS probes (oos-check)
+  std::uint64_t sdpErrors = 0;       // SDP bodies relayed unchanged: they did not parse
+};
+
+class CallManager {
+ public:
+  using NowSeconds = std::function<std::int64_t()>;  // wall clock (registrar expiry)
+  // The registrar (bindingsOf), or null while it is not open / disabled.
+  using RegistrarSource = std::function<const registrar::Registrar*()>;
+
+  CallManager(timer::TimerWheel& wheel, transaction::TransactionLayer& transactions,
+              transaction::TransportSink& sink, NowSeconds now, RegistrarSource registrar);
+  ~CallManager();
+  CallManager(const CallManager&) = delete;
+  CallManager& operator=(const CallManager&) = delete;
+
+  // (Re)builds the routing table from `config` (errors are logged once per load), reconciles
+  // trunk health and updates the call settings (live calls see them at once).
+  void configure(const common::Config& config);
+  void setProbing(bool enabled) { health_.setProbing(enabled); }
+
+  enum class RequestResult : std::uint8_t {
+    Handled,  // a call took it (and answers it)
+    NotMine,  // no call: the core answers it as before (481 in a dialog, CANCEL 200/481 ...)
+    Full,     // a new INVITE while the call table is full: the core answers 503
+  };
+  // A new server transaction for `request` (not OPTIONS/REGISTER); `request` is moved from
+  // when Handled.
+  RequestResult onRequest(std::unique_ptr<sip::Message>& request,
+                          transaction::ServerTransaction& server, const transport::Peer& from);
+  // An ACK the transaction layer passed up (AckForTu: for a 2xx).
+  void onAck(std::unique_ptr<sip::Message>& ack);
+  // A response the transaction layer passed up (PassToTu, with its client transaction) or did
+  // not match (NoMatch: a retransmitted 2xx). False: no call and no probe wanted it.
+  bool onResponse(const sip::Message& response, transaction::ClientTransaction* client);
+
+  // TransactionUser events for transactions this manager started or serves.
+  std::string buildAck(const transaction::ClientTransaction& client, const sip::Message& response);
+  void onClientFailed(transaction::ClientTransaction& client);
+  void onTerminated(transaction::Transaction& transaction);
+
+  std::size_t activeCalls() const noexcept { return table_.size(); }
+  const CallCounters& counters() const noexcept { return counters_; }
+  const routing::HealthMonitor& health() const noexcept { return health_; }
+  const routing::RoutingTable& routingTable() const noexcept { return routes_; }
+
+ private:
+  enum class ClientKind : std::uint8_t { Call, Probe };
+  struct ClientRecord {
+    ClientKind kind = ClientKind::Call;
+    b2bua::Call* call = nullptr;
+    std::uint64_t serial = 0;
+    b2bua::ClientRef ref;
+    std::string invite;  // INVITE bytes, for the ACK of a non-2xx (17.1.1.3)
+    routing::HealthId health;
+    std::uint64_t probe = 0;
+  };
+  struct Slot {
+    std::uint64_t serial = 0;
+    std::vector<routing::HealthId> targets;    // per RouteDecision target index
+    std::unique_ptr<SdpBodyTransform> bodies;  // the call's BodyTransform (outlives it)
+    timer::TimerHandle timers[4][2];
+    bool answered = false;
+  };
+
+  void startCall(std::unique_ptr<sip::Message>& invite, transaction::ServerTransaction& server,
+                 const transport::Peer& from);
+  void route(const sip::Message& invite, b2bua::RouteDecision& decision,
+             std::vector<routing::HealthId>& health);
+  std::uint64_t serverRef(transaction::ServerTransaction& server);
+  void execute(b2bua::Call* call, b2bua::Output& out);
+  void sendRequest(b2bua::Call* call, Slot& slot, const b2bua::Action& action,
+                   std::vector<b2bua::ClientRef>& failed);
+  void sendResponse(Slot& slot, const b2bua::Action& action);
+  void startTimer(b2bua::Call* call, Slot& slot, const b2bua::Action& action);
+  void fireTimer(b2bua::Call* call, std::uint64_t key);
+  void endCall(b2bua::Call* call);
+  Slot* slotOf(const b2bua::Call* call, std::uint64_t serial);
+  void sendProbe(const routing::ProbeRequest& probe);
+  std::uint64_t attach(transaction::ClientTransaction& client, ClientRecord record);
+  ClientRecord* recordOf(const transaction::Transaction& transaction);
+
+  timer::TimerWheel& wheel_;
+  transaction::TransactionLayer& transactions_;
+  transaction::TransportSink& sink_;
+  NowSeconds now_;
+  RegistrarSource registrar_;
+  std::unique_ptr<b2bua::CallConfig> callConfig_;  // calls keep a reference: stable address
+  RandomIds ids_;
+  b2bua::CallTable table_;
+  routing::RoutingTable routes_;
+  routing::HealthMonitor health_;
+  std::string registrarHost_;
+  bool holdRfc3264_ =
+      true;  // sip-hold-rfc3264  // host tried for registered Extensions besides the R-URI's
+  std::unordered_map<const b2bua::Call*, Slot> slots_;
+  std::uint64_t nextSerial_ = 1;
+  std::unordered_map<std::uint64_t, transaction::ServerTransaction*> servers_;
+  std::unordered_map<std::uint64_t, ClientRecord> clients_;
+  std::uint64_t nextRef_ = 1;
+  b2bua::Output out_;          // reused by top-level entry points
+  routing::RouteResult plan_;  // reused per INVITE
+  CallCounters counters_;
+};
+
+}  // namespace sipha::core

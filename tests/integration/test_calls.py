@@ -1,0 +1,295 @@
+"""Calls through sipd's B2BUA (issue 3, docs/calls.md): real sipd, SIPp phones and gateways.
+
+Phones register at sipd (the python client registers the SIPp UAS's port as Contact); a SIPp
+UAC calls through sipd; the callee is a SIPp UAS. Each SIPp run is bounded; failures show the
+SIPp traces and sipd's stderr."""
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import sipd_only
+from harness import net, sip, sipp
+
+pytestmark = sipd_only
+
+
+class Uas:
+    """A SIPp UAS (phone or gateway) in the background on its own port."""
+
+    def __init__(self, scenario, sipd, workdir, port=None, timeout=40):
+        self.port = port or net.free_udp_tcp_port()
+        self.workdir = str(workdir)
+        self.cmd, self.name = sipp.command(scenario, sipd.address, self.workdir, port=self.port,
+                                           timeout=timeout)
+        self.timeout = timeout
+        self.proc = subprocess.Popen(self.cmd, cwd=self.workdir, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def finish(self, timeout=None):
+        try:
+            out, err = self.proc.communicate(timeout=timeout or self.timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            out, err = self.proc.communicate()
+        result = sipp.SippResult(self.proc, self.cmd, self.workdir, self.name)
+        result.stdout, result.stderr = out, err
+        return result
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def messages(self):
+        return sipp.SippResult(self.proc, self.cmd, self.workdir, self.name).file_text(
+            "_messages.log")
+
+
+@pytest.fixture
+def uases():
+    made = []
+    yield made
+    for u in made:
+        u.stop()
+
+
+def start_uas(uases, scenario, sipd, tmp_path, **kwargs):
+    workdir = tmp_path / f"uas{len(uases)}"
+    os.makedirs(workdir, exist_ok=True)
+    u = Uas(scenario, sipd, workdir, **kwargs)
+    uases.append(u)
+    # SIPp needs a moment to bind its socket before sipd sends to it; poll until it is bound.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not net_port_bound(u.port):
+        time.sleep(0.02)
+    return u
+
+
+def net_port_bound(port):
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", port))
+        return False
+    except OSError:
+        return True
+    finally:
+        s.close()
+
+
+def register(sipd, user, port):
+    c = sipd.udp()
+    try:
+        resp = sipd.register(c, user, contact=f"<sip:{user}@127.0.0.1:{port}>")
+    finally:
+        c.close()
+    assert resp is not None and resp.code == 200, resp
+
+
+def run_uac(sipd, tmp_path, number, scenario="call_uac.xml", caller="7001", port=None):
+    workdir = str(tmp_path / "uac")
+    return sipp.run(scenario, sipd.address, workdir, timeout=40, port=port,
+                    keys={"caller": caller}, extra=("-s", number))
+
+
+def explain(sipd, *results):
+    text = "\n\n".join(r.explain() for r in results)
+    return text + "\n\nsipd stderr:\n" + sipd.stderr()[-4000:]
+
+
+def make_sipd_with(make_sipd, dns=None):
+    return make_sipd(extensions=("7001", "7002"), dns=dns or {}).start()
+
+
+# ---- a python caller for the failure paths -----------------------------------------------
+
+class Caller:
+    def __init__(self, sipd):
+        self.sipd = sipd
+        self.client = sipd.udp()
+        self.branch = "z9hG4bK" + sip.token()
+        self.call_id = sip.token() + "@caller"
+        self.tag = sip.token()
+        self.to = None
+
+    def invite(self, number):
+        host, port = self.sipd.address
+        self.uri = f"sip:{number}@{host}:{port}"
+        self.to = f"<sip:{number}@{host}:{port}>"
+        body = (f"v=0\r\no=caller 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+                f"t=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=sendrecv\r\n").encode()
+        self.client.send(self._request("INVITE", 1, self.to, body,
+                                       ["Content-Type: application/sdp"]))
+
+    def _request(self, method, cseq, to, body=b"", extra=()):
+        local = self.client.local
+        lines = [f"{method} {self.uri} SIP/2.0",
+                 f"Via: SIP/2.0/UDP {local[0]}:{local[1]};branch={self.branch};rport",
+                 "Max-Forwards: 70",
+                 f"From: <sip:7001@{self.sipd.host}>;tag={self.tag}",
+                 f"To: {to}",
+                 f"Call-ID: {self.call_id}",
+                 f"CSeq: {cseq} {method}",
+                 f"Contact: <sip:7001@{local[0]}:{local[1]}>"]
+        lines += list(extra)
+        lines.append(f"Content-Length: {len(body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+    def responses(self, until, timeout=10.0):
+        """Responses received until one satisfies until(resp); returns them all."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            raw = self.client.recv(left)
+            if raw is None:
+                break
+            try:
+                resp = sip.Response(raw)
+            except ValueError:
+                continue
+            seen.append(resp)
+            if until(resp):
+                return seen
+        raise AssertionError(f"no expected response; got {[r.status_line for r in seen]}")
+
+    def final(self, timeout=10.0):
+        return self.responses(lambda r: r.code >= 200 and "INVITE" in r.get("cseq"),
+                              timeout)[-1]
+
+    def ack(self, final):
+        # RFC 3261 17.1.1.3: the ACK of a non-2xx final shares the INVITE's branch.
+        self.client.send(self._request("ACK", 1, final.get("to")))
+
+    def cancel(self):
+        self.client.send(self._request("CANCEL", 1, self.to))
+
+    def close(self):
+        self.client.close()
+
+
+# ---- phone to phone --------------------------------------------------------------------
+
+def test_registered_phones_call_each_other_caller_hangs_up(make_sipd, tmp_path, uases):
+    s = make_sipd_with(make_sipd)
+    uas = start_uas(uases, "call_uas.xml", s, tmp_path)
+    register(s, "7002", uas.port)
+    uac_port = net.free_udp_tcp_port()
+    register(s, "7001", uac_port)
+    uac = run_uac(s, tmp_path, "7002", port=uac_port)
+    callee = uas.finish(timeout=20)
+    assert uac.returncode == 0 and callee.returncode == 0, explain(s, uac, callee)
+    # The callee saw sipd's leg: its own Call-ID, sipd's Via and Contact (sip-address).
+    invite = uas.messages()
+    assert f"Via: SIP/2.0/UDP 127.0.0.1:{s.port};branch=z9hG4bK" in invite, invite
+    assert f"Contact: <sip:127.0.0.1:{s.port}>" in invite, invite
+    assert "INVITE sip:7002@127.0.0.1:" in invite, invite
+    # D-Bus counters (org.sipha.Sipd1 Counters): one call, answered, ended.
+    s.wait_bus_name()
+    counters = s.counters()
+    assert int(counters["calls.started"]) == 1, counters
+    assert int(counters["calls.answered"]) == 1, counters
+    assert int(counters["calls.ended"]) == 1, counters
+    assert int(counters["calls.active"]) == 0, counters
+
+
+def test_callee_hangs_up(make_sipd, tmp_path, uases):
+    s = make_sipd_with(make_sipd)
+    uas = start_uas(uases, "call_uas_bye.xml", s, tmp_path)
+    register(s, "7002", uas.port)
+    uac = run_uac(s, tmp_path, "7002", scenario="call_uac_wait_bye.xml")
+    callee = uas.finish(timeout=20)
+    assert uac.returncode == 0 and callee.returncode == 0, explain(s, uac, callee)
+
+
+# ---- trunks ----------------------------------------------------------------------------
+
+def test_trunk_prefix_replaced_in_request_uri(make_sipd, tmp_path, uases):
+    gw_port = net.free_udp_tcp_port()
+    s = make_sipd_with(make_sipd, dns={"gw1": {
+        "type": "Trunk", "contact": f"127.0.0.1:{gw_port}", "prefix": "9",
+        "replace-prefix": "0049"}})
+    uas = start_uas(uases, "call_uas.xml", s, tmp_path, port=gw_port)
+    uac = run_uac(s, tmp_path, "9301234")
+    gateway = uas.finish(timeout=20)
+    assert uac.returncode == 0 and gateway.returncode == 0, explain(s, uac, gateway)
+    assert f"INVITE sip:0049301234@127.0.0.1:{gw_port}" in uas.messages(), uas.messages()
+
+
+# ---- failures --------------------------------------------------------------------------
+
+def test_unknown_number_gets_404(make_sipd):
+    s = make_sipd_with(make_sipd)
+    c = Caller(s)
+    try:
+        c.invite("5555")
+        final = c.final()
+        assert final.code == 404, final
+        c.ack(final)
+    finally:
+        c.close()
+
+
+def test_unregistered_extension_gets_480(make_sipd):
+    s = make_sipd_with(make_sipd)
+    c = Caller(s)
+    try:
+        c.invite("7002")
+        final = c.final()
+        assert final.code == 480, final
+        c.ack(final)
+    finally:
+        c.close()
+
+
+def test_busy_callee_486_relayed(make_sipd, tmp_path, uases):
+    s = make_sipd_with(make_sipd)
+    uas = start_uas(uases, "call_uas_486.xml", s, tmp_path)
+    register(s, "7002", uas.port)
+    c = Caller(s)
+    try:
+        c.invite("7002")
+        final = c.final()
+        assert final.code == 486, final
+        c.ack(final)
+    finally:
+        c.close()
+    callee = uas.finish(timeout=20)
+    assert callee.returncode == 0, explain(s, callee)
+
+
+def test_cancel_before_answer_gets_487(make_sipd, tmp_path, uases):
+    s = make_sipd_with(make_sipd)
+    uas = start_uas(uases, "call_uas_ring.xml", s, tmp_path)
+    register(s, "7002", uas.port)
+    c = Caller(s)
+    try:
+        c.invite("7002")
+        seen = c.responses(lambda r: r.code == 180)
+        assert seen[-1].code == 180
+        c.cancel()
+        seen = c.responses(lambda r: r.code >= 200 and "INVITE" in r.get("cseq"))
+        codes = {(r.code, r.get("cseq").split()[1]) for r in seen}
+        assert (200, "CANCEL") in codes, [r.status_line for r in seen]
+        assert seen[-1].code == 487, seen[-1]
+        c.ack(seen[-1])
+    finally:
+        c.close()
+    callee = uas.finish(timeout=20)
+    assert callee.returncode == 0, explain(s, callee)
+
+
+# ---- hold ------------------------------------------------------------------------------
+
+def test_hold_reinvite_arrives_as_sendonly(make_sipd, tmp_path, uases):
+    """sip-hold-rfc3264 = true: the caller's a=sendonly re-INVITE reaches the callee as
+    a=sendonly (relaySdp, RFC 3264 8.4), the a=recvonly answer comes back, never c=0.0.0.0."""
+    s = make_sipd(extensions=("7001", "7002"), tserver={"sip-hold-rfc3264": "true"}).start()
+    uas = start_uas(uases, "call_uas_hold.xml", s, tmp_path)
+    register(s, "7002", uas.port)
+    uac = run_uac(s, tmp_path, "7002", scenario="call_uac_hold.xml")
+    callee = uas.finish(timeout=20)
+    assert uac.returncode == 0 and callee.returncode == 0, explain(s, uac, callee)
+    assert "c=IN IP4 0.0.0.0" not in uas.messages()
