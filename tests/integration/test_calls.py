@@ -293,3 +293,118 @@ def test_hold_reinvite_arrives_as_sendonly(make_sipd, tmp_path, uases):
     callee = uas.finish(timeout=20)
     assert uac.returncode == 0 and callee.returncode == 0, explain(s, uac, callee)
     assert "c=IN IP4 0.0.0.0" not in uas.messages()
+
+
+# ---- trunk health ----------------------------------------------------------------------
+
+def test_failover_to_next_trunk_when_first_gateway_is_stopped(make_sipd, tmp_path, uases):
+    """Two trunks for one prefix (priority 1, then 2): the first gateway does not run, its
+    INVITE times out (Timer B = 64*T1, T1 = 50 ms here) and the call goes to the second."""
+    dead_port, live_port = net.free_udp_tcp_port(), net.free_udp_tcp_port()
+    s = make_sipd(extensions=("7001", "7002"), tserver={"sip-timer-t1": 50}, dns={
+        "gw1": {"type": "Trunk", "contact": f"127.0.0.1:{dead_port}", "prefix": "9",
+                "priority": 1},
+        "gw2": {"type": "Trunk", "contact": f"127.0.0.1:{live_port}", "prefix": "9",
+                "priority": 2}}).start()
+    uas = start_uas(uases, "call_uas.xml", s, tmp_path, port=live_port)
+    uac = run_uac(s, tmp_path, "9123")
+    gateway = uas.finish(timeout=30)
+    assert uac.returncode == 0 and gateway.returncode == 0, explain(s, uac, gateway)
+    assert f"INVITE sip:9123@127.0.0.1:{live_port}" in uas.messages()
+    s.wait_bus_name()
+    assert s.counter("calls.target_failures") >= 1
+
+
+class Gateway:
+    """A minimal gateway on a UDP port: answers OPTIONS 200 and INVITE 486 (then takes the
+    ACK), so a test can start and stop a trunk's far end at will."""
+
+    def __init__(self, port):
+        import socket
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", port))
+        self.invites = []
+        self.options = 0
+
+    def serve(self, seconds):
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self.sock.settimeout(left)
+            try:
+                data, peer = self.sock.recvfrom(65535)
+            except OSError:
+                return
+            text = data.decode("utf-8", "replace")
+            head = text.split("\r\n\r\n", 1)[0].split("\r\n")
+            method = head[0].split(" ", 1)[0]
+            if method == "OPTIONS":
+                self.options += 1
+                self.sock.sendto(self._response(head, 200, "OK"), peer)
+            elif method == "INVITE":
+                self.invites.append(head[0])
+                self.sock.sendto(self._response(head, 486, "Busy Here"), peer)
+
+    @staticmethod
+    def _response(head, code, reason):
+        keep = [line for line in head[1:] if line.split(":", 1)[0].strip().lower() in
+                ("via", "from", "call-id", "cseq", "to")]
+        keep = [line + ";tag=gw1" if line.lower().startswith("to:") and "tag=" not in line
+                else line for line in keep]
+        return (f"SIP/2.0 {code} {reason}\r\n" + "\r\n".join(keep) +
+                "\r\nContent-Length: 0\r\n\r\n").encode()
+
+    def close(self):
+        self.sock.close()
+
+
+def wait_counter(s, name, predicate, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = s.counter(name)
+        if predicate(value):
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"{name} = {s.counter(name)} after {seconds}s")
+
+
+def test_oos_check_marks_gateway_out_of_service_and_back(make_sipd):
+    """oos-check = 1, oos-force = 1: with its gateway stopped, the trunk goes out of service
+    (calls to its prefix fail at once); with the gateway answering OPTIONS again it comes
+    back and a call reaches it."""
+    port = net.free_udp_tcp_port()
+    s = make_sipd(extensions=("7001", "7002"), dns={"gw1": {
+        "type": "Trunk", "contact": f"127.0.0.1:{port}", "prefix": "8", "oos-check": 1,
+        "oos-force": 1}}).start()
+    s.wait_bus_name()
+    assert s.counter("trunks.contacts") == 1
+    wait_counter(s, "trunks.out_of_service", lambda v: v == 1, 10)
+    c = Caller(s)
+    try:
+        c.invite("8123")
+        final = c.final(timeout=3)
+        # Routing answers 503 (every contact out of service); b2bua::Call relays a 503 as
+        # 500 (RFC 3261 16.7 step 6). Either way at once, without trying the gateway.
+        assert final.code in (500, 503), final
+        c.ack(final)
+    finally:
+        c.close()
+
+    gw = Gateway(port)
+    try:
+        deadline = time.monotonic() + 10
+        while s.counter("trunks.out_of_service") != 0:
+            assert time.monotonic() < deadline, "trunk not back in service"
+            gw.serve(0.3)
+        assert gw.options >= 1
+        c = Caller(s)
+        try:
+            c.invite("8123")
+            gw.serve(1.0)
+            final = c.final(timeout=3)
+            assert final.code == 486, final
+            c.ack(final)
+        finally:
+            c.close()
+        assert gw.invites and gw.invites[0].startswith(f"INVITE sip:8123@127.0.0.1:{port}")
+    finally:
+        gw.close()

@@ -219,6 +219,10 @@ std::vector<control::CounterValue> SipdApp::counterValues() const {
   const auto& transport = transports_->counters();
   const auto& transactions = core_->transactions().counters();
   const auto& calls = core_->calls().counters();
+  std::uint64_t outOfService = 0;
+  for (const auto& contact : core_->calls().health().statuses()) {
+    if (contact.state == routing::HealthState::OutOfService) ++outOfService;
+  }
   std::vector<control::CounterValue> values{
       {"udp.rx", transport.of(transport::TransportKind::Udp).messagesIn},
       {"udp.tx", transport.of(transport::TransportKind::Udp).messagesOut},
@@ -269,6 +273,8 @@ std::vector<control::CounterValue> SipdApp::counterValues() const {
       {"calls.lost_server", calls.lostServer},
       {"calls.probes", calls.probesSent},
       {"calls.sdp_errors", calls.sdpErrors},
+      {"trunks.contacts", core_->calls().health().size()},
+      {"trunks.out_of_service", outOfService},
   };
   (void)transactions;
   return values;
