@@ -127,6 +127,8 @@ def test_boot(image, workdir):
         report = expect_boot(checks, vm, "boot")
         if report is not None:
             expect_options(checks, vm, "boot")
+            checks.check("boot: sipd on the system bus, primary (standalone)",
+                         report.get("sipd-role") == "primary", report.get("sipd-role"))
             checks.check("boot: nftables base ruleset loaded",
                          "sipha_base" in report.get("nft", ""), report.get("nft"))
             checks.check("boot: node identity and TLS certificate generated",
@@ -154,9 +156,8 @@ def test_persistence(image, workdir):
                      str(status))
         vm.send("status")
         after, _ = vm.read_report(60)
-        checks.check("first boot: one binding", after is not None
-                     and "1 binding" in after.get("sipd-status", ""),
-                     after and after.get("sipd-status"))
+        checks.check("first boot: one binding (D-Bus Bindings)", after is not None
+                     and after.get("sipd-bindings") == "1", after and after.get("sipd-bindings"))
         power_off(checks, vm, "first boot")
     with Vm(disk, workdir, name="second", snapshot=False) as vm:
         second = expect_boot(checks, vm, "second boot")
@@ -168,8 +169,8 @@ def test_persistence(image, workdir):
                          f"{first.get(key)} -> {second.get(key)}")
         checks.check("second boot: configuration change kept",
                      "7001" in second.get("dns", "").split(","), second.get("dns"))
-        checks.check("second boot: registration kept",
-                     "1 binding" in second.get("sipd-status", ""), second.get("sipd-status"))
+        checks.check("second boot: registration kept (D-Bus Bindings)",
+                     second.get("sipd-bindings") == "1", second.get("sipd-bindings"))
         checks.check("second boot: journal keeps both boots",
                      int(second.get("journal-boots") or 0) >= 2, second.get("journal-boots"))
         power_off(checks, vm, "second boot")
