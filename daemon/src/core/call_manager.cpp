@@ -119,7 +119,8 @@ CallManager::RequestResult CallManager::onRequest(std::unique_ptr<sip::Message>&
                                                   const transport::Peer& from) {
   const b2bua::CallTable::Match match = table_.find(*request);
   if (match.call != nullptr) {
-    b2bua::Output out;
+    OutputLease lease(*this);
+    b2bua::Output& out = lease.out;
     match.call->onRequest(match.leg, std::move(request), serverRef(server), out);
     execute(match.call, out);
     return RequestResult::Handled;
@@ -155,7 +156,8 @@ void CallManager::startCall(std::unique_ptr<sip::Message>& invite,
   slot.serial = nextSerial_++;
   slot.targets = std::move(health);
   slot.bodies = std::move(bodies);
-  b2bua::Output out;
+  OutputLease lease(*this);
+  b2bua::Output& out = lease.out;
   call->start(std::move(invite), context, std::move(decision), out);
   if (!call->ended() && table_.insert(std::move(owned)) == nullptr) {
     common::logWarning("calls: a started call collides with a live one; dropped");
@@ -213,7 +215,8 @@ void CallManager::onAck(std::unique_ptr<sip::Message>& ack) {
     ++counters_.unmatched;
     return;
   }
-  b2bua::Output out;
+  OutputLease lease(*this);
+  b2bua::Output& out = lease.out;
   match.call->onRequest(match.leg, std::move(ack), 0, out);
   execute(match.call, out);
 }
@@ -236,7 +239,8 @@ bool CallManager::onResponse(const sip::Message& response, transaction::ClientTr
     const std::size_t index = match.call->targetIndex();
     if (index < slot->targets.size()) health_.callResult(slot->targets[index], status);
   }
-  b2bua::Output out;
+  OutputLease lease(*this);
+  b2bua::Output& out = lease.out;
   match.call->onResponse(match.leg, response, out);
   execute(match.call, out);
   return true;
@@ -279,14 +283,15 @@ void CallManager::execute(b2bua::Call* call, b2bua::Output& out) {
   // are reported to the call as timeouts, one after the other.
   for (const auto& ref : failed) {
     if (ended || slotOf(call, serial) == nullptr) break;
-    b2bua::Output again;
+    OutputLease lease(*this);
+    b2bua::Output& again = lease.out;
     call->onClientTimeout(ref, again);
     execute(call, again);
   }
   if (ended && slotOf(call, serial) != nullptr) endCall(call);
 }
 
-void CallManager::sendRequest(b2bua::Call* call, Slot& slot, const b2bua::Action& action,
+void CallManager::sendRequest(b2bua::Call* call, Slot& slot, b2bua::Action& action,
                               std::vector<b2bua::ClientRef>& failed) {
   transport::Peer peer;
   if (!resolveNextHop(action.nextHop, action.transport, peer)) {
@@ -303,7 +308,10 @@ void CallManager::sendRequest(b2bua::Call* call, Slot& slot, const b2bua::Action
   request.method = action.method;
   request.branch = action.branch;
   request.destination = peer;
-  const transaction::ClientStart start = transactions_.startClient(request, action.bytes);
+  std::string invite;
+  if (action.method == Method::Invite) invite = action.bytes;
+  const transaction::ClientStart start =
+      transactions_.startClient(request, std::move(action.bytes));
   if (start.error != transaction::StartError::None || start.transaction == nullptr) {
     failed.push_back(action.clientRef());
     return;
@@ -312,11 +320,11 @@ void CallManager::sendRequest(b2bua::Call* call, Slot& slot, const b2bua::Action
   record.call = call;
   record.serial = slot.serial;
   record.ref = action.clientRef();
-  if (action.method == Method::Invite) record.invite = action.bytes;
+  record.invite = std::move(invite);
   attach(*start.transaction, std::move(record));
 }
 
-void CallManager::sendResponse(Slot& slot, const b2bua::Action& action) {
+void CallManager::sendResponse(Slot& slot, b2bua::Action& action) {
   const auto found = servers_.find(action.server);
   if (found == servers_.end()) {
     ++counters_.lostServer;
@@ -327,7 +335,7 @@ void CallManager::sendResponse(Slot& slot, const b2bua::Action& action) {
     slot.answered = true;  // once per call: not its 2xx retransmissions, not re-INVITEs
     ++counters_.answered;
   }
-  found->second->respond(action.status, action.bytes);
+  found->second->respond(action.status, std::move(action.bytes));
 }
 
 void CallManager::startTimer(b2bua::Call* call, Slot& slot, const b2bua::Action& action) {
@@ -345,7 +353,8 @@ void CallManager::fireTimer(b2bua::Call* call, std::uint64_t key) {
   b2bua::TimerId id;
   id.kind = static_cast<b2bua::TimerKind>((key >> 1) & 3);
   id.leg = static_cast<b2bua::LegId>(key & 1);
-  b2bua::Output out;
+  OutputLease lease(*this);
+  b2bua::Output& out = lease.out;
   call->onTimer(id, out);
   execute(call, out);
 }
@@ -419,7 +428,8 @@ void CallManager::onClientFailed(transaction::ClientTransaction& client) {
   b2bua::Call* call = record->call;
   if (slotOf(call, record->serial) == nullptr) return;
   const b2bua::ClientRef ref = record->ref;
-  b2bua::Output out;
+  OutputLease lease(*this);
+  b2bua::Output& out = lease.out;
   call->onClientTimeout(ref, out);
   execute(call, out);
 }

@@ -6,6 +6,7 @@
 // responses on its server transactions, its timers on the TimerWheel, trunk health reports
 // (routing::HealthMonitor, which also probes trunks with OPTIONS). Single-threaded.
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -107,9 +108,9 @@ class CallManager {
              std::vector<routing::HealthId>& health);
   std::uint64_t serverRef(transaction::ServerTransaction& server);
   void execute(b2bua::Call* call, b2bua::Output& out);
-  void sendRequest(b2bua::Call* call, Slot& slot, const b2bua::Action& action,
+  void sendRequest(b2bua::Call* call, Slot& slot, b2bua::Action& action,
                    std::vector<b2bua::ClientRef>& failed);
-  void sendResponse(Slot& slot, const b2bua::Action& action);
+  void sendResponse(Slot& slot, b2bua::Action& action);
   void startTimer(b2bua::Call* call, Slot& slot, const b2bua::Action& action);
   void fireTimer(b2bua::Call* call, std::uint64_t key);
   void endCall(b2bua::Call* call);
@@ -136,7 +137,24 @@ class CallManager {
   std::unordered_map<std::uint64_t, transaction::ServerTransaction*> servers_;
   std::unordered_map<std::uint64_t, ClientRecord> clients_;
   std::uint64_t nextRef_ = 1;
-  b2bua::Output out_;          // reused by top-level entry points
+  // Outputs reused across messages (no allocation per packet once warm); a deque so an entry
+  // stays put while a nested call (a failed start reported back) takes the next one.
+  std::deque<b2bua::Output> outputs_;
+  std::size_t outputDepth_ = 0;
+  struct OutputLease {
+    explicit OutputLease(CallManager& owner) : owner(owner), out(owner.acquireOutput()) {}
+    ~OutputLease() { --owner.outputDepth_; }
+    OutputLease(const OutputLease&) = delete;
+    OutputLease& operator=(const OutputLease&) = delete;
+    CallManager& owner;
+    b2bua::Output& out;
+  };
+  b2bua::Output& acquireOutput() {
+    if (outputDepth_ == outputs_.size()) outputs_.emplace_back();
+    b2bua::Output& out = outputs_[outputDepth_++];
+    out.clear();
+    return out;
+  }
   routing::RouteResult plan_;  // reused per INVITE
   CallCounters counters_;
 };
