@@ -408,3 +408,35 @@ def test_oos_check_marks_gateway_out_of_service_and_back(make_sipd):
         assert gw.invites and gw.invites[0].startswith(f"INVITE sip:8123@127.0.0.1:{port}")
     finally:
         gw.close()
+
+
+def test_reload_rebuilds_the_routing_table(make_sipd):
+    """A trunk added to the file and reloaded (SIGHUP) routes the next call: 404 before,
+    the gateway's answer after."""
+    port = net.free_udp_tcp_port()
+    s = make_sipd_with(make_sipd)
+    c = Caller(s)
+    try:
+        c.invite("6123")
+        final = c.final(timeout=3)
+        assert final.code == 404, final
+        c.ack(final)
+    finally:
+        c.close()
+    s.sections["dn:gw6"] = {"type": "Trunk", "contact": f"127.0.0.1:{port}", "prefix": "6"}
+    s.write_config()
+    count = len(s.notify_lines)
+    s.sighup()
+    assert s.wait_notify(lambda lines: "READY=1" in lines[count:], 10), s.notify_lines[count:]
+    gw = Gateway(port)
+    c = Caller(s)
+    try:
+        c.invite("6123")
+        gw.serve(1.0)
+        final = c.final(timeout=3)
+        assert final.code == 486, final
+        c.ack(final)
+        assert gw.invites and gw.invites[0].startswith(f"INVITE sip:6123@127.0.0.1:{port}")
+    finally:
+        c.close()
+        gw.close()
