@@ -440,3 +440,27 @@ def test_reload_rebuilds_the_routing_table(make_sipd):
     finally:
         c.close()
         gw.close()
+
+
+def test_phone_registered_over_tcp_is_called_on_its_connection(make_sipd):
+    """A phone registered over TCP that does not accept connections (its Contact port is
+    closed) still gets the INVITE: on the connection it registered over (the REGISTER's flow)."""
+    s = make_sipd_with(make_sipd)
+    phone = s.tcp()
+    c = Caller(s)
+    try:
+        resp = s.register(phone, "7002", contact="<sip:7002@127.0.0.1:9;transport=tcp>")
+        assert resp is not None and resp.code == 200, resp
+        c.invite("7002")
+        raw = phone.recv(5)
+        assert raw is not None, "no INVITE on the phone's connection"
+        text = raw.decode("utf-8", "replace")
+        assert text.startswith("INVITE sip:7002@127.0.0.1:9;transport=tcp SIP/2.0"), text
+        head = text.split("\r\n\r\n", 1)[0].split("\r\n")
+        phone.send(Gateway._response(head, 486, "Busy Here"))
+        final = c.final(timeout=5)
+        assert final.code == 486, final
+        c.ack(final)
+    finally:
+        c.close()
+        phone.close()

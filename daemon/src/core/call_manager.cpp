@@ -1,5 +1,6 @@
 #include "core/call_manager.hpp"
 
+#include <charconv>
 #include <cstdint>
 
 #include "common/log/log.hpp"
@@ -66,6 +67,45 @@ bool resolveNextHop(std::string_view uriText, std::string_view viaTransport,
   if (uri.scheme == sip::UriScheme::Sips) kind = transport::TransportKind::Tls;
   const std::uint16_t port = uri.portOr(kind == transport::TransportKind::Tls ? 5061 : 5060);
   return transport::makePeer(kind, uri.hostAddress(), port, peer);
+}
+
+// A registered phone's flow over a stream transport ("tcp:1.2.3.4:5060#7", "tls:[::1]:5061#9",
+// as formatPeer wrote it for the REGISTER): requests to the phone reuse its connection, the only
+// way to reach a phone that does not accept connections (RFC 5626 3.3 motivates it). UDP flows
+// are not used: the Contact is (no NAT traversal yet, docs/calls.md).
+bool parseStreamFlow(std::string_view text, transport::Peer& peer) {
+  transport::TransportKind kind;
+  if (text.starts_with("tcp:")) {
+    kind = transport::TransportKind::Tcp;
+  } else if (text.starts_with("tls:")) {
+    kind = transport::TransportKind::Tls;
+  } else {
+    return false;
+  }
+  text.remove_prefix(4);
+  std::uint64_t connectionId = 0;
+  if (const auto hash = text.find('#'); hash != std::string_view::npos) {
+    const std::string_view digits = text.substr(hash + 1);
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), connectionId).ec !=
+        std::errc{}) {
+      return false;
+    }
+    text = text.substr(0, hash);
+  }
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::uint16_t port = 0;
+  const std::string_view portText = text.substr(colon + 1);
+  if (std::from_chars(portText.data(), portText.data() + portText.size(), port).ec != std::errc{}) {
+    return false;
+  }
+  std::string_view host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (!transport::makePeer(kind, host, port, peer)) return false;
+  peer.connectionId = connectionId;
+  return true;
 }
 
 }  // namespace
@@ -142,7 +182,8 @@ void CallManager::startCall(std::unique_ptr<sip::Message>& invite,
   ++counters_.started;
   b2bua::RouteDecision decision;
   std::vector<routing::HealthId> health;
-  route(*invite, decision, health);
+  std::vector<std::string> flows;
+  route(*invite, decision, health, flows);
 
   b2bua::InboundContext context;
   context.server = serverRef(server);
@@ -155,6 +196,7 @@ void CallManager::startCall(std::unique_ptr<sip::Message>& invite,
   Slot& slot = slots_[call];
   slot.serial = nextSerial_++;
   slot.targets = std::move(health);
+  slot.flows = std::move(flows);
   slot.bodies = std::move(bodies);
   OutputLease lease(*this);
   b2bua::Output& out = lease.out;
@@ -167,7 +209,7 @@ void CallManager::startCall(std::unique_ptr<sip::Message>& invite,
 }
 
 void CallManager::route(const sip::Message& invite, b2bua::RouteDecision& decision,
-                        std::vector<routing::HealthId>& health) {
+                        std::vector<routing::HealthId>& health, std::vector<std::string>& flows) {
   const sip::Uri& uri = invite.requestUri();
   const std::string_view host = uri.host;
   const std::int64_t now = now_();
@@ -198,6 +240,7 @@ void CallManager::route(const sip::Message& invite, b2bua::RouteDecision& decisi
     target.noAnswerTimeout = b2bua::Duration{attempt.timeout.count()};
     decision.targets.push_back(std::move(target));
     health.push_back(attempt.health);
+    flows.push_back(attempt.flow);
   }
 }
 
@@ -294,7 +337,10 @@ void CallManager::execute(b2bua::Call* call, b2bua::Output& out) {
 void CallManager::sendRequest(b2bua::Call* call, Slot& slot, b2bua::Action& action,
                               std::vector<b2bua::ClientRef>& failed) {
   transport::Peer peer;
-  if (!resolveNextHop(action.nextHop, action.transport, peer)) {
+  const std::size_t target = call->targetIndex();
+  const bool viaFlow = action.leg == b2bua::LegId::Outbound && target < slot.flows.size() &&
+                       parseStreamFlow(slot.flows[target], peer);
+  if (!viaFlow && !resolveNextHop(action.nextHop, action.transport, peer)) {
     ++counters_.unresolved;
     common::logDebug("calls: cannot resolve next hop ", action.nextHop);
     if (action.startsTransaction()) failed.push_back(action.clientRef());

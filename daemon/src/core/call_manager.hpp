@@ -97,6 +97,7 @@ class CallManager {
   struct Slot {
     std::uint64_t serial = 0;
     std::vector<routing::HealthId> targets;    // per RouteDecision target index
+    std::vector<std::string> flows;            // registered contacts: the REGISTER's flow
     std::unique_ptr<SdpBodyTransform> bodies;  // the call's BodyTransform (outlives it)
     timer::TimerHandle timers[4][2];
     bool answered = false;
@@ -105,7 +106,7 @@ class CallManager {
   void startCall(std::unique_ptr<sip::Message>& invite, transaction::ServerTransaction& server,
                  const transport::Peer& from);
   void route(const sip::Message& invite, b2bua::RouteDecision& decision,
-             std::vector<routing::HealthId>& health);
+             std::vector<routing::HealthId>& health, std::vector<std::string>& flows);
   std::uint64_t serverRef(transaction::ServerTransaction& server);
   void execute(b2bua::Call* call, b2bua::Output& out);
   void sendRequest(b2bua::Call* call, Slot& slot, b2bua::Action& action,
