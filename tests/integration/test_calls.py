@@ -464,3 +464,15 @@ def test_phone_registered_over_tcp_is_called_on_its_connection(make_sipd):
     finally:
         c.close()
         phone.close()
+
+
+def test_hold_presented_in_rfc2543_form_when_configured(make_sipd, tmp_path, uases):
+    """sip-hold-rfc3264 = false: the same a=sendonly hold reaches the callee in the RFC 2543
+    form, c=0.0.0.0 on the held stream (docs/hold.md)."""
+    s = make_sipd(extensions=("7001", "7002"), tserver={"sip-hold-rfc3264": "false"}).start()
+    uas = start_uas(uases, "call_uas_hold.xml", s, tmp_path)
+    register(s, "7002", uas.port)
+    uac = run_uac(s, tmp_path, "7002", scenario="call_uac_hold.xml")
+    callee = uas.finish(timeout=20)
+    assert uac.returncode == 0 and callee.returncode == 0, explain(s, uac, callee)
+    assert "c=IN IP4 0.0.0.0" in uas.messages(), uas.messages()
