@@ -476,3 +476,37 @@ def test_hold_presented_in_rfc2543_form_when_configured(make_sipd, tmp_path, uas
     callee = uas.finish(timeout=20)
     assert uac.returncode == 0 and callee.returncode == 0, explain(s, uac, callee)
     assert "c=IN IP4 0.0.0.0" in uas.messages(), uas.messages()
+
+
+def test_many_calls_end_clean(make_sipd, tmp_path):
+    """A bounded load (500 calls at 100/s, caller hangs up, SIPp UAS taking 500 calls): every
+    call completes and the D-Bus counters agree afterwards (none left in the call table)."""
+    s = make_sipd_with(make_sipd)
+    workdir = tmp_path / "uas_load"
+    os.makedirs(workdir, exist_ok=True)
+    port = net.free_udp_tcp_port()
+    cmd, name = sipp.command("call_uas.xml", s.address, str(workdir), port=port, calls=500,
+                             timeout=60, trace_msg=False)
+    proc = subprocess.Popen(cmd, cwd=str(workdir), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not net_port_bound(port):
+            time.sleep(0.02)
+        register(s, "7002", port)
+        uac = sipp.run("call_uac.xml", s.address, str(tmp_path / "uac_load"), timeout=60,
+                       calls=500, rate=100, trace_msg=False, keys={"caller": "7001"},
+                       extra=("-s", "7002"))
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert uac.returncode == 0, explain(s, uac)
+    assert proc.returncode == 0, err[-3000:]
+    s.wait_bus_name()
+    counters = s.counters()
+    assert int(counters["calls.started"]) == 500, counters
+    assert int(counters["calls.answered"]) == 500, counters
+    assert int(counters["calls.ended"]) == 500, counters
+    assert int(counters["calls.active"]) == 0, counters
