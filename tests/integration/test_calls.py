@@ -258,6 +258,9 @@ def test_busy_callee_486_relayed(make_sipd, tmp_path, uases):
         c.close()
     callee = uas.finish(timeout=20)
     assert callee.returncode == 0, explain(s, callee)
+    s.wait_bus_name()
+    assert s.counter("responses.4xx") == 1  # the relayed 486 counts with the core's answers
+    assert s.counter("calls.failed") == 1
 
 
 def test_cancel_before_answer_gets_487(make_sipd, tmp_path, uases):

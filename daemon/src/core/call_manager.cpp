@@ -111,11 +111,12 @@ bool parseStreamFlow(std::string_view text, transport::Peer& peer) {
 }  // namespace
 
 CallManager::CallManager(timer::TimerWheel& wheel, transaction::TransactionLayer& transactions,
-                         transaction::TransportSink& sink, NowSeconds now,
-                         RegistrarSource registrar)
+                         transaction::TransportSink& sink, CoreCounters& coreCounters,
+                         NowSeconds now, RegistrarSource registrar)
     : wheel_(wheel),
       transactions_(transactions),
       sink_(sink),
+      coreCounters_(coreCounters),
       now_(std::move(now)),
       registrar_(std::move(registrar)),
       callConfig_(std::make_unique<b2bua::CallConfig>()),
@@ -381,6 +382,7 @@ void CallManager::sendResponse(Slot& slot, b2bua::Action& action) {
     slot.answered = true;  // once per call: not its 2xx retransmissions, not re-INVITEs
     ++counters_.answered;
   }
+  countResponse(coreCounters_, action.status);
   found->second->respond(action.status, std::move(action.bytes));
 }
 

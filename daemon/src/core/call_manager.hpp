@@ -18,6 +18,7 @@
 #include "common/config/config.hpp"
 #include "core/call_ids.hpp"
 #include "core/call_sdp.hpp"
+#include "core/core_counters.hpp"
 #include "registrar/registrar.hpp"
 #include "routing/health_monitor.hpp"
 #include "routing/routing_table.hpp"
@@ -48,7 +49,8 @@ class CallManager {
   using RegistrarSource = std::function<const registrar::Registrar*()>;
 
   CallManager(timer::TimerWheel& wheel, transaction::TransactionLayer& transactions,
-              transaction::TransportSink& sink, NowSeconds now, RegistrarSource registrar);
+              transaction::TransportSink& sink, CoreCounters& coreCounters, NowSeconds now,
+              RegistrarSource registrar);
   ~CallManager();
   CallManager(const CallManager&) = delete;
   CallManager& operator=(const CallManager&) = delete;
@@ -123,6 +125,7 @@ class CallManager {
   timer::TimerWheel& wheel_;
   transaction::TransactionLayer& transactions_;
   transaction::TransportSink& sink_;
+  CoreCounters& coreCounters_;  // responses sent by calls count with the core's
   NowSeconds now_;
   RegistrarSource registrar_;
   std::unique_ptr<b2bua::CallConfig> callConfig_;  // calls keep a reference: stable address

@@ -25,4 +25,12 @@ struct CoreCounters {
   std::uint64_t durabilityFailures = 0;
 };
 
+// Counts a response sipd sent (by the core, the registrar or a call) into its class counters.
+inline void countResponse(CoreCounters& counters, std::uint16_t status) noexcept {
+  if (status >= 200 && status < 300) ++counters.responses2xx;
+  if (status >= 400 && status < 500) ++counters.responses4xx;
+  if (status == 400) ++counters.responses400;
+  if (status >= 500 && status < 600) ++counters.responses5xx;
+}
+
 }  // namespace sipha::core

@@ -91,7 +91,7 @@ void SipCore::configure(std::shared_ptr<const common::Config> config) {
   }
   if (!calls_) {
     calls_ = std::make_unique<CallManager>(
-        wheel_, *transactions_, *this,
+        wheel_, *transactions_, *this, counters_,
         [this] { return static_cast<std::int64_t>(wallClockUsec_() / 1000000); },
         [this]() -> const registrar::Registrar* {
           return config_->tserver.internalRegistrarEnabled && registerHandler_
@@ -416,12 +416,7 @@ std::string_view SipCore::nextToTag() {
   return hexTag(tagSeed_ + (++tagCounter_) * 0x9E3779B97F4A7C15ull);
 }
 
-void SipCore::countResponse(std::uint16_t status) {
-  if (status >= 200 && status < 300) ++counters_.responses2xx;
-  if (status >= 400 && status < 500) ++counters_.responses4xx;
-  if (status == 400) ++counters_.responses400;
-  if (status >= 500 && status < 600) ++counters_.responses5xx;
-}
+void SipCore::countResponse(std::uint16_t status) { core::countResponse(counters_, status); }
 
 bool SipCore::send(const transport::Peer& to, std::string_view bytes) {
   return !transports_.send(to, bytes);
