@@ -381,6 +381,7 @@ def test_oos_check_marks_gateway_out_of_service_and_back(make_sipd):
     s.wait_bus_name()
     assert s.counter("trunks.contacts") == 1
     wait_counter(s, "trunks.out_of_service", lambda v: v == 1, 10)
+    assert "trunk gw1 contact sip:127.0.0.1:" in s.stderr() and "out-of-service" in s.stderr()
     c = Caller(s)
     try:
         c.invite("8123")

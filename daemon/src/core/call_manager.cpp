@@ -121,7 +121,19 @@ CallManager::CallManager(timer::TimerWheel& wheel, transaction::TransactionLayer
       registrar_(std::move(registrar)),
       callConfig_(std::make_unique<b2bua::CallConfig>()),
       table_(kMaxCalls),
-      health_(wheel, [this](const routing::ProbeRequest& probe) { sendProbe(probe); }) {}
+      health_(
+          wheel, [this](const routing::ProbeRequest& probe) { sendProbe(probe); },
+          [](const routing::HealthEvent& event) {
+            // Logged once, here, where the state changes (docs/error-policy.md).
+            if (event.reason == routing::HealthReason::Configured) {
+              common::logInfo("trunk ", event.dn, " contact ", event.contact, " ",
+                              routing::stateName(event.state));
+            } else {
+              common::logNotice("trunk ", event.dn, " contact ", event.contact, " ",
+                                routing::stateName(event.state), " (",
+                                routing::reasonName(event.reason), ")");
+            }
+          }) {}
 
 CallManager::~CallManager() {
   for (auto& [call, slot] : slots_) {
