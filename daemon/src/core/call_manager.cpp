@@ -501,6 +501,23 @@ void CallManager::onTerminated(transaction::Transaction& transaction) {
   clients_.erase(id);
 }
 
+std::vector<TrunkRow> CallManager::trunkRows(std::uint64_t nowRealtimeUsec) const {
+  const timer::TimePoint now = wheel_.clock().now();
+  std::vector<TrunkRow> rows;
+  for (const auto& status : health_.statuses()) {
+    TrunkRow row;
+    row.dn = std::string{status.dn};
+    row.contact = std::string{status.contact};
+    row.state = std::string{routing::stateName(status.state)};
+    row.reason = std::string{routing::reasonName(status.reason)};
+    const auto ageUsec = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(now - status.since).count());
+    row.sinceUsec = nowRealtimeUsec > ageUsec ? nowRealtimeUsec - ageUsec : 0;
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 void CallManager::sendProbe(const routing::ProbeRequest& probe) {
   // RFC 3261 11: an OPTIONS outside any dialog; any final answer proves the contact is up.
   transport::Peer peer;

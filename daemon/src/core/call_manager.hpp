@@ -42,6 +42,15 @@ struct CallCounters {
   std::uint64_t sdpErrors = 0;       // SDP bodies relayed unchanged: they did not parse
 };
 
+// One trunk or softswitch contact as D-Bus GetTrunks() shows it: a(sssst).
+struct TrunkRow {
+  std::string dn;
+  std::string contact;          // "sip:host:port;params"
+  std::string state;            // "in-service" / "out-of-service"
+  std::string reason;           // "configured", "answered", "no-answer", ...
+  std::uint64_t sinceUsec = 0;  // CLOCK_REALTIME microseconds
+};
+
 class CallManager {
  public:
   using NowSeconds = std::function<std::int64_t()>;  // wall clock (registrar expiry)
@@ -83,6 +92,8 @@ class CallManager {
   std::size_t activeCalls() const noexcept { return table_.size(); }
   const CallCounters& counters() const noexcept { return counters_; }
   const routing::HealthMonitor& health() const noexcept { return health_; }
+  // Every watched contact; `nowRealtimeUsec` converts the monitor's monotonic since-when.
+  std::vector<TrunkRow> trunkRows(std::uint64_t nowRealtimeUsec) const;
   const routing::RoutingTable& routingTable() const noexcept { return routes_; }
 
  private:
