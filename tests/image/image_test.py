@@ -267,6 +267,7 @@ def lynis_disk(workdir):
     shutil.copytree("/usr/share/lynis", tree, symlinks=True)
     shutil.copy("/usr/sbin/lynis", os.path.join(tree, "lynis"))
     shutil.copy("/etc/lynis/default.prf", os.path.join(tree, "default.prf"))
+    shutil.copytree("/etc/lynis/plugins", os.path.join(tree, "plugins"), symlinks=True)
     disk = os.path.join(workdir, "lynis.erofs")
     subprocess.run(["mkfs.erofs", "--quiet", "--all-root", disk, tree], check=True)
     size = os.path.getsize(disk)
