@@ -382,6 +382,13 @@ def test_oos_check_marks_gateway_out_of_service_and_back(make_sipd):
     assert s.counter("trunks.contacts") == 1
     wait_counter(s, "trunks.out_of_service", lambda v: v == 1, 10)
     assert "trunk gw1 contact sip:127.0.0.1:" in s.stderr() and "out-of-service" in s.stderr()
+    # The web UI's view: GetTrunks lists the contact out of service, with since-when.
+    before = int(time.time() * 1e6)
+    [[dn, contact, state, reason, since]] = s.call("GetTrunks")[0]
+    assert (dn, state) == ("gw1", "out-of-service"), (dn, contact, state, reason)
+    assert contact.endswith(f"127.0.0.1:{port}"), contact
+    assert 0 < since <= before, since
+    assert s.get_property("ActiveCalls") == 0
     c = Caller(s)
     try:
         c.invite("8123")
@@ -400,6 +407,8 @@ def test_oos_check_marks_gateway_out_of_service_and_back(make_sipd):
             assert time.monotonic() < deadline, "trunk not back in service"
             gw.serve(0.3)
         assert gw.options >= 1
+        [[_, _, state, _, since_back]] = s.call("GetTrunks")[0]
+        assert state == "in-service" and since_back >= since, (state, since_back, since)
         c = Caller(s)
         try:
             c.invite("8123")

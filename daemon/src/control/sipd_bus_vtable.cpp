@@ -111,6 +111,30 @@ int onGetDroppedSources(sd_bus_message* call, void* userdata, sd_bus_error* erro
   });
 }
 
+int onGetTrunks(sd_bus_message* call, void* userdata, sd_bus_error* error) noexcept {
+  const auto& handlers = handlersOf(userdata);
+  return guarded(error, [&] {
+    const auto trunks = handlers.trunks ? handlers.trunks() : std::vector<TrunkState>{};
+    return replyArray(call, "(sssst)", [&](sd_bus_message* reply) {
+      for (const auto& t : trunks) {
+        int r = sd_bus_message_append(reply, "(sssst)", t.dn.c_str(), t.contact.c_str(),
+                                      t.state.c_str(), t.reason.c_str(), t.sinceUsec);
+        if (r < 0) return r;
+      }
+      return 0;
+    });
+  });
+}
+
+int getActiveCalls(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                   void* userdata, sd_bus_error* error) noexcept {
+  const auto& handlers = handlersOf(userdata);
+  return guarded(error, [&] {
+    const std::uint64_t calls = handlers.activeCalls ? handlers.activeCalls() : 0;
+    return sd_bus_message_append(reply, "t", calls);
+  });
+}
+
 int getRole(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
             sd_bus_error* error) noexcept {
   const auto& handlers = handlersOf(userdata);
@@ -166,11 +190,14 @@ const sd_bus_vtable kVtable[] = {
                              onGetOptionsSources, kMethodFlags),
     SD_BUS_METHOD_WITH_NAMES("GetDroppedSources", "", "", "a(st)", SD_BUS_PARAM(sources),
                              onGetDroppedSources, kMethodFlags),
+    SD_BUS_METHOD_WITH_NAMES("GetTrunks", "", "", "a(sssst)", SD_BUS_PARAM(trunks), onGetTrunks,
+                             kMethodFlags),
     SD_BUS_PROPERTY("Role", "s", getRole, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Epoch", "t", getEpoch, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    // Counters and Bindings change with traffic: read on demand, no change signal.
+    // Counters, Bindings and ActiveCalls change with traffic: read on demand, no change signal.
     SD_BUS_PROPERTY("Counters", "a{st}", getCounters, 0, 0),
     SD_BUS_PROPERTY("Bindings", "t", getBindings, 0, 0),
+    SD_BUS_PROPERTY("ActiveCalls", "t", getActiveCalls, 0, 0),
     SD_BUS_SIGNAL_WITH_NAMES("RoleChanged", "st", SD_BUS_PARAM(role) SD_BUS_PARAM(epoch), 0),
     SD_BUS_VTABLE_END,
 };

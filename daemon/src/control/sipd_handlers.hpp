@@ -45,6 +45,15 @@ struct DroppedSource {
   std::uint64_t count = 0;
 };
 
+// A trunk contact's health (oos-check / oos-force / recovery-timeout), for the web UI.
+struct TrunkState {
+  std::string dn;
+  std::string contact;
+  std::string state;            // "in-service" / "out-of-service"
+  std::string reason;           // "configured", "answered", "no-answer", ...
+  std::uint64_t sinceUsec = 0;  // CLOCK_REALTIME microseconds
+};
+
 struct SipdHandlers {
   // SetRole(s role, t epoch): the role string is already validated (InvalidArgument otherwise).
   // The handler refuses a stale epoch with bus::kErrorStaleEpoch.
@@ -57,6 +66,8 @@ struct SipdHandlers {
   std::function<Role()> role;                                  // property Role s (default backup)
   std::function<std::uint64_t()> epoch;                        // property Epoch t
   std::function<std::uint64_t()> bindings;                     // property Bindings t
+  std::function<std::uint64_t()> activeCalls;                  // property ActiveCalls t
+  std::function<std::vector<TrunkState>()> trunks;             // GetTrunks a(sssst)
 };
 
 }  // namespace sipha::control

@@ -152,6 +152,17 @@ control::SipdHandlers SipdApp::handlers() {
   handlers.bindings = [this] {
     return static_cast<std::uint64_t>(core_->registrar().bindingCount());
   };
+  handlers.activeCalls = [this] {
+    return static_cast<std::uint64_t>(core_->calls().activeCalls());
+  };
+  handlers.trunks = [this] {
+    std::vector<control::TrunkState> rows;
+    for (auto& row : core_->calls().trunkRows(realtimeUsec())) {
+      rows.push_back({std::move(row.dn), std::move(row.contact), std::move(row.state),
+                      std::move(row.reason), row.sinceUsec});
+    }
+    return rows;
+  };
   return handlers;
 }
 
