@@ -32,13 +32,11 @@ std::optional<common::Config> loadFile(const std::string& path, std::ostream& er
   return std::move(loaded.config);
 }
 
-std::optional<Loaded> loadNode(const std::string& path, std::ostream& err) {
-  auto config = loadFile(path, err);
-  if (!config) return std::nullopt;
-  auto network = parseNetworkConfig(*config);
+std::optional<Loaded> parseNode(common::Config config, std::ostream& err) {
+  auto network = parseNetworkConfig(config);
   for (const auto& error : network.errors) err << error.toString() << "\n";
   if (!network.config) return std::nullopt;
-  return Loaded{std::move(*config), std::move(*network.config)};
+  return Loaded{std::move(config), std::move(*network.config)};
 }
 
 // Whether the VIP is on the service link now: `apply` leaves the role to the service and keeps
@@ -52,10 +50,27 @@ bool vipPresent(const Loaded& node, const kernel::ObservedState& observed) {
   return false;
 }
 
+int onReload(sd_event_source*, const signalfd_siginfo*, void* userdata) noexcept {
+  try {
+    service::ApplyOutcome outcome;
+    const auto result = static_cast<service::NetcfgService*>(userdata)->apply(outcome);
+    if (!result.ok()) common::logWarning("reload: ", result.errorMessage);
+  } catch (...) {
+    common::logError("reload failed");
+  }
+  return 0;
+}
+
 }  // namespace
 
 int runApply(const CommandLine& line, std::ostream& out, std::ostream& err) {
-  auto node = loadNode(line.configPath, err);
+  auto config = loadFile(line.configPath, err);
+  if (!config) return kExitRefused;
+  if (!hasNetworkSection(*config)) {
+    out << "no [network] section: nothing to do\n";
+    return kExitOk;
+  }
+  auto node = parseNode(std::move(*config), err);
   if (!node) return kExitRefused;
   kernel::NetlinkClient client;
   if (std::string error = client.open(); !error.empty()) {
@@ -78,7 +93,13 @@ int runApply(const CommandLine& line, std::ostream& out, std::ostream& err) {
 }
 
 int runStatus(const CommandLine& line, std::ostream& out, std::ostream& err) {
-  auto node = loadNode(line.configPath, err);
+  auto config = loadFile(line.configPath, err);
+  if (!config) return kExitRefused;
+  if (!hasNetworkSection(*config)) {
+    out << "no [network] section: the network is not managed\n";
+    return kExitOk;
+  }
+  auto node = parseNode(std::move(*config), err);
   if (!node) return kExitRefused;
   kernel::NetlinkClient client;
   if (std::string error = client.open(); !error.empty()) {
@@ -120,9 +141,19 @@ int runCheck(const CommandLine& line, std::ostream& out, std::ostream& err) {
 
 int runServe(const CommandLine& line, std::ostream& err) {
   common::setLogIdentifier("sipha-netcfg");
-  auto node = loadNode(line.configPath, err);
-  if (!node) return kExitRefused;
-  common::setLogLevel(node->config.appliance.logLevel);
+  // No [network] section: serve unconfigured (the bus answers, SetRole is recorded, nothing is
+  // reconciled) so that adding the section later and calling Apply takes effect.
+  std::optional<Loaded> node;
+  std::optional<common::Config> bare;
+  auto config = loadFile(line.configPath, err);
+  if (!config) return kExitRefused;
+  if (!hasNetworkSection(*config)) {
+    bare = std::move(config);
+  } else {
+    node = parseNode(std::move(*config), err);
+    if (!node) return kExitRefused;
+  }
+  common::setLogLevel(bare ? bare->appliance.logLevel : node->config.appliance.logLevel);
   sd_event* event = nullptr;
   if (sd_event_default(&event) < 0) {
     common::logError("cannot create the event loop");
@@ -132,13 +163,16 @@ int runServe(const CommandLine& line, std::ostream& err) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   sigprocmask(SIG_BLOCK, &signals, nullptr);
   // A NULL handler makes sd-event leave the loop on the signal (sd_event_add_signal(3)).
   sd_event_add_signal(event, nullptr, SIGTERM, nullptr, nullptr);
   sd_event_add_signal(event, nullptr, SIGINT, nullptr, nullptr);
   int code = kExitOk;
   {
-    service::NetcfgService netcfg{std::move(node->config), std::move(node->network)};
+    service::NetcfgService netcfg =
+        bare ? service::NetcfgService{std::move(*bare)}
+             : service::NetcfgService{std::move(node->config), std::move(node->network)};
     service::NetcfgBus bus{netcfg};
     control::ServiceNotifier notifier;
     if (std::string error = netcfg.start(event); !error.empty()) {
@@ -148,10 +182,14 @@ int runServe(const CommandLine& line, std::ostream& err) {
       common::logError(error);
       code = kExitFailed;
     } else {
+      // SIGHUP (the unit's ExecReload) is the bus's Apply: re-read the file.
+      sd_event_add_signal(event, nullptr, SIGHUP, &onReload, &netcfg);
       control::ServiceNotifier::enableWatchdog(event);
       netcfg.setStatusListener([&notifier](const std::string& text) { notifier.status(text); });
       notifier.ready();
-      notifier.status("backup");
+      notifier.status(netcfg.configured() ? "backup"
+                                          : "backup, unconfigured (no [network] section)");
+      if (!netcfg.configured()) common::logNotice("no [network] section: nothing to do");
       common::logInfo("serving org.sipha.Netcfg1");
       if (sd_event_loop(event) < 0) code = kExitFailed;
       notifier.stopping();

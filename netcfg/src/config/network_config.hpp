@@ -59,6 +59,11 @@ struct NetworkConfigResult {
   std::vector<common::ConfigError> errors;  // FILE:LINE: option 'network.NAME': reason
 };
 
+// Whether the file has [network] options. A file without them leaves the network unmanaged
+// (`serve` runs unconfigured, `apply` does nothing). The loader keeps no trace of an empty
+// [network] header, so one is treated like no section.
+inline bool hasNetworkSection(const common::Config& config) { return !config.network.empty(); }
+
 // Validates config.network (and the [TServer]/[webui] values it depends on).
 NetworkConfigResult parseNetworkConfig(const common::Config& config);
 

@@ -34,6 +34,11 @@ NetcfgService::NetcfgService(common::Config config, NetworkConfig network)
       network_(std::move(network)),
       watch_([this](kernel::NetlinkEvent event) { onNetlinkEvent(event); }) {}
 
+NetcfgService::NetcfgService(common::Config config)
+    : NetcfgService(std::move(config), NetworkConfig{}) {
+  configured_ = false;
+}
+
 NetcfgService::~NetcfgService() {
   restoreTimer_ = sd_event_source_disable_unref(restoreTimer_);
   watch_.stop();
@@ -42,7 +47,7 @@ NetcfgService::~NetcfgService() {
 }
 
 bool NetcfgService::holdsVip() const noexcept {
-  return network_.mode == NetworkMode::Takeover && role_ == control::Role::Primary;
+  return configured_ && network_.mode == NetworkMode::Takeover && role_ == control::Role::Primary;
 }
 
 std::string NetcfgService::start(sd_event* event) {
@@ -57,6 +62,10 @@ std::string NetcfgService::start(sd_event* event) {
 
 ApplyOutcome NetcfgService::converge(bool withFirewall) {
   ApplyOutcome outcome;
+  if (!configured_) {
+    announcer_.stop();
+    return outcome;
+  }
   const bool vip = holdsVip();
   kernel::DesiredState desired = kernel::desiredState(config_, network_, vip);
   for (const auto& address : retired_) desired.absentAddresses.push_back(address);
@@ -92,6 +101,18 @@ control::CallResult NetcfgService::apply(ApplyOutcome& outcome) {
   auto loaded = common::loadConfigFile(config_.path);
   std::vector<common::ConfigError> errors = std::move(loaded.errors);
   std::optional<NetworkConfig> network;
+  if (loaded.config && !hasNetworkSection(*loaded.config)) {
+    // No [network] section (any more): unconfigured. A VIP held until now is not removed
+    // here: nothing is reconciled without a [network] section.
+    common::logNotice("no [network] section: nothing to do");
+    config_ = std::move(*loaded.config);
+    network_ = NetworkConfig{};
+    configured_ = false;
+    retired_.clear();
+    outcome = last_ = converge(true);
+    announceStatus();
+    return control::CallResult::success();
+  }
   if (loaded.config) {
     auto parsed = parseNetworkConfig(*loaded.config);
     errors = std::move(parsed.errors);
@@ -104,9 +125,10 @@ control::CallResult NetcfgService::apply(ApplyOutcome& outcome) {
     return control::CallResult::failure(control::bus::kErrorConfigInvalid, joinLines(lines));
   }
   // The VIP's address or link may have changed: the old one goes when the new one comes.
-  const auto oldVip = kernel::vipAddress(config_, network_);
+  const auto oldVip = configured_ ? kernel::vipAddress(config_, network_) : std::nullopt;
   config_ = std::move(*loaded.config);
   network_ = std::move(*network);
+  configured_ = true;
   const auto newVip = kernel::vipAddress(config_, network_);
   if (oldVip && (!newVip || newVip->prefix.address != oldVip->prefix.address ||
                  newVip->link != oldVip->link)) {
@@ -123,6 +145,7 @@ control::CallResult NetcfgService::apply(ApplyOutcome& outcome) {
 void NetcfgService::announceStatus() const {
   if (!statusListener_) return;
   std::string text{control::roleName(role_)};
+  if (!configured_) text += ", unconfigured (no [network] section)";
   if (holdsVip()) text += ", holding the VIP";
   if (!last_.ok()) text += ", " + std::to_string(last_.errors.size()) + " error(s)";
   statusListener_(text);
@@ -179,6 +202,22 @@ void NetcfgService::restore() noexcept {
 }
 
 std::string NetcfgService::statusJson() {
+  if (!configured_) {
+    std::string out = "{\"mode\":" + jsonString("unconfigured");
+    out += ",\"role\":" + jsonString(control::roleName(role_));
+    out += ",\"epoch\":" + std::to_string(epoch_);
+    out += ",\"holdsVip\":false,\"vip\":\"\",\"serviceLink\":\"\"";
+    out += ",\"inSync\":true,\"pending\":[],\"problems\":[]";
+    out += ",\"lastChanges\":[],\"lastErrors\":[]";
+    out += ",\"firewall\":" + jsonString("not managed");
+    out += ",\"restores\":" + std::to_string(restores_);
+    out += ",\"netlinkEvents\":" + std::to_string(netlinkEvents_);
+    out += ",\"netlinkOverruns\":" + std::to_string(overruns_);
+    out += ",\"announcements\":" + std::to_string(announcer_.sent());
+    out += ",\"announceFailures\":" + std::to_string(announcer_.failed());
+    out += "}";
+    return out;
+  }
   const bool vip = holdsVip();
   kernel::ReconcileReport pending =
       kernel::dryRun(client_, kernel::desiredState(config_, network_, vip));

@@ -31,6 +31,9 @@ struct ApplyOutcome {
 class NetcfgService {
  public:
   NetcfgService(common::Config config, NetworkConfig network);
+  // No [network] section: unconfigured. Nothing is reconciled, no firewall is applied (the
+  // image's base ruleset stays), SetRole is recorded but no VIP is held; Apply re-reads the file.
+  explicit NetcfgService(common::Config config);
   ~NetcfgService();
   NetcfgService(const NetcfgService&) = delete;
   NetcfgService& operator=(const NetcfgService&) = delete;
@@ -60,6 +63,7 @@ class NetcfgService {
   control::Role role() const noexcept { return role_; }
   std::uint64_t epoch() const noexcept { return epoch_; }
   bool holdsVip() const noexcept;
+  bool configured() const noexcept { return configured_; }
   std::uint64_t restores() const noexcept { return restores_; }
 
  private:
@@ -71,6 +75,7 @@ class NetcfgService {
 
   common::Config config_;
   NetworkConfig network_;
+  bool configured_ = true;  // false: the file has no [network] section
   control::Role role_ = control::Role::Backup;
   std::uint64_t epoch_ = 0;
   sd_event* event_ = nullptr;
