@@ -131,6 +131,16 @@ def test_boot(image, workdir):
                          report.get("sipd-role") == "primary", report.get("sipd-role"))
             checks.check("boot: nftables base ruleset loaded",
                          "sipha_base" in report.get("nft", ""), report.get("nft"))
+            if "sipha-netcfg.service" in report.get("units", {}):
+                # The first-boot configuration has no [network] section: netcfg serves
+                # unconfigured, stays up and leaves the base ruleset alone.
+                checks.check("boot: sipha-netcfg on the system bus, unconfigured",
+                             report.get("netcfg-mode") == "unconfigured",
+                             report.get("netcfg-mode"))
+                checks.check("boot: sipha-netcfg never restarted",
+                             report.get("netcfg-restarts") == "0", report.get("netcfg-restarts"))
+                checks.check("boot: no netcfg firewall table without [network]",
+                             report.get("nft", "").count("table") == 1, report.get("nft"))
             checks.check("boot: node identity and TLS certificate generated",
                          len(report.get("node-id", "")) == 36
                          and "CN=sipha-" in report.get("tls", ""), report.get("tls"))
