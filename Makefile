@@ -69,9 +69,8 @@ bench: build
 run: build
 	tools/run-demo.sh build/bin/sipd
 
-# sipha-netcfg joins the image once its first-boot story (no [network] section yet) is done.
 image: build
-	image/build.sh build build/bin/sipd
+	image/build.sh build build/bin/sipd build/bin/sipha-netcfg
 
 image-test: image
 	tests/image/boot_test.sh
