@@ -4,6 +4,7 @@
 #include <systemd/sd-event.h>
 
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "bigip/tmsh_export.hpp"
@@ -61,22 +62,32 @@ int onReload(sd_event_source*, const signalfd_siginfo*, void* userdata) noexcept
   return 0;
 }
 
-}  // namespace
-
-int runApply(const CommandLine& line, std::ostream& out, std::ostream& err) {
+// What apply and status share: load and validate the node, open netlink. Returns the exit code
+// when the command ends here (refused file, no [network] section, netlink unavailable).
+std::optional<int> prepareNode(const CommandLine& line, std::string_view unmanaged,
+                               std::ostream& out, std::ostream& err, std::optional<Loaded>& node,
+                               kernel::NetlinkClient& client) {
   auto config = loadFile(line.configPath, err);
   if (!config) return kExitRefused;
   if (!hasNetworkSection(*config)) {
-    out << "no [network] section: nothing to do\n";
+    out << "no [network] section: " << unmanaged << "\n";
     return kExitOk;
   }
-  auto node = parseNode(std::move(*config), err);
+  node = parseNode(std::move(*config), err);
   if (!node) return kExitRefused;
-  kernel::NetlinkClient client;
   if (std::string error = client.open(); !error.empty()) {
     err << error << "\n";
     return kExitFailed;
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int runApply(const CommandLine& line, std::ostream& out, std::ostream& err) {
+  std::optional<Loaded> node;
+  kernel::NetlinkClient client;
+  if (auto done = prepareNode(line, "nothing to do", out, err, node, client)) return *done;
   const auto report =
       kernel::reconcile(client, kernel::desiredStateWithoutVip(node->config, node->network));
   for (const auto& change : report.changes) out << "changed: " << change << "\n";
@@ -93,18 +104,10 @@ int runApply(const CommandLine& line, std::ostream& out, std::ostream& err) {
 }
 
 int runStatus(const CommandLine& line, std::ostream& out, std::ostream& err) {
-  auto config = loadFile(line.configPath, err);
-  if (!config) return kExitRefused;
-  if (!hasNetworkSection(*config)) {
-    out << "no [network] section: the network is not managed\n";
-    return kExitOk;
-  }
-  auto node = parseNode(std::move(*config), err);
-  if (!node) return kExitRefused;
+  std::optional<Loaded> node;
   kernel::NetlinkClient client;
-  if (std::string error = client.open(); !error.empty()) {
-    err << error << "\n";
-    return kExitFailed;
+  if (auto done = prepareNode(line, "the network is not managed", out, err, node, client)) {
+    return *done;
   }
   const auto report =
       kernel::dryRun(client, kernel::desiredStateWithoutVip(node->config, node->network));
