@@ -79,7 +79,11 @@ void Call::start(std::unique_ptr<sip::Message> invite, const InboundContext& con
   targets_ = std::move(route.targets);
   targetIndex_ = 0;
   if (targets_.empty()) {
-    failUpstream(route.failureStatus, route.failureReason, nullptr, out);
+    // sipd's own decision, before any attempt: a 503 stays a 503 (with Retry-After); the
+    // 16.7 step 6 rule below is for 503s received from a target.
+    failUpstream(
+        route.failureStatus, route.failureReason, nullptr, out,
+        route.failureStatus == 503 ? std::max<std::uint32_t>(route.retryAfterSeconds, 1) : 0);
   } else {
     tryTarget(out);
   }
@@ -372,15 +376,27 @@ void Call::targetFailed(std::uint16_t status, std::string_view reason, const sip
 }
 
 void Call::failUpstream(std::uint16_t status, std::string_view reason, const sip::Message* response,
-                        Output& out) {
-  if (status == 503) {
+                        Output& out, std::uint32_t ownRetryAfter) {
+  if (status == 503 && ownRetryAfter == 0) {
     // 16.7 step 6: a 503 is not relayed, so the caller does not take it as about the server.
     status = 500;
     reason = "Server Internal Error";
     response = nullptr;
   }
   PendingServer* server = findServer(LegId::Inbound, initialServerId_);
-  if (server) {
+  if (server && ownRetryAfter != 0) {
+    // 21.5.4 / 20.33: our own 503 says when to come back.
+    const std::string seconds = std::to_string(ownRetryAfter);
+    const sip::HeaderLine retry[] = {{"Retry-After", seconds}};
+    sip::ResponseSpec spec;
+    spec.status = status;
+    spec.reason = reason;
+    spec.toTag = leg(LegId::Inbound).dialog.localTag;
+    spec.headers = retry;
+    emitResponse(LegId::Inbound, server->server, sip::buildResponse(*server->request, spec), status,
+                 out);
+    eraseServer(LegId::Inbound, initialServerId_);
+  } else if (server) {
     respond(LegId::Inbound, *server->request, server->server, status, reason, response, out);
     eraseServer(LegId::Inbound, initialServerId_);
   }

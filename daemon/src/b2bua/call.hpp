@@ -143,7 +143,7 @@ class Call {
   void targetFailed(std::uint16_t status, std::string_view reason, const sip::Message* response,
                     bool reportHealth, bool failover, Output& out);
   void failUpstream(std::uint16_t status, std::string_view reason, const sip::Message* response,
-                    Output& out);
+                    Output& out, std::uint32_t ownRetryAfter = 0);
   void abandonInitial(Output& out);
   void cancelAttempts(Output& out);
 

@@ -62,6 +62,9 @@ struct RouteDecision {
   // Answered upstream when `targets` is empty (404 unknown DN, 480 not registered ...).
   std::uint16_t failureStatus = 480;
   std::string failureReason = "Temporarily Unavailable";
+  // Retry-After (seconds) of a 503 that routing decided itself (every trunk / softswitch contact
+  // out of service): the caller may retry elsewhere or later (RFC 3261 21.5.4, 20.33).
+  std::uint32_t retryAfterSeconds = 30;
 };
 
 // Per-node settings, shared by every call (the Call keeps a reference).

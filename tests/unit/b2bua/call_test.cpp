@@ -258,6 +258,42 @@ BOOST_FIXTURE_TEST_CASE(no_target_answers_the_routing_status, CallFixture) {
   BOOST_TEST(ended(out));
 }
 
+// sipd's own 503 (routing: every contact of the matching trunks out of service) is answered as
+// 503 with Retry-After; only a 503 received from a target becomes 500 (16.7 step 6, above).
+BOOST_FIXTURE_TEST_CASE(routing_own_503_is_503_with_retry_after, CallFixture) {
+  RouteDecision none;
+  none.failureStatus = 503;
+  none.failureReason = "Service Unavailable";
+  none.retryAfterSeconds = 45;
+  Action invite = startCall(callerInvite(), none);
+  BOOST_TEST(invite.bytes.empty());
+  BOOST_TEST(!response(out, LegId::Inbound, 500));
+  const Action* sent = response(out, LegId::Inbound, 503);
+  BOOST_REQUIRE(sent);
+  auto message = parseWire(sent->bytes);
+  BOOST_TEST(message->reason() == "Service Unavailable");
+  BOOST_TEST(message->header(sip::HeaderId::RetryAfter) == "45");
+  BOOST_TEST(!message->to().tag.empty());
+  BOOST_TEST(call.finalStatus() == 503u);
+  BOOST_TEST(ended(out));
+}
+
+BOOST_FIXTURE_TEST_CASE(received_503_still_has_no_retry_after_upstream, CallFixture) {
+  RouteDecision one = twoTargets();
+  one.targets.resize(1);
+  Action first = startCall(callerInvite(), one);
+  PeerResponse busy;
+  busy.status = 503;
+  busy.reason = "Service Unavailable";
+  busy.headers = {{"Retry-After", "120"}};
+  respondOutbound(first, busy);
+  const Action* sent = response(out, LegId::Inbound, 500);
+  BOOST_REQUIRE(sent);
+  BOOST_TEST(!response(out, LegId::Inbound, 503));
+  auto message = parseWire(sent->bytes);
+  BOOST_TEST(!message->has(sip::HeaderId::RetryAfter));
+}
+
 BOOST_FIXTURE_TEST_CASE(max_forwards_zero_is_483, CallFixture) {
   Action invite = startCall(callerInvite(kOfferSdp, {}, "0"));
   BOOST_TEST(invite.bytes.empty());
