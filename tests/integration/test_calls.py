@@ -523,3 +523,7 @@ def test_many_calls_end_clean(make_sipd, tmp_path):
     assert int(counters["calls.answered"]) == 500, counters
     assert int(counters["calls.ended"]) == 500, counters
     assert int(counters["calls.active"]) == 0, counters
+    # CallsPerSecond: new calls per second over the last 10 whole seconds; the 500 calls took
+    # about 5 s, so right after them the figure is above 0 and at most 500 / 10.
+    rate = s.get_property("CallsPerSecond")
+    assert 0 < rate <= 50.0, rate

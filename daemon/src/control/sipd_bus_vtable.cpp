@@ -135,6 +135,15 @@ int getActiveCalls(sd_bus*, const char*, const char*, const char*, sd_bus_messag
   });
 }
 
+int getCallsPerSecond(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                      void* userdata, sd_bus_error* error) noexcept {
+  const auto& handlers = handlersOf(userdata);
+  return guarded(error, [&] {
+    const double rate = handlers.callsPerSecond ? handlers.callsPerSecond() : 0.0;
+    return sd_bus_message_append(reply, "d", rate);
+  });
+}
+
 int getRole(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
             sd_bus_error* error) noexcept {
   const auto& handlers = handlersOf(userdata);
@@ -194,10 +203,12 @@ const sd_bus_vtable kVtable[] = {
                              kMethodFlags),
     SD_BUS_PROPERTY("Role", "s", getRole, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Epoch", "t", getEpoch, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    // Counters, Bindings and ActiveCalls change with traffic: read on demand, no change signal.
+    // Counters, Bindings, ActiveCalls and CallsPerSecond change with traffic: read on demand, no
+    // change signal.
     SD_BUS_PROPERTY("Counters", "a{st}", getCounters, 0, 0),
     SD_BUS_PROPERTY("Bindings", "t", getBindings, 0, 0),
     SD_BUS_PROPERTY("ActiveCalls", "t", getActiveCalls, 0, 0),
+    SD_BUS_PROPERTY("CallsPerSecond", "d", getCallsPerSecond, 0, 0),
     SD_BUS_SIGNAL_WITH_NAMES("RoleChanged", "st", SD_BUS_PARAM(role) SD_BUS_PARAM(epoch), 0),
     SD_BUS_VTABLE_END,
 };

@@ -67,6 +67,7 @@ struct SipdHandlers {
   std::function<std::uint64_t()> epoch;                        // property Epoch t
   std::function<std::uint64_t()> bindings;                     // property Bindings t
   std::function<std::uint64_t()> activeCalls;                  // property ActiveCalls t
+  std::function<double()> callsPerSecond;                      // property CallsPerSecond d
   std::function<std::vector<TrunkState>()> trunks;             // GetTrunks a(sssst)
 };
 

@@ -270,8 +270,11 @@ void SipCore::serve(std::unique_ptr<sip::Message>& message,
   // Calls (docs/calls.md): a new INVITE, and anything that belongs to a call (CANCEL, requests
   // in its dialogs). Extensions are the end points' business: Require passes end to end.
   if (method != Method::Options && method != Method::Register && request.requestUri().isSip()) {
+    // Read before the call takes the message (it may end, and free it, at once).
+    const bool newCall = method == Method::Invite && request.to().tag.empty();
     switch (calls_->onRequest(message, transaction, from)) {
       case CallManager::RequestResult::Handled:
+        if (newCall) callRate_.record(wheel_.clock().now());
         return;
       case CallManager::RequestResult::Full: {
         static constexpr HeaderLine retryAfter[] = {{"Retry-After", "5"}};

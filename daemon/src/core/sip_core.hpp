@@ -13,6 +13,7 @@
 #include "common/config/config.hpp"
 #include "core/call_manager.hpp"
 #include "core/core_counters.hpp"
+#include "core/rate_meter.hpp"
 #include "core/register_handler.hpp"
 #include "core/role_state.hpp"
 #include "core/source_table.hpp"
@@ -42,6 +43,8 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
 
   RegisterHandler& registrar() { return *registerHandler_; }
   CallManager& calls() { return *calls_; }
+  // New calls (INVITEs a call took) per second over the last 10 s (D-Bus CallsPerSecond).
+  double callsPerSecond() { return callRate_.perSecond(wheel_.clock().now()); }
   const CallManager& calls() const { return *calls_; }
   // Trunk probing (oos-check) runs on the primary only.
   void setProbing(bool enabled);
@@ -90,6 +93,7 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
   std::unique_ptr<RegisterHandler> registerHandler_;
   std::unique_ptr<CallManager> calls_;  // after transactions_: destroyed before it
   CoreCounters counters_;
+  RateMeter<10> callRate_;
   SourceTable optionsSources_;
   SourceTable droppedSources_;
   std::uint64_t tagSeed_;

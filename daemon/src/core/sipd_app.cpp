@@ -155,6 +155,7 @@ control::SipdHandlers SipdApp::handlers() {
   handlers.activeCalls = [this] {
     return static_cast<std::uint64_t>(core_->calls().activeCalls());
   };
+  handlers.callsPerSecond = [this] { return core_->callsPerSecond(); };
   handlers.trunks = [this] {
     std::vector<control::TrunkState> rows;
     for (auto& row : core_->calls().trunkRows(realtimeUsec())) {

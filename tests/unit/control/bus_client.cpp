@@ -73,6 +73,14 @@ std::uint64_t BusClient::getUint64(const char* name) {
   return value;
 }
 
+double BusClient::getDouble(const char* name) {
+  Reply reply = getProperty(name, "d");
+  if (!reply.message) throw std::runtime_error("Get " + std::string{name} + ": " + reply.errorName);
+  double value = 0;
+  check(sd_bus_message_read(reply.message.get(), "d", &value), "read d");
+  return value;
+}
+
 std::map<std::string, std::uint64_t> BusClient::getCounters() {
   Reply reply = getProperty("Counters", "a{st}");
   if (!reply.message) throw std::runtime_error("Get Counters: " + reply.errorName);

@@ -42,6 +42,7 @@ class BusClient {
 
   std::string getString(const char* name);
   std::uint64_t getUint64(const char* name);
+  double getDouble(const char* name);
   std::map<std::string, std::uint64_t> getCounters();
 
  private:

@@ -21,6 +21,7 @@ struct FakeDaemon {
   Role role = Role::Backup;
   std::uint64_t epoch = 5;
   std::uint64_t bindings = 3;
+  double callsPerSecond = 12.5;
   std::vector<std::pair<Role, std::uint64_t>> setRoleCalls;
   int reloadCalls = 0;
   CallResult reloadResult;
@@ -51,6 +52,7 @@ struct FakeDaemon {
     h.role = [this] { return role; };
     h.epoch = [this] { return epoch; };
     h.bindings = [this] { return bindings; };
+    h.callsPerSecond = [this] { return callsPerSecond; };
     return h;
   }
 };
@@ -141,6 +143,7 @@ BOOST_AUTO_TEST_CASE(properties_read_back) {
   BOOST_TEST(client->getUint64("Bindings") == 3u);
   daemon.bindings = 11;
   BOOST_TEST(client->getUint64("Bindings") == 11u);
+  BOOST_TEST(client->getDouble("CallsPerSecond") == 12.5);
   const auto counters = client->getCounters();
   BOOST_TEST(counters.size() == 2u);
   BOOST_TEST(counters.at("udp.rx") == 42u);
