@@ -25,6 +25,9 @@ struct TServerOptions {
   bool internalRegistrarEnabled = true;
   bool internalRegistrarPersistent = false;
   bool sipHoldRfc3264 = true;
+  // blind-transfer-enabled: a REFER without Replaces is allowed (reference: "To enable a blind
+  // transfer, set ... to true"); a VoIP Service DN's own value overrides it for its devices.
+  bool blindTransferEnabled = false;
   std::uint32_t registrarDefaultExpires = 3600;
   std::uint32_t registrarMinExpires = 60;
   std::uint32_t registrarMaxExpires = 7200;

@@ -76,6 +76,7 @@ const std::map<std::string, Setter<TServerOptions>, std::less<>>& tserverOptions
       {"internal-registrar-enabled", boolOption(&T::internalRegistrarEnabled)},
       {"internal-registrar-persistent", boolOption(&T::internalRegistrarPersistent)},
       {"sip-hold-rfc3264", boolOption(&T::sipHoldRfc3264)},
+      {"blind-transfer-enabled", boolOption(&T::blindTransferEnabled)},
       {"registrar-default-expires", numberOption(&T::registrarDefaultExpires, 1, 604800)},
       {"registrar-min-expires", numberOption(&T::registrarMinExpires, 1, 86400)},
       {"registrar-max-expires", numberOption(&T::registrarMaxExpires, 1, 604800)},

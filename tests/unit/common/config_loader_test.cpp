@@ -112,6 +112,20 @@ BOOST_AUTO_TEST_CASE(ha_mode_pair) {
   BOOST_TEST(bad.errors[0].line == 5);
 }
 
+BOOST_AUTO_TEST_CASE(blind_transfer_enabled_tserver_option) {
+  const std::string base = "[TServer]\nsip-address = 1.1.1.1\nsip-interface = 1.1.1.1\n";
+  const auto defaults = loadConfigText(base, "f.ini");
+  BOOST_TEST_REQUIRE(defaults.errors.empty(), firstError(defaults));
+  BOOST_TEST(!defaults.config->tserver.blindTransferEnabled);  // the reference: set it to enable
+  const auto enabled = loadConfigText(base + "blind-transfer-enabled = true\n", "f.ini");
+  BOOST_TEST_REQUIRE(enabled.errors.empty(), firstError(enabled));
+  BOOST_TEST(enabled.config->tserver.blindTransferEnabled);
+  const auto bad = loadConfigText(base + "blind-transfer-enabled = maybe\n", "f.ini");
+  BOOST_REQUIRE_EQUAL(bad.errors.size(), 1u);
+  BOOST_TEST(bad.errors[0].option == "TServer.blind-transfer-enabled");
+  BOOST_TEST(bad.errors[0].line == 4);
+}
+
 BOOST_AUTO_TEST_CASE(missing_file_is_an_error_not_a_crash) {
   const auto result = loadConfigFile("/nonexistent/sipha.ini");
   BOOST_REQUIRE_EQUAL(result.errors.size(), 1u);
