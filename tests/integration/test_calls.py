@@ -393,9 +393,10 @@ def test_oos_check_marks_gateway_out_of_service_and_back(make_sipd):
     try:
         c.invite("8123")
         final = c.final(timeout=3)
-        # Routing answers 503 (every contact out of service); b2bua::Call relays a 503 as
-        # 500 (RFC 3261 16.7 step 6). Either way at once, without trying the gateway.
-        assert final.code in (500, 503), final
+        # Routing answers 503 with Retry-After (every contact out of service), at once,
+        # without trying the gateway.
+        assert final.code == 503, final
+        assert final.get("retry-after"), final
         c.ack(final)
     finally:
         c.close()
