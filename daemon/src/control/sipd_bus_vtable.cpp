@@ -126,6 +126,21 @@ int onGetTrunks(sd_bus_message* call, void* userdata, sd_bus_error* error) noexc
   });
 }
 
+int onGetCalls(sd_bus_message* call, void* userdata, sd_bus_error* error) noexcept {
+  const auto& handlers = handlersOf(userdata);
+  return guarded(error, [&] {
+    const auto calls = handlers.calls ? handlers.calls() : std::vector<CallState>{};
+    return replyArray(call, "(sssst)", [&](sd_bus_message* reply) {
+      for (const auto& c : calls) {
+        int r = sd_bus_message_append(reply, "(sssst)", c.callId.c_str(), c.state.c_str(),
+                                      c.inbound.c_str(), c.outbound.c_str(), c.sinceUsec);
+        if (r < 0) return r;
+      }
+      return 0;
+    });
+  });
+}
+
 int getActiveCalls(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
                    void* userdata, sd_bus_error* error) noexcept {
   const auto& handlers = handlersOf(userdata);
@@ -200,6 +215,8 @@ const sd_bus_vtable kVtable[] = {
     SD_BUS_METHOD_WITH_NAMES("GetDroppedSources", "", "", "a(st)", SD_BUS_PARAM(sources),
                              onGetDroppedSources, kMethodFlags),
     SD_BUS_METHOD_WITH_NAMES("GetTrunks", "", "", "a(sssst)", SD_BUS_PARAM(trunks), onGetTrunks,
+                             kMethodFlags),
+    SD_BUS_METHOD_WITH_NAMES("GetCalls", "", "", "a(sssst)", SD_BUS_PARAM(calls), onGetCalls,
                              kMethodFlags),
     SD_BUS_PROPERTY("Role", "s", getRole, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Epoch", "t", getEpoch, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

@@ -54,6 +54,15 @@ struct TrunkState {
   std::uint64_t sinceUsec = 0;  // CLOCK_REALTIME microseconds
 };
 
+// One call through the B2BUA and its two legs, for the web UI.
+struct CallState {
+  std::string callId;           // the caller's Call-ID (the call's key)
+  std::string state;            // "routing", "early", "confirmed", ...
+  std::string inbound;          // the caller: remote URI of the inbound leg
+  std::string outbound;         // the callee: remote URI of the outbound leg (its target)
+  std::uint64_t sinceUsec = 0;  // CLOCK_REALTIME microseconds when the INVITE arrived
+};
+
 struct SipdHandlers {
   // SetRole(s role, t epoch): the role string is already validated (InvalidArgument otherwise).
   // The handler refuses a stale epoch with bus::kErrorStaleEpoch.
@@ -69,6 +78,7 @@ struct SipdHandlers {
   std::function<std::uint64_t()> activeCalls;                  // property ActiveCalls t
   std::function<double()> callsPerSecond;                      // property CallsPerSecond d
   std::function<std::vector<TrunkState>()> trunks;             // GetTrunks a(sssst)
+  std::function<std::vector<CallState>()> calls;               // GetCalls a(sssst)
 };
 
 }  // namespace sipha::control

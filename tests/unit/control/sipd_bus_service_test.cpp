@@ -53,6 +53,14 @@ struct FakeDaemon {
     h.epoch = [this] { return epoch; };
     h.bindings = [this] { return bindings; };
     h.callsPerSecond = [this] { return callsPerSecond; };
+    h.trunks = [] {
+      return std::vector<TrunkState>{
+          {"gw1", "sip:10.0.0.5:5060", "out-of-service", "no-answer", 1'700'000'000'000'001}};
+    };
+    h.calls = [] {
+      return std::vector<CallState>{{"abc@10.0.0.7", "confirmed", "sip:7001@10.0.0.7",
+                                     "sip:8123@10.0.0.5", 1'700'000'000'000'002}};
+    };
     return h;
   }
 };
@@ -173,6 +181,35 @@ BOOST_AUTO_TEST_CASE(options_and_dropped_sources_are_listed) {
   BOOST_TEST_REQUIRE(dropped.size() == 2u);
   BOOST_TEST(dropped[1].first == "10.0.0.4:5060");
   BOOST_TEST(dropped[1].second == 9u);
+}
+
+BOOST_AUTO_TEST_CASE(trunks_and_calls_are_listed) {
+  Reply reply = client->call("GetTrunks");
+  BOOST_TEST_REQUIRE(reply.errorName == "");
+  sd_bus_message* m = reply.message.get();
+  BOOST_TEST_REQUIRE(sd_bus_message_enter_container(m, 'a', "(sssst)") > 0);
+  const char* text[4] = {};
+  std::uint64_t since = 0;
+  BOOST_TEST_REQUIRE(
+      sd_bus_message_read(m, "(sssst)", &text[0], &text[1], &text[2], &text[3], &since) > 0);
+  BOOST_TEST(std::string{text[0]} == "gw1");
+  BOOST_TEST(std::string{text[2]} == "out-of-service");
+  BOOST_TEST(std::string{text[3]} == "no-answer");
+  BOOST_TEST(since == 1'700'000'000'000'001u);
+
+  reply = client->call("GetCalls");
+  BOOST_TEST_REQUIRE(reply.errorName == "");
+  m = reply.message.get();
+  BOOST_TEST_REQUIRE(sd_bus_message_enter_container(m, 'a', "(sssst)") > 0);
+  BOOST_TEST_REQUIRE(
+      sd_bus_message_read(m, "(sssst)", &text[0], &text[1], &text[2], &text[3], &since) > 0);
+  BOOST_TEST(std::string{text[0]} == "abc@10.0.0.7");
+  BOOST_TEST(std::string{text[1]} == "confirmed");
+  BOOST_TEST(std::string{text[2]} == "sip:7001@10.0.0.7");
+  BOOST_TEST(std::string{text[3]} == "sip:8123@10.0.0.5");
+  BOOST_TEST(since == 1'700'000'000'000'002u);
+  BOOST_TEST(sd_bus_message_read(m, "(sssst)", &text[0], &text[1], &text[2], &text[3], &since) ==
+             0);
 }
 
 BOOST_AUTO_TEST_CASE(role_changed_and_properties_changed_reach_a_matching_client) {
