@@ -13,11 +13,15 @@ TEMPLATE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 class Kamailio:
     kind = "kamailio"
 
-    def __init__(self, tmpdir, algorithm="MD5"):
+    def __init__(self, tmpdir, algorithm="MD5", template=TEMPLATE, substitutions=None):
+        """template: a kamailio/*.cfg.in; substitutions: {"@NAME@": value} besides @PORT@
+        and @ALGORITHM@ (e.g. softswitch.cfg.in's @SIPD_PORT@)."""
         self.tmpdir = str(tmpdir)
         self.host = "127.0.0.1"
         self.port = net.free_udp_tcp_port()
         self.algorithm = algorithm
+        self.template = template
+        self.substitutions = dict(substitutions or {})
         self.proc = None
 
     @property
@@ -26,9 +30,11 @@ class Kamailio:
 
     def start(self):
         cfg = os.path.join(self.tmpdir, "kamailio.cfg")
-        with open(TEMPLATE) as f:
+        with open(self.template) as f:
             text = f.read().replace("@PORT@", str(self.port)).replace("@ALGORITHM@",
                                                                      self.algorithm)
+        for name, value in self.substitutions.items():
+            text = text.replace(name, str(value))
         with open(cfg, "w") as f:
             f.write(text)
         log = open(os.path.join(self.tmpdir, "kamailio.log"), "ab")
