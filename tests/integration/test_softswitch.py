@@ -39,13 +39,15 @@ def kamailios():
 
 
 def start_pair(make_sipd, kamailios, tmp_path, *, softswitch=None, dns=None, tserver=None):
-    """A softswitch Kamailio and a sipd pointing at each other; both started."""
+    """A softswitch Kamailio and a sipd pointing at each other; both started. "@KPORT@" in
+    a softswitch option value stands for Kamailio's port."""
     k = kamailio.Kamailio(tmp_path / "kamailio", template=SOFTSWITCH_CFG)
     os.makedirs(k.tmpdir, exist_ok=True)
     kamailios.append(k)
     options = {"type": "VoIPService", "service-type": "softswitch",
                "contact": f"127.0.0.1:{k.port}"}
-    options.update(softswitch or {})
+    options.update({name: str(value).replace("@KPORT@", str(k.port))
+                    for name, value in (softswitch or {}).items()})
     all_dns = {"ss1": options,
                "4001": {"type": "Extension", "contact": "ss1"},
                "4002": {"type": "Extension", "contact": "ss1"}}
@@ -320,3 +322,54 @@ def test_softswitch_range_errors_refused(make_sipd, kamailios, tmp_path):
     assert code != 0, "sipd started with oos-check = 301"
     err = s.stderr()
     assert f"{s.config_path}:{lines[('dn:ss1', 'oos-check')]}" in err and "oos-check" in err, err
+
+
+# ---- failover and CANCEL through the softswitch ------------------------------------------
+
+def test_softswitch_contact_backup_takes_the_call_when_contact_is_dead(
+        make_sipd, kamailios, peers_made, tmp_path):
+    """contact = a port nobody answers, contact-backup = Kamailio: the INVITE to the contact
+    times out (Timer B, T1 = 50 ms) and the call goes to the backup, Extension number kept."""
+    dead = net.free_udp_tcp_port()
+    k, s = start_pair(make_sipd, kamailios, tmp_path, tserver={"sip-timer-t1": 50},
+                      softswitch={"contact": f"127.0.0.1:{dead}",
+                                  "contact-backup": "127.0.0.1:@KPORT@"})
+    phone = start_peer(peers_made, tmp_path, "ss_phone_uas.xml", k.address)
+    register_at(k, "4001", phone.port)
+    uac = sipp.run("call_uac.xml", s.address, str(tmp_path / "uac"), timeout=30,
+                   keys={"caller": "7001"}, extra=("-s", "4001"))
+    callee = phone.finish(timeout=20)
+    assert uac.returncode == 0 and callee.returncode == 0, explain(s, k, uac, callee)
+    check_invite_via_softswitch(s, k, phone, peers.trace_of(uac))
+    assert s.counter("calls.target_failures") >= 1
+    wait_calls_idle(s, ended=1)
+
+
+def test_cancel_before_answer_reaches_phone_through_softswitch(make_sipd, kamailios,
+                                                               peers_made, tmp_path):
+    k, s = start_pair(make_sipd, kamailios, tmp_path)
+    phone = start_peer(peers_made, tmp_path, "ss_phone_uas_ring.xml", k.address)
+    register_at(k, "4001", phone.port)
+    c = Caller(s)
+    try:
+        c.invite("4001")
+        assert c.responses(lambda r: r.code == 180)[-1].code == 180
+        c.cancel()
+        seen = c.responses(lambda r: r.code >= 200 and "INVITE" in r.get("cseq"))
+        assert (200, "CANCEL") in {(r.code, r.get("cseq").split()[1]) for r in seen}, seen
+        assert seen[-1].code == 487, seen[-1]
+        c.ack(seen[-1])
+    finally:
+        c.close()
+    callee = phone.finish(timeout=15)
+    assert callee.returncode == 0, explain(s, k, callee)
+    # sipd cancelled its INVITE at the softswitch, which (a stateful proxy) cancelled its
+    # own branch toward the phone (RFC 3261 16.10: hop by hop, only the proxy's Via).
+    assert (f"ss: CANCEL sip:4001@127.0.0.1:{k.port} from 127.0.0.1:{s.port}"
+            in kamailio_log(k)), kamailio_log(k)
+    cancel = only(phone.received("CANCEL"), "CANCEL at the phone")
+    assert vias(cancel) == [f"127.0.0.1:{k.port}"], cancel.text
+    invite = only(phone.received("INVITE"), "INVITE at the phone")
+    assert cancel.get("call-id") == invite.get("call-id") and cancel.cseq[0] == invite.cseq[0]
+    wait_calls_idle(s, ended=1)
+    assert s.counter("calls.failed") == 1
