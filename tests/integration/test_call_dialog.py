@@ -148,6 +148,9 @@ def test_max_forwards_decremented_on_the_outbound_invite(call):
     assert sent.get("max-forwards") == "70"
     invite = one(requests(callee.messages(), "received", "INVITE"), "INVITE at the callee")
     assert invite.get("max-forwards") == "69", invite.text
+    # In-dialog requests too: the caller's BYE (70) arrives with 69.
+    bye = one(requests(callee.messages(), "received", "BYE"), "BYE at the callee")
+    assert bye.get("max-forwards") == "69", bye.text
 
 
 def test_max_forwards_zero_answered_483(make_sipd):
@@ -202,3 +205,16 @@ def test_bye_in_ended_dialog_gets_481(call):
     finally:
         c.close()
     assert resp is not None and resp.code == 481, resp
+
+
+def test_delayed_offer_offer_in_200_answer_in_ack(call):
+    """An INVITE without SDP (RFC 3261 13.2.1): the callee's offer travels in the 200, the
+    caller's answer in the ACK, which sipd releases to the callee only once it has it."""
+    s, uac, callee = call("dlg_uac_late.xml", "dlg_uas_late.xml")
+    invite = one(requests(callee.messages(), "received", "INVITE"), "INVITE at the callee")
+    assert invite.body.strip() == "" and invite.get("content-type") is None, invite.text
+    ok = one(responses(uac, "received", 200, "INVITE"), "200 at the caller")
+    assert "m=audio 52020 " in ok.body and ok.get("content-type") == "application/sdp"
+    ack = one(requests(callee.messages(), "received", "ACK"), "ACK at the callee")
+    assert "m=audio 41020 " in ack.body and ack.get("content-type") == "application/sdp"
+    assert ack.cseq == (invite.cseq[0], "ACK"), ack.text
