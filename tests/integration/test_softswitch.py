@@ -373,3 +373,28 @@ def test_cancel_before_answer_reaches_phone_through_softswitch(make_sipd, kamail
     assert cancel.get("call-id") == invite.get("call-id") and cancel.cseq[0] == invite.cseq[0]
     wait_calls_idle(s, ended=1)
     assert s.counter("calls.failed") == 1
+
+
+# ---- the web UI's view of a call through the softswitch ---------------------------------
+
+def test_established_call_counted_on_dbus(make_sipd, kamailios, peers_made, tmp_path):
+    """While the call to 4001 is up (the caller talks for 2 s), D-Bus ActiveCalls is 1; then
+    both legs are gone and CallsPerSecond counts the call. (GetCalls is not wired into sipd
+    yet: SipdHandlers::calls is unset in sipd_app.cpp, so it lists nothing.)"""
+    k, s = start_pair(make_sipd, kamailios, tmp_path)
+    phone = start_peer(peers_made, tmp_path, "ss_phone_uas.xml", k.address)
+    register_at(k, "4001", phone.port)
+    caller = start_peer(peers_made, tmp_path, "ss_caller_long.xml", s.address,
+                        keys={"caller": "7001"}, extra=("-s", "4001"))
+    net.wait_for(lambda: s.counter("calls.answered") == 1, 10, interval=0.05,
+                 what="the call answered")
+    assert s.get_property("ActiveCalls") == 1
+    uac = caller.finish(timeout=20)
+    callee = phone.finish(timeout=15)
+    assert uac.returncode == 0 and callee.returncode == 0, explain(s, k, uac, callee)
+    # The phone's ACK arrived before the count was read: the call was confirmed, not ringing.
+    assert only(phone.received("BYE"), "BYE at the phone")
+    wait_calls_idle(s, ended=1)
+    # One new call over the last 10 whole seconds (the call lasted more than a second).
+    assert s.get_property("CallsPerSecond") == pytest.approx(0.1), s.get_property(
+        "CallsPerSecond")
