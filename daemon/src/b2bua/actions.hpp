@@ -18,6 +18,10 @@ enum class ActionKind : std::uint8_t {
   CancelTimer,   // disarm `timer`
   TargetFailed,  // target `targetIndex` failed with `status` (408 for a timeout): trunk health
   CallEnded,     // the call is over (final `status` toward the caller); drop it from the table
+  // A transfer sipd performs: route `bytes` (the Refer-To URI) like a new call's Request-URI
+  // and give the decision to Call::onTransferRoute.
+  RouteTransfer,
+  KeysChanged,  // a leg's Call-ID or tags changed (transfer): CallTable::refresh(call)
 };
 
 struct Action {
@@ -30,13 +34,14 @@ struct Action {
   std::string branch;     // our top Via branch (client transaction key)
   std::string nextHop;    // URI to resolve for the destination (RFC 3263)
   std::string transport;  // Via transport
+  std::string flow;       // a registered phone's connection to reuse (Target::flow); may be empty
   // SendResponse
   ServerRef server = 0;
   std::uint16_t status = 0;
   // StartTimer / CancelTimer
   TimerId timer;
   Duration delay{0};
-  // TargetFailed
+  // TargetFailed (leg Outbound: of the call's route; leg Transfer: of the transfer's route)
   std::size_t targetIndex = 0;
 
   bool startsTransaction() const noexcept {

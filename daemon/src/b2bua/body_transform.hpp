@@ -18,11 +18,17 @@ struct BodyContext {
   std::string_view contentType;
 };
 
+// "application/sdp" (case-insensitive, parameters allowed; RFC 3261 20.15).
+bool isSdpType(std::string_view contentType) noexcept;
+
 class BodyTransform {
  public:
   virtual ~BodyTransform() = default;
   // Returns the body to send on `context.to`.
   virtual std::string transform(const BodyContext& context, std::string_view body) = 0;
+  // A transfer moved the dialog of slot `a` into slot `b` and the other way round: per-leg
+  // state (o= versions) follows its dialog.
+  virtual void swapLegs(LegId /*a*/, LegId /*b*/) {}
 };
 
 }  // namespace sipha::b2bua

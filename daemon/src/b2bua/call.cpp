@@ -51,6 +51,7 @@ void Call::start(std::unique_ptr<sip::Message> invite, const InboundContext& con
   Leg& in = leg(LegId::Inbound);
   in.dialog.localTag = ids_.tag();
   in.dialog.transport = context.transport;
+  in.policy = context.transfer;
   callKey_.assign(request.callId());
   initialServerId_ = nextServerId_++;
   state_ = CallState::Routing;
@@ -74,6 +75,7 @@ void Call::start(std::unique_ptr<sip::Message> invite, const InboundContext& con
   Leg& o = leg(LegId::Outbound);
   o.dialog.callId = ids_.callId();
   o.dialog.localTag = ids_.tag();
+  o.ourCallId = true;
   o.dialog.localUri = in.dialog.remoteUri;
   o.dialog.remoteUri = inboundTo_;
   targets_ = std::move(route.targets);
@@ -107,7 +109,9 @@ void Call::onRequest(LegId on, std::unique_ptr<sip::Message> request, ServerRef 
     }
     return;
   }
-  if (method == sip::Method::Cancel) {
+  if (on == LegId::Transfer) {
+    onTransferLegRequest(std::move(request), server, out);
+  } else if (method == sip::Method::Cancel) {
     onCancel(on, std::move(request), server, out);
   } else if (method == sip::Method::Ack) {
     onAck(on, *request, out);
@@ -139,11 +143,12 @@ void Call::onResponse(LegId on, const sip::Message& response, Output& out) {
         a.cseq = cseq;
         a.nextHop = l.lastAckNextHop;
         a.transport = l.dialog.transport;
+        a.flow = l.flow;
         out.actions.push_back(std::move(a));
-      } else if (on == LegId::Outbound && (!sameDialog || state_ == CallState::Ended)) {
-        // Another fork's 2xx to our INVITE, or one too late (13.2.2.4). The caller's side has
-        // no forks: it answers our in-dialog re-INVITEs only.
-        ackAndByeStray(response, out);
+      } else if (l.ourCallId && (!sameDialog || state_ == CallState::Ended)) {
+        // Another fork's 2xx to our INVITE, or one too late (13.2.2.4). A dialog the peer
+        // created has no forks: it answers our in-dialog re-INVITEs only.
+        ackAndByeStray(response, out, on);
       }
     }
     flush(out);
@@ -180,14 +185,28 @@ void Call::onResponse(LegId on, const sip::Message& response, Output& out) {
     case ClientKind::Own:
       maybeEnd(out);
       break;
+    case ClientKind::TransferInvite:
+      onTransferFinal(client, response, out);
+      break;
+    case ClientKind::TransferReinvite:
+      onTransferReinviteFinal(on, client, status, response.reason(), &response, out);
+      break;
   }
   flush(out);
 }
 
 void Call::onClientTimeout(const ClientRef& ref, Output& out) {
   if (state_ == CallState::Ended) return;
-  Leg& l = leg(ref.leg);
-  auto it = findClient(ref.leg, ref.cseq, ref.method);
+  LegId on = ref.leg;
+  auto it = findClient(on, ref.cseq, ref.method);
+  if (it == leg(on).clients.end() && transfer_.swapped &&
+      (on == transfer_.transferor || on == LegId::Transfer)) {
+    // Started before a transfer swapped the transferor's dialog into the Transfer slot (and the
+    // target's into the transferor's): the request went with its dialog.
+    on = on == LegId::Transfer ? transfer_.transferor : LegId::Transfer;
+    it = findClient(on, ref.cseq, ref.method);
+  }
+  Leg& l = leg(on);
   if (it == l.clients.end()) return;
   PendingClient client = std::move(*it);
   l.clients.erase(it);
@@ -203,10 +222,21 @@ void Call::onClientTimeout(const ClientRef& ref, Output& out) {
       }
       break;
     case ClientKind::Relay:
-      onRelayFailure(ref.leg, client, 408, "Request Timeout", nullptr, out);
+      onRelayFailure(on, client, 408, "Request Timeout", nullptr, out);
       break;
     case ClientKind::Own:
       maybeEnd(out);
+      break;
+    case ClientKind::TransferInvite:
+      if (client.cseq == transfer_.attemptCseq && transfer_.step == TransferStep::Inviting) {
+        cancelTimer(TimerKind::NoAnswer, LegId::Transfer, out);
+        transferTargetFailed(408, "Request Timeout", true, true, out);  // 17.1.1.2
+      } else {
+        maybeEnd(out);
+      }
+      break;
+    case ClientKind::TransferReinvite:
+      onTransferReinviteFinal(on, client, 408, "Request Timeout", nullptr, out);
       break;
   }
   flush(out);
@@ -216,6 +246,11 @@ void Call::onTimer(TimerId timer, Output& out) {
   bool& armed = armed_[kindIndex(timer.kind)][legIndex(timer.leg)];
   if (!armed || state_ == CallState::Ended) return;
   armed = false;
+  if (timer.leg == LegId::Transfer) {
+    onTransferTimer(timer.kind, out);
+    flush(out);
+    return;
+  }
   Leg& l = leg(timer.leg);
   switch (timer.kind) {
     case TimerKind::Retransmit2xx:
@@ -282,6 +317,8 @@ void Call::tryTarget(Output& out) {
   d.remoteTag.clear();
   d.state = DialogState::Null;
   d.secure = target.requestUri.starts_with("sips:");
+  leg(LegId::Outbound).flow = target.flow;
+  leg(LegId::Outbound).policy = target.transfer;
   PendingClient* client = sendRequest(LegId::Outbound, sip::Method::Invite, server->request.get(),
                                       ClientKind::Initial, initialServerId_, out, target.nextHop);
   attemptCseq_ = client->cseq;
@@ -491,6 +528,7 @@ void Call::onAck(LegId on, const sip::Message& ack, Output& out) {
     peer.ackOwed.reset();
   } else if (!ack.body().empty()) {
     l.dialog.remoteSdp.assign(ack.body());
+    l.sessionSdp.assign(ack.body());
   }
   markDirty(on);
   if (state_ == CallState::Answered) confirm();
@@ -519,6 +557,13 @@ void Call::onInDialog(LegId on, std::unique_ptr<sip::Message> request, ServerRef
   }
   markDirty(on);
   if (r.method() == sip::Method::Bye) {
+    if (transferring() && !early) {
+      if (on == transfer_.transferor) {
+        transferorLeft(on, r, server, out);  // a blind transfer goes on without X
+        return;
+      }
+      abortTransfer(487, "Request Terminated", out);  // the transferee left: nothing to move
+    }
     if (early) {
       // 15: the caller may end an early dialog with BYE; for us it is a CANCEL of the INVITE.
       // The callee must not (15); either way the attempt is over.
@@ -539,6 +584,20 @@ void Call::onInDialog(LegId on, std::unique_ptr<sip::Message> request, ServerRef
   }
   if (a.servers.size() >= config_.maxPendingPerLeg) {
     respondRetryLater(on, r, server, out);
+    return;
+  }
+  if (r.method() == sip::Method::Refer && state_ == CallState::Confirmed &&
+      onRefer(on, request, server, out)) {
+    return;
+  }
+  if (transferring() && transferBlocks(on, r)) {
+    // A transfer owns the session: a new offer (14.2 / RFC 3311 5.2) -> 491; the transferee
+    // after the transferor left -> 500 + Retry-After (nobody to relay to).
+    if (r.method() == sip::Method::Invite || r.method() == sip::Method::Update) {
+      respond(on, r, server, 491, "Request Pending", nullptr, out);
+    } else {
+      respondRetryLater(on, r, server, out);
+    }
     return;
   }
   if (r.method() == sip::Method::Update && !r.body().empty()) {
@@ -616,6 +675,7 @@ void Call::onBye(LegId on, const sip::Message& bye, ServerRef server, Output& ou
 
 // Ends both dialogs with BYE (13.3.1.4 missing ACK, 12.2.1.2 408/481 within the dialog).
 void Call::teardown(Output& out) {
+  abortTransfer(500, "Server Internal Error", out);
   if (state_ == CallState::Routing || state_ == CallState::Early) {
     // Still ringing (a PRACK or UPDATE failed): a UAS ends its early dialog with a final
     // response, not BYE (15); the outbound attempt is cancelled.

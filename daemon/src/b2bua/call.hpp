@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,9 @@ class Call {
   // Timer B/F of a client transaction the call started, or a transport error: as a 408.
   void onClientTimeout(const ClientRef& client, Output& out);
   void onTimer(TimerId timer, Output& out);
+  // The routing decision for a RouteTransfer action (the Refer-To URI of a transfer sipd
+  // performs with re-INVITE, docs/b2bua.md "Transfers"). Ignored when no transfer waits for it.
+  void onTransferRoute(RouteDecision route, Output& out);
 
   // The backup's side of replication: a confirmed call rebuilt from its events.
   static std::unique_ptr<Call> restore(const CallReplica& replica, const CallConfig& config,
@@ -63,7 +67,21 @@ class Call {
   // before the call is confirmed (ringing calls are not replicated).
   std::vector<StateEvent> snapshot() const;
 
+  // How CallTable finds the leg of a message: a Call-ID we chose (the Call-ID alone, our tag
+  // checked by CallTable) or a peer's Call-ID with its tag.
+  struct TableKey {
+    LegId leg = LegId::Inbound;
+    bool ours = false;  // a Call-ID sipd chose: the key is the Call-ID alone
+    std::string_view callId;
+    std::string_view peerTag;  // when not ours
+  };
+  // Appends the keys of the legs that have a dialog (views into the call: use at once).
+  void tableKeys(std::vector<TableKey>& out) const;
+
   CallState state() const noexcept { return state_; }
+  // A transfer by re-INVITE runs (from the REFER's 202 to the swap or the failure NOTIFY).
+  bool transferring() const noexcept { return transfer_.step != TransferStep::None; }
+  std::size_t transferTargetIndex() const noexcept { return transfer_.index; }
   bool ended() const noexcept { return state_ == CallState::Ended; }
   const Dialog& dialog(LegId leg) const noexcept { return legs_[legIndex(leg)].dialog; }
   const std::string& callKey() const noexcept { return callKey_; }
@@ -72,7 +90,19 @@ class Call {
   std::uint16_t finalStatus() const noexcept { return finalStatus_; }
 
  private:
-  enum class ClientKind : std::uint8_t { Initial, Relay, Own };
+  enum class ClientKind : std::uint8_t {
+    Initial,           // the outbound INVITE of the call
+    Relay,             // a request relayed from the other leg
+    Own,               // ours: BYE, NOTIFY, converted relays; the answer only counts for the end
+    TransferInvite,    // the INVITE to a transfer target (Transfer leg)
+    TransferReinvite,  // the re-INVITE of the transferee with the target's session
+  };
+  enum class TransferStep : std::uint8_t {
+    None,
+    Routing,     // 202 + NOTIFY 100 sent, RouteTransfer asked
+    Inviting,    // INVITE to the transfer target (one target after the other)
+    Reinviting,  // the target answered and was ACKed; re-INVITE of the transferee pending
+  };
 
   // A request received on a leg, waiting for the other leg's answer.
   struct PendingServer {
@@ -114,9 +144,36 @@ class Call {
     std::string lastAck;
     std::string lastAckNextHop;
     bool dirty = false;
+    bool ourCallId = false;    // the dialog's Call-ID is ours (sipd was the UAC that created it)
+    std::string flow;          // Target::flow of the peer of this leg (registered phone)
+    TransferPolicy policy;     // of the DN behind this leg
+    std::string sessionSdp;    // last SDP body received on this leg (a transfer offers it)
+    std::uint32_t refers = 0;  // REFERs sipd handled itself on this leg (RFC 3515 2.4.6 id)
+  };
+  // What sends with a request besides the dialog's own lines (NOTIFY, transfer INVITEs).
+  struct OwnContent {
+    std::span<const sip::HeaderLine> headers;
+    std::string_view contentType;
+    std::string_view body;
+  };
+  struct TransferState {
+    TransferStep step = TransferStep::None;
+    LegId transferor = LegId::Inbound;  // X: sent the REFER; the transferee is otherLeg(X)
+    bool transferorGone = false;        // X hung up after the 202: the transfer goes on
+    bool targetGone = false;            // the target hung up before the swap
+    bool swapped = false;               // the Transfer slot holds X's old dialog
+    std::string event;                  // Event of our NOTIFYs ("refer" or "refer;id=N")
+    std::string referTo;                // the Refer-To URI without its headers
+    std::string referredBy;             // the REFER's Referred-By, passed to the target
+    std::vector<Target> targets;
+    std::size_t index = 0;
+    std::uint32_t attemptCseq = 0;
+    std::uint16_t bestStatus = 0;
+    std::string bestReason;
   };
 
   Leg& leg(LegId id) noexcept { return legs_[legIndex(id)]; }
+  const Leg& leg(LegId id) const noexcept { return legs_[legIndex(id)]; }
 
   // Building and sending.
   void respond(LegId on, const sip::Message& request, ServerRef server, std::uint16_t status,
@@ -127,11 +184,14 @@ class Call {
                     Output& out);
   PendingClient* sendRequest(LegId on, sip::Method method, const sip::Message* source,
                              ClientKind kind, std::uint32_t serverId, Output& out,
-                             std::string_view nextHopOverride = {});
+                             std::string_view nextHopOverride = {},
+                             const OwnContent* own = nullptr);
   void sendAck(LegId on, std::uint32_t cseq, const sip::Message* source, Output& out);
   void sendCancel(LegId on, PendingClient& client, Output& out);
-  void ackAndByeStray(const sip::Message& response, Output& out);
+  void ackAndByeStray(const sip::Message& response, Output& out, LegId on = LegId::Outbound);
   std::string relayBody(LegId from, LegId to, const sip::Message& message, sip::Method method);
+  std::string transformBody(LegId from, LegId to, std::string_view body,
+                            std::string_view contentType, sip::Method method, std::uint16_t status);
   std::uint32_t attemptCseqFor(LegId on) const noexcept;
 
   // The initial INVITE.
@@ -159,6 +219,30 @@ class Call {
   void teardown(Output& out);
   void answerPending(LegId on, std::uint16_t status, std::string_view reason, Output& out);
 
+  // Transfers (call_transfer.cpp; RFC 3515, the reference's refer-enabled and
+  // blind-transfer-enabled).
+  bool onRefer(LegId on, std::unique_ptr<sip::Message>& request, ServerRef server, Output& out);
+  bool transferBusy() const noexcept;
+  bool transferBlocks(LegId on, const sip::Message& request) const noexcept;
+  void startTransfer(LegId on, const sip::Message& refer, ServerRef server, std::string referTo,
+                     Output& out);
+  void tryTransferTarget(Output& out);
+  void onTransferFinal(const PendingClient& client, const sip::Message& response, Output& out);
+  void transferTargetFailed(std::uint16_t status, std::string_view reason, bool reportHealth,
+                            bool failover, Output& out);
+  void onTransferReinviteFinal(LegId on, const PendingClient& client, std::uint16_t status,
+                               std::string_view reason, const sip::Message* response, Output& out);
+  void transferFailed(std::uint16_t status, std::string_view reason, Output& out);
+  void abortTransfer(std::uint16_t status, std::string_view reason, Output& out);
+  void completeTransfer(Output& out);
+  void transferorLeft(LegId on, const sip::Message& bye, ServerRef server, Output& out);
+  void onTransferLegRequest(std::unique_ptr<sip::Message> request, ServerRef server, Output& out);
+  void onTransferTimer(TimerKind kind, Output& out);
+  void detachRelays(LegId on, Output& out);
+  void releaseTransferTarget(Output& out);
+  void sendNotify(LegId on, std::uint16_t status, std::string_view reason, bool final, Output& out);
+  void keysChanged(Output& out);
+
   // Bookkeeping.
   PendingServer* findServer(LegId on, std::uint32_t id) noexcept;
   void eraseServer(LegId on, std::uint32_t id) noexcept;
@@ -181,7 +265,7 @@ class Call {
   IdSource& ids_;
   BodyTransform* transform_;
   CallState state_ = CallState::Idle;
-  Leg legs_[2];
+  Leg legs_[kLegSlots];
   std::string callKey_;
   std::string inboundTo_;  // the caller's To (without tag), the default outbound To
   std::vector<Target> targets_;
@@ -194,7 +278,8 @@ class Call {
   std::uint16_t finalStatus_ = 0;
   bool replicating_ = false;
   std::uint64_t sequence_ = 0;
-  bool armed_[4][2] = {};
+  bool armed_[kTimerKinds][kLegSlots] = {};
+  TransferState transfer_;
   std::string retryAfter_ = "5";  // 14.2: within 0..10 s
 };
 

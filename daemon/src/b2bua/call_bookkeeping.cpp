@@ -86,7 +86,9 @@ void Call::maybeEnd(Output& out) {
   if (state_ != CallState::Terminating && state_ != CallState::Cancelling) return;
   for (const Leg& l : legs_) {
     for (const PendingClient& client : l.clients) {
-      if (client.kind == ClientKind::Own || client.kind == ClientKind::Initial) return;
+      // Our NOTIFYs (transfer progress) do not hold the call: their answers change nothing.
+      if (client.kind == ClientKind::Own && client.method == sip::Method::Notify) continue;
+      if (client.kind != ClientKind::Relay) return;
     }
   }
   end(out);
@@ -98,7 +100,9 @@ void Call::end(Output& out) {
                          TimerKind::CancelGuard}) {
     cancelTimer(kind, LegId::Inbound, out);
     cancelTimer(kind, LegId::Outbound, out);
+    cancelTimer(kind, LegId::Transfer, out);
   }
+  transfer_.step = TransferStep::None;
   endReplication(out);
   state_ = CallState::Ended;
   for (Leg& l : legs_) {

@@ -39,6 +39,23 @@ bool requestNeedsContact(sip::Method method) noexcept {
   }
 }
 
+}  // namespace
+
+// "application/sdp", case-insensitive, parameters allowed (RFC 3261 20.15).
+bool isSdpType(std::string_view contentType) noexcept {
+  constexpr std::string_view kSdp = "application/sdp";
+  if (contentType.size() < kSdp.size()) return false;
+  for (std::size_t i = 0; i < kSdp.size(); ++i) {
+    char c = contentType[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    if (c != kSdp[i]) return false;
+  }
+  std::string_view rest = contentType.substr(kSdp.size());
+  return rest.empty() || rest.front() == ';' || rest.front() == ' ' || rest.front() == '\t';
+}
+
+namespace {
+
 std::string uintText(std::uint32_t value) {
   char buffer[16];
   auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
@@ -62,17 +79,24 @@ std::string rewriteRack(std::string_view rack, std::uint32_t inviteCseq) {
 // Building and sending
 
 std::string Call::relayBody(LegId from, LegId to, const sip::Message& message, sip::Method method) {
-  std::string_view body = message.body();
+  return transformBody(from, to, message.body(), message.header(sip::HeaderId::ContentType), method,
+                       message.isResponse() ? message.statusCode() : 0);
+}
+
+std::string Call::transformBody(LegId from, LegId to, std::string_view body,
+                                std::string_view contentType, sip::Method method,
+                                std::uint16_t status) {
   if (body.empty()) return {};
   leg(from).dialog.remoteSdp.assign(body);
+  if (isSdpType(contentType)) leg(from).sessionSdp.assign(body);
   std::string result;
   if (transform_) {
     BodyContext context;
     context.from = from;
     context.to = to;
     context.method = method;
-    context.status = message.isResponse() ? message.statusCode() : 0;
-    context.contentType = message.header(sip::HeaderId::ContentType);
+    context.status = status;
+    context.contentType = contentType;
     result = transform_->transform(context, body);
   } else {
     result.assign(body);
@@ -122,7 +146,7 @@ void Call::emitResponse(LegId on, ServerRef server, std::string bytes, std::uint
 
 Call::PendingClient* Call::sendRequest(LegId on, sip::Method method, const sip::Message* source,
                                        ClientKind kind, std::uint32_t serverId, Output& out,
-                                       std::string_view nextHopOverride) {
+                                       std::string_view nextHopOverride, const OwnContent* own) {
   Leg& l = leg(on);
   std::vector<sip::HeaderLine> lines;
   std::string rack;
@@ -141,6 +165,11 @@ Call::PendingClient* Call::sendRequest(LegId on, sip::Method method, const sip::
       body = relayBody(otherLeg(on), on, *source, method);
       contentType = source->header(sip::HeaderId::ContentType);
     }
+  }
+  if (own) {
+    lines.insert(lines.end(), own->headers.begin(), own->headers.end());
+    body.assign(own->body);
+    contentType = own->contentType;
   }
   std::string branch = ids_.branch();
   InDialogRequest spec;
@@ -165,6 +194,7 @@ Call::PendingClient* Call::sendRequest(LegId on, sip::Method method, const sip::
   a.branch = branch;
   a.nextHop = nextHopOverride.empty() ? built.nextHop : std::string(nextHopOverride);
   a.transport = l.dialog.transport;
+  a.flow = l.flow;
 
   PendingClient client;
   client.kind = kind;
@@ -221,6 +251,7 @@ void Call::sendAck(LegId on, std::uint32_t cseq, const sip::Message* source, Out
   a.branch = std::move(branch);
   a.nextHop = std::move(built.nextHop);
   a.transport = l.dialog.transport;
+  a.flow = l.flow;
   out.actions.push_back(std::move(a));
 }
 
@@ -255,14 +286,15 @@ void Call::sendCancel(LegId on, PendingClient& client, Output& out) {
   a.branch = client.branch;
   a.nextHop = client.nextHop;
   a.transport = d.transport;
+  a.flow = leg(on).flow;
   // Not tracked: its 200 and its timeout change nothing (the INVITE's final response does).
   out.actions.push_back(std::move(a));
 }
 
 // A 2xx nobody wants (another fork, a cancelled attempt, an ended call): ACK it and end that
 // dialog with BYE (13.2.2.4, 15). Fire and forget: neither is tracked.
-void Call::ackAndByeStray(const sip::Message& response, Output& out) {
-  const Dialog& base = leg(LegId::Outbound).dialog;
+void Call::ackAndByeStray(const sip::Message& response, Output& out, LegId on) {
+  const Dialog& base = leg(on).dialog;
   Dialog stray;
   stray.callId = base.callId;
   stray.localTag = base.localTag;
@@ -282,13 +314,14 @@ void Call::ackAndByeStray(const sip::Message& response, Output& out) {
     BuiltRequest built = buildInDialogRequest(stray, spec);
     Action a;
     a.kind = ActionKind::SendRequest;
-    a.leg = LegId::Outbound;
+    a.leg = on;
     a.bytes = std::move(built.bytes);
     a.method = method;
     a.cseq = built.cseq;
     a.branch = std::move(branch);
     a.nextHop = std::move(built.nextHop);
     a.transport = stray.transport;
+    a.flow = leg(on).flow;
     out.actions.push_back(std::move(a));
   }
 }

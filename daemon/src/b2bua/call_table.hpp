@@ -1,13 +1,15 @@
 #pragma once
 // The calls of one sipd and how a received message finds its call and leg (RFC 3261 12: a
-// dialog is Call-ID + local tag + remote tag). The outbound leg's Call-ID is ours (random), so it
-// alone is the key; the inbound Call-ID is the caller's, so it is paired with the caller's tag.
+// dialog is Call-ID + local tag + remote tag). A Call-ID we chose (the outbound leg, a transfer's
+// new leg) is unique, so it alone is the key; a peer's Call-ID is paired with the peer's tag. The
+// keys come from Call::tableKeys and change when a transfer moves dialogs (refresh()).
 // Bounded: a full table refuses new calls (the integrator answers 503).
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "b2bua/call.hpp"
 #include "sip/message.hpp"
@@ -32,8 +34,11 @@ class CallTable {
   // call with the same keys exists (the call is then destroyed).
   Call* insert(std::unique_ptr<Call> call);
   void erase(const Call* call);
+  // Re-reads the call's keys after a KeysChanged action (a transfer created or swapped a leg).
+  // False when a new key belongs to another call already (that key is then not indexed).
+  bool refresh(const Call* call);
 
-  std::size_t size() const noexcept { return byOutbound_.size(); }
+  std::size_t size() const noexcept { return owned_.size(); }
   bool full() const noexcept { return size() >= maxCalls_; }
 
  private:
@@ -47,15 +52,30 @@ class CallTable {
     using is_transparent = void;
     bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
   };
-  using Index = std::unordered_map<std::string, Call*, Hash, Equal>;
+  struct Ref {
+    Call* call = nullptr;
+    LegId leg = LegId::Inbound;
+  };
+  using Index = std::unordered_map<std::string, Ref, Hash, Equal>;
+  struct Key {
+    bool ours = false;  // in byOurs_ (Call-ID alone), else byPeer_
+    std::string text;
+  };
+  struct Entry {
+    std::unique_ptr<Call> call;
+    std::vector<Key> keys;
+  };
 
-  static std::string inboundKey(std::string_view callId, std::string_view callerTag);
-  Call* findInbound(std::string_view callId, std::string_view callerTag) const noexcept;
+  static std::string peerKey(std::string_view callId, std::string_view peerTag);
+  const Ref* findPeer(std::string_view callId, std::string_view peerTag) const noexcept;
+  std::vector<Key> keysOf(const Call& call) const;
+  void unindex(const Call* call, const std::vector<Key>& keys);
 
   std::size_t maxCalls_;
-  std::unordered_map<const Call*, std::unique_ptr<Call>> owned_;
-  Index byOutbound_;  // outbound Call-ID
-  Index byInbound_;   // inbound Call-ID + '\n' + caller's tag
+  std::unordered_map<const Call*, Entry> owned_;
+  Index byOurs_;  // a Call-ID sipd chose
+  Index byPeer_;  // a peer's Call-ID + '\n' + its tag
+  mutable std::vector<Call::TableKey> scratch_;
 };
 
 }  // namespace sipha::b2bua

@@ -14,8 +14,14 @@ namespace sipha::b2bua {
 using Duration = std::chrono::milliseconds;
 
 // Inbound: sipd is the UAS (the caller's dialog). Outbound: sipd is the UAC (the callee's).
-enum class LegId : std::uint8_t { Inbound = 0, Outbound = 1 };
+// Transfer: the third dialog of a transfer sipd performs with re-INVITE (docs/b2bua.md
+// "Transfers"): the new UAC dialog toward the transfer target while it is set up, and, after the
+// swap, the transferor's old dialog while it is released. The two linked legs are always Inbound
+// and Outbound (a UAC dialog may sit in the Inbound slot after a transfer).
+enum class LegId : std::uint8_t { Inbound = 0, Outbound = 1, Transfer = 2 };
+inline constexpr std::size_t kLegSlots = 3;
 
+// The linked leg of Inbound / Outbound (never asked for Transfer).
 constexpr LegId otherLeg(LegId leg) noexcept {
   return leg == LegId::Inbound ? LegId::Outbound : LegId::Inbound;
 }
@@ -40,11 +46,23 @@ enum class TimerKind : std::uint8_t {
   NoAnswer,       // per-target ring timeout (Target::noAnswerTimeout)
   CancelGuard,    // 64*T1 after our CANCEL without a final response: give the leg up
 };
+inline constexpr std::size_t kTimerKinds = 4;
 
 struct TimerId {
   TimerKind kind = TimerKind::Retransmit2xx;
   LegId leg = LegId::Inbound;
   friend bool operator==(const TimerId&, const TimerId&) = default;
+};
+
+// Transfer options of the DN behind a leg (reference DN tables: refer-enabled,
+// blind-transfer-enabled), resolved by the integrator (docs/b2bua.md "Transfers").
+struct TransferPolicy {
+  // refer-enabled of this leg's DN: false -> a transfer toward this party is done by sipd with
+  // re-INVITE instead of relaying the REFER.
+  bool referEnabled = true;
+  // blind-transfer-enabled for this party as transferor: its VoIP Service DN's value if it has
+  // one, else [TServer]'s.
+  bool blindTransferEnabled = false;
 };
 
 // One place to send the outbound INVITE to, from the routing layer (registered contact, trunk
@@ -55,6 +73,10 @@ struct Target {
   std::string transport = "UDP";  // Via transport of the outbound leg
   std::string toUri;              // To of the outbound INVITE; empty: the inbound To
   Duration noAnswerTimeout{0};    // 0: none (the caller's CANCEL or the callee ends ringing)
+  // The connection a registered phone registered over ("tcp:1.2.3.4:5060#7"); copied into every
+  // SendRequest of the leg while this target is its peer. Empty: resolve nextHop.
+  std::string flow;
+  TransferPolicy transfer;  // of the target's DN
 };
 
 struct RouteDecision {
@@ -77,6 +99,9 @@ struct CallConfig {
   // Requests of one leg relayed and not yet answered: beyond, 500 + Retry-After (a peer must not
   // make the call allocate without bound).
   std::size_t maxPendingPerLeg = 16;
+  // A transfer target that rings this long without a Target::noAnswerTimeout of its own is
+  // cancelled (the INVITE transaction has no timer once a provisional arrived).
+  Duration transferNoAnswer{60000};
 };
 
 // What the integrator knows about the initial INVITE beyond its bytes.
@@ -84,6 +109,7 @@ struct InboundContext {
   ServerRef server = 0;
   std::string transport = "UDP";  // Via transport toward the caller
   bool overTls = false;           // with a sips Request-URI: the dialog is secure (12.1.1)
+  TransferPolicy transfer;        // of the DN the caller is known as
 };
 
 }  // namespace sipha::b2bua

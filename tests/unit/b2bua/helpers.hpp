@@ -231,6 +231,7 @@ struct CallFixture {
     out.clear();
     InboundContext context;
     context.server = 1;
+    context.transfer = inboundPolicy;
     call.start(parseWire(invite), context, std::move(route), out);
     const Action* sent = request(out, LegId::Outbound, sip::Method::Invite);
     return sent ? *sent : Action{};
@@ -283,6 +284,7 @@ struct CallFixture {
 
   CallConfig config;
   SequentialIds ids;
+  TransferPolicy inboundPolicy;  // of the caller's DN (transfers)
   Call call{config, ids};
   Output out;
 };
