@@ -25,6 +25,13 @@ std::uint64_t userDataToRef(const void* data) {
   return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(data));
 }
 
+b2bua::TransferPolicy toPolicy(const routing::TransferOptions& options) {
+  b2bua::TransferPolicy policy;
+  policy.referEnabled = options.referEnabled;
+  policy.blindTransferEnabled = options.blindTransferEnabled;
+  return policy;
+}
+
 std::string_view reasonFor(int status) {
   switch (status) {
     case 404:
@@ -164,6 +171,7 @@ void CallManager::configure(const common::Config& config) {
   }
   next.takeCursorsFrom(routes_);
   routes_ = std::move(next);
+  transfers_ = routing::TransferPolicies::build(config);
   health_.reconcile(routes_.monitoredContacts());
 }
 
@@ -195,13 +203,18 @@ void CallManager::startCall(std::unique_ptr<sip::Message>& invite,
   ++counters_.started;
   b2bua::RouteDecision decision;
   std::vector<routing::HealthId> health;
-  std::vector<std::string> flows;
-  route(*invite, decision, health, flows);
+  route(invite->requestUri(), decision, health);
 
   b2bua::InboundContext context;
   context.server = serverRef(server);
   context.transport = std::string{transport::transportName(from.kind)};
   context.overTls = from.kind == transport::TransportKind::Tls;
+  // The DN the caller is known as decides transfers toward it (docs/b2bua.md "Transfers").
+  sip::Uri fromUri;
+  const std::string_view fromUser =
+      invite->from().parsedUri(fromUri) ? fromUri.user : std::string_view{};
+  context.transfer = toPolicy(transfers_.ofCaller(fromUser, transport::formatHost(from.address),
+                                                  transport::addressPort(from.address)));
 
   auto bodies = std::make_unique<SdpBodyTransform>(holdRfc3264_, counters_.sdpErrors);
   auto owned = std::make_unique<b2bua::Call>(*callConfig_, ids_, bodies.get());
@@ -209,7 +222,6 @@ void CallManager::startCall(std::unique_ptr<sip::Message>& invite,
   Slot& slot = slots_[call];
   slot.serial = nextSerial_++;
   slot.targets = std::move(health);
-  slot.flows = std::move(flows);
   slot.bodies = std::move(bodies);
   OutputLease lease(*this);
   b2bua::Output& out = lease.out;
@@ -221,9 +233,8 @@ void CallManager::startCall(std::unique_ptr<sip::Message>& invite,
   // `owned` still holds a call that ended at once (404, 480 ...): it goes with this scope.
 }
 
-void CallManager::route(const sip::Message& invite, b2bua::RouteDecision& decision,
-                        std::vector<routing::HealthId>& health, std::vector<std::string>& flows) {
-  const sip::Uri& uri = invite.requestUri();
+void CallManager::route(const sip::Uri& uri, b2bua::RouteDecision& decision,
+                        std::vector<routing::HealthId>& health) {
   const std::string_view host = uri.host;
   const std::int64_t now = now_();
   const routing::BindingLookup lookup = [this, host, now](std::string_view extension) {
@@ -251,10 +262,34 @@ void CallManager::route(const sip::Message& invite, b2bua::RouteDecision& decisi
     target.nextHop = routing::requestUri(attempt.hop, {});
     target.transport = std::string{transport::transportName(attempt.hop.transport)};
     target.noAnswerTimeout = b2bua::Duration{attempt.timeout.count()};
+    target.flow = attempt.flow;
+    target.transfer = toPolicy(transfers_.ofDn(attempt.dn));
     decision.targets.push_back(std::move(target));
     health.push_back(attempt.health);
-    flows.push_back(attempt.flow);
   }
+}
+
+// A transfer sipd performs (b2bua RouteTransfer): the Refer-To URI is routed like a new call's
+// Request-URI and the decision goes back to the call.
+void CallManager::routeTransfer(b2bua::Call* call, std::uint64_t serial,
+                                const std::string& referTo) {
+  Slot* slot = slotOf(call, serial);
+  if (slot == nullptr) return;
+  ++counters_.transfers;
+  b2bua::RouteDecision decision;
+  std::vector<routing::HealthId> health;
+  sip::Uri uri;
+  if (sip::parseUri(referTo, uri) && uri.isSip()) {
+    route(uri, decision, health);
+  } else {
+    decision.failureStatus = 416;  // RFC 3261 21.4.12: not a SIP URI we can route
+    decision.failureReason = "Unsupported URI Scheme";
+  }
+  slot->transferTargets = std::move(health);
+  OutputLease lease(*this);
+  b2bua::Output& out = lease.out;
+  call->onTransferRoute(std::move(decision), out);
+  execute(call, out);
 }
 
 std::uint64_t CallManager::serverRef(transaction::ServerTransaction& server) {
@@ -289,11 +324,18 @@ bool CallManager::onResponse(const sip::Message& response, transaction::ClientTr
   const auto found = slots_.find(match.call);
   Slot* slot = found == slots_.end() ? nullptr : &found->second;
   const std::uint16_t status = response.statusCode();
-  if (slot != nullptr && match.leg == b2bua::LegId::Outbound &&
-      response.cseq().method == Method::Invite && status >= 200 && status < 300) {
+  if (slot != nullptr && response.cseq().method == Method::Invite && status >= 200 &&
+      status < 300) {
     // An answer from a trunk proves it is up (failures come as TargetFailed).
-    const std::size_t index = match.call->targetIndex();
-    if (index < slot->targets.size()) health_.callResult(slot->targets[index], status);
+    if (match.leg == b2bua::LegId::Outbound) {
+      const std::size_t index = match.call->targetIndex();
+      if (index < slot->targets.size()) health_.callResult(slot->targets[index], status);
+    } else if (match.leg == b2bua::LegId::Transfer && match.call->transferring()) {
+      const std::size_t index = match.call->transferTargetIndex();
+      if (index < slot->transferTargets.size()) {
+        health_.callResult(slot->transferTargets[index], status);
+      }
+    }
   }
   OutputLease lease(*this);
   b2bua::Output& out = lease.out;
@@ -308,6 +350,7 @@ void CallManager::execute(b2bua::Call* call, b2bua::Output& out) {
   Slot& slot = found->second;
   const std::uint64_t serial = slot.serial;
   std::vector<b2bua::ClientRef> failed;
+  std::string referTo;  // a RouteTransfer's Refer-To (empty: none)
   bool ended = false;
   for (auto& action : out.actions) {
     switch (action.kind) {
@@ -324,14 +367,25 @@ void CallManager::execute(b2bua::Call* call, b2bua::Output& out) {
         wheel_.cancel(
             slot.timers[static_cast<int>(action.timer.kind)][b2bua::legIndex(action.timer.leg)]);
         break;
-      case ActionKind::TargetFailed:
+      case ActionKind::TargetFailed: {
         ++counters_.targetFailures;
-        if (action.targetIndex < slot.targets.size()) {
-          health_.callResult(slot.targets[action.targetIndex], action.status);
+        const auto& targets =
+            action.leg == b2bua::LegId::Transfer ? slot.transferTargets : slot.targets;
+        if (action.targetIndex < targets.size()) {
+          health_.callResult(targets[action.targetIndex], action.status);
         }
         break;
+      }
       case ActionKind::CallEnded:
         ended = true;
+        break;
+      case ActionKind::RouteTransfer:
+        referTo = std::move(action.bytes);  // routed below, once this output is executed
+        break;
+      case ActionKind::KeysChanged:
+        if (!table_.refresh(call)) {
+          common::logWarning("calls: a transfer leg's Call-ID collides with another call");
+        }
         break;
     }
   }
@@ -344,15 +398,16 @@ void CallManager::execute(b2bua::Call* call, b2bua::Output& out) {
     call->onClientTimeout(ref, again);
     execute(call, again);
   }
+  if (!referTo.empty() && !ended && slotOf(call, serial) != nullptr) {
+    routeTransfer(call, serial, referTo);
+  }
   if (ended && slotOf(call, serial) != nullptr) endCall(call);
 }
 
 void CallManager::sendRequest(b2bua::Call* call, Slot& slot, b2bua::Action& action,
                               std::vector<b2bua::ClientRef>& failed) {
   transport::Peer peer;
-  const std::size_t target = call->targetIndex();
-  const bool viaFlow = action.leg == b2bua::LegId::Outbound && target < slot.flows.size() &&
-                       parseStreamFlow(slot.flows[target], peer);
+  const bool viaFlow = !action.flow.empty() && parseStreamFlow(action.flow, peer);
   if (!viaFlow && !resolveNextHop(action.nextHop, action.transport, peer)) {
     ++counters_.unresolved;
     common::logDebug("calls: cannot resolve next hop ", action.nextHop);
@@ -403,16 +458,17 @@ void CallManager::startTimer(b2bua::Call* call, Slot& slot, const b2bua::Action&
   const std::size_t leg = b2bua::legIndex(action.timer.leg);
   timer::TimerHandle& handle = slot.timers[kind][leg];
   wheel_.cancel(handle);
-  const std::uint64_t key = (slot.serial << 3) | (static_cast<std::uint64_t>(kind) << 1) | leg;
+  // serial | kind (2 bits) | leg slot (2 bits)
+  const std::uint64_t key = (slot.serial << 4) | (static_cast<std::uint64_t>(kind) << 2) | leg;
   handle = wheel_.schedule(timer::Duration{action.delay.count()},
                            [this, call, key] { fireTimer(call, key); });
 }
 
 void CallManager::fireTimer(b2bua::Call* call, std::uint64_t key) {
-  if (slotOf(call, key >> 3) == nullptr) return;
+  if (slotOf(call, key >> 4) == nullptr) return;
   b2bua::TimerId id;
-  id.kind = static_cast<b2bua::TimerKind>((key >> 1) & 3);
-  id.leg = static_cast<b2bua::LegId>(key & 1);
+  id.kind = static_cast<b2bua::TimerKind>((key >> 2) & 3);
+  id.leg = static_cast<b2bua::LegId>(key & 3);
   OutputLease lease(*this);
   b2bua::Output& out = lease.out;
   call->onTimer(id, out);

@@ -22,6 +22,7 @@
 #include "registrar/registrar.hpp"
 #include "routing/health_monitor.hpp"
 #include "routing/routing_table.hpp"
+#include "routing/transfer_policy.hpp"
 #include "sip/message.hpp"
 #include "timer/timer_wheel.hpp"
 #include "transaction/transaction_layer.hpp"
@@ -40,6 +41,7 @@ struct CallCounters {
   std::uint64_t lostServer = 0;      // a response for a server transaction already gone
   std::uint64_t probesSent = 0;      // OPTIONS probes (oos-check)
   std::uint64_t sdpErrors = 0;       // SDP bodies relayed unchanged: they did not parse
+  std::uint64_t transfers = 0;       // transfers sipd performed with re-INVITE (REFER -> 202)
 };
 
 // One trunk or softswitch contact as D-Bus GetTrunks() shows it: a(sssst).
@@ -109,17 +111,19 @@ class CallManager {
   };
   struct Slot {
     std::uint64_t serial = 0;
-    std::vector<routing::HealthId> targets;    // per RouteDecision target index
-    std::vector<std::string> flows;            // registered contacts: the REGISTER's flow
-    std::unique_ptr<SdpBodyTransform> bodies;  // the call's BodyTransform (outlives it)
-    timer::TimerHandle timers[4][2];
+    std::vector<routing::HealthId> targets;          // per RouteDecision target index
+    std::vector<routing::HealthId> transferTargets;  // per target of the running transfer
+    std::unique_ptr<SdpBodyTransform> bodies;        // the call's BodyTransform (outlives it)
+    timer::TimerHandle timers[b2bua::kTimerKinds][b2bua::kLegSlots];
     bool answered = false;
   };
 
   void startCall(std::unique_ptr<sip::Message>& invite, transaction::ServerTransaction& server,
                  const transport::Peer& from);
-  void route(const sip::Message& invite, b2bua::RouteDecision& decision,
-             std::vector<routing::HealthId>& health, std::vector<std::string>& flows);
+  // Routes `uri`'s user part (a new INVITE's Request-URI, a transfer's Refer-To).
+  void route(const sip::Uri& uri, b2bua::RouteDecision& decision,
+             std::vector<routing::HealthId>& health);
+  void routeTransfer(b2bua::Call* call, std::uint64_t serial, const std::string& referTo);
   std::uint64_t serverRef(transaction::ServerTransaction& server);
   void execute(b2bua::Call* call, b2bua::Output& out);
   void sendRequest(b2bua::Call* call, Slot& slot, b2bua::Action& action,
@@ -144,6 +148,7 @@ class CallManager {
   b2bua::CallTable table_;
   routing::RoutingTable routes_;
   routing::HealthMonitor health_;
+  routing::TransferPolicies transfers_;
   std::string registrarHost_;
   bool holdRfc3264_ =
       true;  // sip-hold-rfc3264  // host tried for registered Extensions besides the R-URI's

@@ -1,5 +1,7 @@
 #include "core/call_sdp.hpp"
 
+#include <utility>
+
 namespace sipha::core {
 namespace {
 
@@ -44,6 +46,12 @@ std::string SdpBodyTransform::transform(const b2bua::BodyContext& context, std::
     offerValid_ = true;
   }
   return std::move(result.body);
+}
+
+void SdpBodyTransform::swapLegs(b2bua::LegId a, b2bua::LegId b) {
+  std::swap(legs_[b2bua::legIndex(a)], legs_[b2bua::legIndex(b)]);
+  // A pending offer from a slot that changed hands is no longer answered there.
+  if (offerValid_ && (offerFrom_ == a || offerFrom_ == b)) offerValid_ = false;
 }
 
 }  // namespace sipha::core

@@ -22,11 +22,13 @@ class SdpBodyTransform final : public b2bua::BodyTransform {
       : style_(sdp::holdStyleFor(holdRfc3264)), errors_(errors) {}
 
   std::string transform(const b2bua::BodyContext& context, std::string_view body) override;
+  // A transfer moved dialogs between slots: their o= state follows them.
+  void swapLegs(b2bua::LegId a, b2bua::LegId b) override;
 
  private:
   sdp::HoldStyle style_;
   std::uint64_t& errors_;
-  sdp::LegSdpState legs_[2];
+  sdp::LegSdpState legs_[b2bua::kLegSlots];
   bool offerValid_ = false;
   b2bua::LegId offerFrom_ = b2bua::LegId::Inbound;
   sdp::OfferDirections offer_;
