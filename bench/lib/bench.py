@@ -1,7 +1,8 @@
 """sipha benchmark: sipd against Kamailio on loopback, server on CPU 0, SIPp on CPU 1.
 
 Lines (see bench/README.md): 1 OPTIONS/s, 2 REGISTER/s in memory (+ sipd config load time),
-3 REGISTER/s persistent on SQLite, 4 sipd VmRSS per 100,000 bindings.
+3 REGISTER/s persistent on SQLite, 4 sipd VmRSS per 100,000 bindings, 5 calls/s (sipd as a
+B2BUA, Kamailio as a tm+rr proxy), 6 sipd VmRSS per 1,000 established calls.
 """
 
 import argparse
@@ -16,6 +17,7 @@ import tempfile
 import time
 import traceback
 
+import callmemory
 import configs
 import procs
 import report
@@ -27,6 +29,8 @@ BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIOS = os.path.join(BENCH_DIR, "scenarios")
 KAMAILIO_CFG = os.path.join(BENCH_DIR, "kamailio")
 LINES = report.LINES
+SEARCH_LINES = ("options", "register", "persistent", "calls")
+CALLED_NUMBER = "90012345"  # the calls lines dial it; the bench's Trunk DN has prefix 9
 
 
 def parseArgs():
@@ -40,10 +44,13 @@ def parseArgs():
     parser.add_argument("--kamailio-children", type=int,
                         default=int(os.environ.get("BENCH_KAMAILIO_CHILDREN", 1)))
     parser.add_argument("--memory-bindings", type=int, default=100000)
+    parser.add_argument("--memory-calls", type=int, default=10000,
+                        help="established calls held for line 6 (at most 60,000)")
     parser.add_argument("--max-trials", type=int, default=13, help="per search")
     parser.add_argument("--budget-seconds", type=float,
-                        default=float(os.environ.get("BENCH_BUDGET_SECONDS", 480)),
-                        help="searches still running after this stop where they are")
+                        default=float(os.environ.get("BENCH_BUDGET_SECONDS", 600)),
+                        help="searching time of all lines; each search line gets the time "
+                             "left divided by the search lines still to run")
     parser.add_argument("--json", default="", help="also write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     return parser.parse_args()
@@ -183,8 +190,11 @@ class Bench:
         configs.writeUsersCsv(self.usersCsv_, max(args.users, args.memory_bindings))
         self.results = {}
         self.deadline_ = time.monotonic() + args.budget_seconds
+        self.searchesLeft_ = 0
+        self.uasPort_ = procs.freeUdpTcpPort()  # the calls lines' gateway (SIPp UAS)
 
     def run(self, lines):
+        self.searchesLeft_ = sum(line in SEARCH_LINES for line in lines)
         for line in lines:
             try:
                 getattr(self, "line_" + line)()
@@ -193,35 +203,57 @@ class Bench:
                 self.results[line + "-error"] = True
             finally:
                 procs.stopAll()
+                if line in SEARCH_LINES:
+                    self.searchesLeft_ -= 1
+
+    def lineDeadline_(self):
+        """This search line's share of the budget: the time left over the search lines still
+        to run (this one included), so a line that converges early leaves its time to the
+        next ones."""
+        now = time.monotonic()
+        return now + max(self.deadline_ - now, 0) / max(self.searchesLeft_, 1)
 
     def kamailio_(self, cfg, **kw):
         return Kamailio(self.workDir_, os.path.join(KAMAILIO_CFG, cfg),
                         children=self.args_.kamailio_children, **kw)
 
-    def sipd_(self, persistent, users=None, extra=None):
+    def sipd_(self, persistent, users=None, extra=None, sections=None):
         if not self.sipdPath_:
             return None
-        writer = configs.sipdConfigWriter(users or self.args_.users, persistent, extra=extra)
+        writer = configs.sipdConfigWriter(self.args_.users if users is None else users,
+                                          persistent, extra=extra, sections=sections)
         return Sipd(self.workDir_, self.sipdPath_, writer)
 
-    def useRegister_(self, retransmit=False):
-        runner = self.runner_
-        runner.injectionFile, runner.keys = self.usersCsv_, {"expires": 3600}
-        runner.recvTimeoutS, runner.retransmit = 4.0, retransmit
+    def useRegister_(self):
+        self.runner_.use(injectionFile=self.usersCsv_, keys={"expires": 3600},
+                         recvTimeoutS=4.0)
         return os.path.join(SCENARIOS, "register.xml")
+
+    def useCalls_(self, pauseMs, retransmit=False):
+        """SIPp UAC -> server -> SIPp UAS on self.uasPort_, both SIPps on CPU 1. A call waits
+        at most 4 s for the INVITE's 200 and 4 s for the BYE's (scenarios/call_uac.xml)."""
+        self.runner_.use(recvTimeoutS=8.0, service=CALLED_NUMBER, pauseMs=pauseMs,
+                         retransmit=retransmit,
+                         uasScenario=os.path.join(SCENARIOS, "call_uas.xml"),
+                         uasPort=self.uasPort_)
+        return os.path.join(SCENARIOS, "call_uac.xml")
+
+    def sipdCalls_(self, extra=None):
+        """sipd routing CALLED_NUMBER to the UAS through a Trunk DN (prefix 9), no Extensions."""
+        return self.sipd_(False, users=0, extra=extra, sections={"dn:gw": {
+            "type": "Trunk", "prefix": "9", "contact": f"127.0.0.1:{self.uasPort_}"}})
 
     def line_options(self):
         print("1 OPTIONS", file=sys.stderr)
         runner = self.runner_
-        runner.injectionFile, runner.keys, runner.recvTimeoutS = "", {}, 2.0
-        runner.retransmit = False
+        runner.use(recvTimeoutS=2.0)
         scenario = os.path.join(SCENARIOS, "options.xml")
         sipd = self.sipd_(False)
         self.results["options"] = compare(
             sipd and freshServerSearch(sipd, runner, scenario, "sipd", 10000, self.args_),
             freshServerSearch(self.kamailio_("options.cfg"), runner, scenario, "Kamailio",
                               10000, self.args_),
-            self.deadline_)
+            self.lineDeadline_())
 
     def line_register(self):
         users = self.args_.users
@@ -234,7 +266,7 @@ class Bench:
                                        maxCount=users, readyTimes=ready),
             freshServerSearch(self.kamailio_("registrar-mem.cfg"), self.runner_, scenario,
                               "Kamailio", 5000, self.args_, maxCount=users),
-            self.deadline_)
+            self.lineDeadline_())
         line["suffix"] = f" ({users:,} DNs)"
         self.results["register"] = line
         if ready:
@@ -259,7 +291,7 @@ class Bench:
             freshServerSearch(kamailio, self.runner_, scenario, "Kamailio", 200, self.args_,
                               prepare=lambda: configs.copyDb(template, dbPath),
                               maxCount=users),
-            self.deadline_)
+            self.lineDeadline_())
         line["suffix"] = f" (Kamailio: SQLite {journal})"
         self.results["persistent"] = line
 
@@ -281,6 +313,42 @@ class Bench:
                                                settleSeconds=64 * t1 / 1000 + 2)
 
 
+    def line_calls(self):
+        print("5 calls (INVITE/100/180/200/ACK/BYE/200), sipd B2BUA vs Kamailio tm+rr proxy",
+              file=sys.stderr)
+        scenario = self.useCalls_(pauseMs=0)
+        sipd = self.sipdCalls_()
+        kamailio = self.kamailio_("proxy-tmrr.cfg",
+                                  defines={"BENCH_GATEWAY": f"127.0.0.1:{self.uasPort_}"})
+        line = compare(
+            sipd and freshServerSearch(sipd, self.runner_, scenario, "sipd", 2000, self.args_),
+            freshServerSearch(kamailio, self.runner_, scenario, "Kamailio", 2000, self.args_),
+            self.lineDeadline_())
+        line["suffix"] = " (sipd: B2BUA, 2 dialogs; Kamailio: tm+rr proxy)"
+        self.results["calls"] = line
+
+    def line_callmemory(self):
+        if not self.sipdPath_:
+            self.results["callmemory"] = {"text": "n/a (no sipd)"}
+            return
+        calls = self.args_.memory_calls
+        best = self.results.get("calls", {}).get("sipd")
+        rate = min(max(int(best.bestRate * 0.5), 200), 1000) if best and best.best else 1000
+        print(f"6 sipd memory, {calls:,} established calls at {rate}/s", file=sys.stderr)
+        phases = []
+        for t1 in (10, None):  # the calls alone; with their INVITE transactions (default T1)
+            settle = 64 * t1 / 1000 + 2 if t1 else 0
+            # Each call stays up (the UAC pauses after its ACK) until all are placed and read;
+            # the UAC retransmits and answers the 2xx retransmissions of T1 = 10 ms as a
+            # phone does (failures are not what this line measures).
+            scenario = self.useCalls_(pauseMs=int((calls / rate + settle + 60) * 1000),
+                                      retransmit=True)
+            sipd = self.sipdCalls_(extra={"sip-timer-t1": t1} if t1 else None)
+            phases.append(callmemory.measure(sipd, self.runner_, scenario, calls, rate, settle))
+            procs.stopAll()
+        self.results["callmemory"] = callmemory.combine(*phases)
+
+
 def _jsonable(results):
     def searchJson(found):
         if found is None:
@@ -292,7 +360,7 @@ def _jsonable(results):
 
     out = {}
     for key, value in results.items():
-        if key in ("options", "register", "persistent"):
+        if key in SEARCH_LINES:
             out[key] = {side: searchJson(value[side]) for side in ("sipd", "kamailio")}
         else:
             out[key] = value

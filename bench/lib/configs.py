@@ -1,5 +1,5 @@
-"""Files the bench generates: sipd's INI with N Extension DNs, SIPp's injection CSV of the same
-N users, and Kamailio's SQLite location database."""
+"""Files the bench generates: sipd's INI with N Extension DNs (and any other DN sections),
+SIPp's injection CSV of the same N users, and Kamailio's SQLite location database."""
 
 import os
 import shutil
@@ -22,9 +22,15 @@ def writeUsersCsv(path, users):
         csv.writelines(f"{userName(i)};\n" for i in range(users))
 
 
-def sipdConfigWriter(users, persistent, acceptUnknown=False, logLevel="warning", extra=None):
+def sipdConfigWriter(users, persistent, acceptUnknown=False, logLevel="warning", extra=None,
+                     sections=None):
     """Returns writer(path, port, dataDir) for Sipd: [TServer] (plus `extra` options),
-    [appliance], [ha], N Extension DNs."""
+    [appliance], [ha], `sections` ({"dn:gw": {"type": "Trunk", ...}}), N Extension DNs."""
+
+    # A 3-s trial at 70,000/s leaves 210,000 transactions in Timer J (32 s): the default
+    # table (200,000) would turn CPU limits into 503s. See README, caveats. `extra` may
+    # override it.
+    options = {"sip-max-transactions": 1000000, **(extra or {})}
 
     def write(path, port, dataDir):
         head = (
@@ -40,10 +46,7 @@ def sipdConfigWriter(users, persistent, acceptUnknown=False, logLevel="warning",
             "registrar-max-expires = 7200\n"
             "registrar-max-contacts = 10\n"
             f"registrar-accept-unknown = {'true' if acceptUnknown else 'false'}\n"
-            # A 3-s trial at 70,000/s leaves 210,000 transactions in Timer J (32 s): the
-            # default table (200,000) would turn CPU limits into 503s. See README, caveats.
-            "sip-max-transactions = 1000000\n"
-            + "".join(f"{key} = {value}\n" for key, value in (extra or {}).items()) +
+            + "".join(f"{key} = {value}\n" for key, value in options.items()) +
             "\n[appliance]\n"
             f"data-dir = {dataDir}\n"
             f"log-level = {logLevel}\n"
@@ -51,6 +54,9 @@ def sipdConfigWriter(users, persistent, acceptUnknown=False, logLevel="warning",
             "mode = standalone\n")
         with open(path, "w", encoding="ascii") as ini:
             ini.write(head)
+            for name, section in (sections or {}).items():
+                ini.write(f"\n[{name}]\n")
+                ini.writelines(f"{key} = {value}\n" for key, value in section.items())
             ini.writelines(f"\n[dn:{userName(i)}]\ntype = Extension\n" for i in range(users))
 
     return write

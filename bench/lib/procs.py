@@ -42,27 +42,48 @@ def stop(proc, grace=5.0):
 
 
 def run(argv, timeout, env=None, stdout=None, stderr=None, cwd=None, onTick=None):
-    """Runs argv to completion, killed after `timeout` seconds; onTick() every 20 ms.
+    """Runs argv to completion; see waitBounded. Returns (exit code, timed out, CPU seconds)."""
+    proc = start(argv, env=env, stdout=stdout, stderr=stderr, cwd=cwd)
+    return waitBounded(proc, timeout, onTick)
 
-    Returns (exit code, timed out, CPU seconds it used): the CPU time tells whether the
+
+def waitBounded(proc, timeout, onTick=None):
+    """Waits for a process started by start(), stopped (as by stop()) after `timeout` seconds
+    or as soon as onTick(), called every 20 ms, returns True.
+
+    Returns (exit code, stopped by us, CPU seconds it used): the CPU time tells whether the
     process (SIPp) was itself the bottleneck.
     """
-    proc = start(argv, env=env, stdout=stdout, stderr=stderr, cwd=cwd)
     deadline = time.monotonic() + timeout
+    stopped = False
     while True:
-        if onTick:
-            onTick()
+        if onTick and onTick():
+            stopped = True
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid == proc.pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            _groups.pop(proc.pid, None)
-            _signalGroup(proc.pid, signal.SIGKILL)  # anything it left behind
-            return proc.returncode, False, usage.ru_utime + usage.ru_stime
-        if time.monotonic() >= deadline:
+            break
+        if stopped or time.monotonic() >= deadline:
+            stopped = True
+            _signalGroup(proc.pid, signal.SIGTERM)
+            pid, status, usage = _reap(proc.pid, grace=2.0)
             break
         time.sleep(0.02)
-    code = stop(proc, grace=2.0)
-    return code, True, 0.0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    _groups.pop(proc.pid, None)
+    _signalGroup(proc.pid, signal.SIGKILL)  # anything it left behind
+    return proc.returncode, stopped, usage.ru_utime + usage.ru_stime
+
+
+def _reap(pid, grace):
+    """wait4 for a signalled process, SIGKILL after `grace` seconds; (pid, status, rusage)."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        found = os.wait4(pid, os.WNOHANG)
+        if found[0] == pid:
+            return found
+        time.sleep(0.02)
+    _signalGroup(pid, signal.SIGKILL)
+    return os.wait4(pid, 0)
 
 
 def stopAll():
@@ -107,18 +128,33 @@ def freeUdpTcpPort(host="127.0.0.1"):
 def udpDrops(ports):
     """{port: datagrams the kernel dropped at the 127.0.0.1 UDP sockets bound to it} from
     /proc/net/udp (last column), for telling the server's drops from the client's."""
-    wanted = {f"0100007F:{port:04X}": port for port in ports}
     drops = {port: 0 for port in ports}
+    for port, dropped in _udpSockets():
+        if port in drops:
+            drops[port] += dropped
+    return drops
+
+
+def waitUdpBound(port, deadline, alive=lambda: True):
+    """Waits until a socket is bound to 127.0.0.1:port (a SIPp UAS ready to receive); False at
+    `deadline` or when alive() says its owner is gone."""
+    while time.monotonic() < deadline and alive():
+        if any(bound == port for bound, _ in _udpSockets()):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _udpSockets():
+    """(port, drops) of every UDP socket bound to 127.0.0.1, from /proc/net/udp."""
     try:
         with open("/proc/net/udp", encoding="ascii") as table:
             next(table, None)
-            for line in table:
-                fields = line.split()
-                if len(fields) > 12 and fields[1] in wanted:
-                    drops[wanted[fields[1]]] += int(fields[-1])
+            rows = [line.split() for line in table]
     except OSError:
-        pass
-    return drops
+        return []
+    return [(int(fields[1][9:], 16), int(fields[-1])) for fields in rows
+            if len(fields) > 12 and fields[1].startswith("0100007F:")]
 
 
 def pinned(cpu, argv):

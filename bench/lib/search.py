@@ -27,9 +27,11 @@ def verdict(result, maxFailureRatio, minAchievedRatio):
         client = (f"; client-bound: SIPp's socket dropped {result.clientDrops} answers, "
                   f"SIPp CPU {result.clientLoad:.0%}, SIPp sent {result.offered:.0f}/s")
     if result.failureRatio >= maxFailureRatio:
+        peer = (f", {result.peerMissing} ended at the UAC but not at the UAS"
+                if result.peerMissing else "")
         return False, (f"{result.failed}/{result.count} failed: {result.noAnswer} unanswered "
                        f"(server socket dropped {result.serverDrops}), {result.otherAnswer} "
-                       f"not 200{client}")
+                       f"not 200{peer}{client}")
     if result.offered < minAchievedRatio * result.rate:
         return False, (f"SIPp sent only {result.offered:.0f}/s, SIPp CPU "
                        f"{result.clientLoad:.0%}" + ("" if result.clientBound else

@@ -1,7 +1,10 @@
-"""One bounded SIPp trial and what its -trace_stat CSV says about it."""
+"""One bounded SIPp trial (a UAC, and for calls a UAS beside it) and what their -trace_stat
+CSVs say about it."""
 
 import dataclasses
+import glob
 import os
+import time
 
 import procs
 
@@ -20,13 +23,14 @@ class TrialResult:
     elapsed: float = 0.0  # seconds, SIPp start to its last statistics line
     sendSeconds: float = 0.0  # SIPp start to the last call started (0: use elapsed)
     answerSeconds: float = 0.0  # SIPp start to the last 200 received (0: use elapsed)
-    timedOut: bool = False
+    timedOut: bool = False  # stopped by the bench: its time bound, or run(until=...)
     exitCode: int = -1
     note: str = ""
     recvTimeoutS: float = 0.0  # the scenario's recv timeout
     cpuSeconds: float = 0.0  # CPU time SIPp used
     serverDrops: int = 0  # datagrams the kernel dropped at the server's UDP socket
-    clientDrops: int = 0  # ... at SIPp's socket (answers SIPp could not read in time)
+    clientDrops: int = 0  # ... at SIPp's sockets (answers SIPp could not read in time)
+    peerSuccessful: int = -1  # calls the UAS (the called gateway) completed; -1: no UAS
 
     @property
     def offered(self):
@@ -57,6 +61,12 @@ class TrialResult:
                 or (self.created > 0 and self.offered < 0.9 * self.rate))
 
     @property
+    def peerMissing(self):
+        """Calls the UAC completed that the UAS did not (a B2BUA answers the caller's BYE
+        itself): they count as failed too."""
+        return max(self.successful - self.peerSuccessful, 0) if self.peerSuccessful >= 0 else 0
+
+    @property
     def failureRatio(self):
         return self.failed / self.count if self.count else 1.0
 
@@ -69,58 +79,159 @@ class SippRunner:
     retransmit: bool = False  # False: -nr, a lost request is a failed call
     injectionFile: str = ""
     keys: dict = dataclasses.field(default_factory=dict)
-    recvTimeoutS: float = 4.0  # the longest recv timeout in the scenario
+    recvTimeoutS: float = 4.0  # the longest a call waits for answers (all its recvs together)
+    service: str = ""  # -s: the Request-URI user part (the dialled number)
+    pauseMs: int = 0  # -d: how long a <pause/> without milliseconds lasts
+    uasScenario: str = ""  # calls: a SIPp UAS on uasPort, same CPU, started for every trial
+    uasPort: int = 0
     serial_: int = 0
 
-    def run(self, scenario, port, rate, count):
-        """Sends `count` calls at `rate`/s; bounded to count/rate + recvTimeoutS + 10 s."""
+    def use(self, **fields):
+        """Sets up the next line's trials: the fields given, every other scenario field back
+        to its default (a line never inherits the UAS or the users file of the one before)."""
+        for field in dataclasses.fields(self):
+            if field.name not in ("workDir", "cpu", "host", "serial_"):
+                default = (field.default_factory() if field.default_factory is not
+                           dataclasses.MISSING else field.default)
+                setattr(self, field.name, default)
+        for name, value in fields.items():
+            if not hasattr(self, name):
+                raise AttributeError(name)
+            setattr(self, name, value)
+
+    def run(self, scenario, port, rate, count, until=None):
+        """Sends `count` calls at `rate`/s; bounded to count/rate + the pause + recvTimeoutS +
+        10 s. With a UAS, its completed calls, CPU time and socket drops count with the UAC's
+        (both share CPU 1). until(counts), when given, sees the UAC's -trace_counts row (message
+        name -> count, e.g. "ACK_Sent") every 0.25 s and stops the trial by returning True."""
         self.serial_ += 1
         stem = os.path.join(self.workDir, f"sipp-{self.serial_:03d}")
-        statFile = stem + "-stat.csv"
+        os.makedirs(stem)
+        statFile = os.path.join(stem, "uac-stat.csv")
         duration = count / rate
+        bound = duration + self.pauseMs / 1000 + self.recvTimeoutS
+        concurrent = min(count, int(rate * (self.recvTimeoutS + 1 + self.pauseMs / 1000)))
         clientPort = procs.freeUdpTcpPort(self.host)
         argv = [SIPP, f"{self.host}:{port}",
                 "-sf", scenario, "-i", self.host, "-p", str(clientPort),
-                "-r", str(rate), "-m", str(count),
-                "-l", str(int(rate * (self.recvTimeoutS + 1)) + 100),
+                "-r", str(rate), "-m", str(count), "-l", str(concurrent + 100),
                 "-buff_size", os.environ.get("BENCH_SIPP_BUFFER", "4194304"), "-nostdin",
                 "-trace_stat", "-stf", statFile, "-fd", "1",
-                "-trace_screen", "-screen_file", stem + "-screen.txt",
-                "-timeout", f"{int(duration + self.recvTimeoutS + 5)}s"]
+                "-trace_screen", "-screen_file", os.path.join(stem, "uac-screen.txt"),
+                "-timeout", f"{int(bound + 5)}s"]
         if not self.retransmit:
             argv.append("-nr")
         if self.injectionFile:
             argv += ["-inf", self.injectionFile]
+        if self.service:
+            argv += ["-s", self.service]
+        if self.pauseMs:
+            argv += ["-d", str(self.pauseMs)]
+        if until:
+            argv.append("-trace_counts")
         for key, value in self.keys.items():
             argv += ["-key", key, str(value)]
         argv = procs.pinned(self.cpu, argv)
+        watched = [port, clientPort] + ([self.uasPort] if self.uasScenario else [])
         baseline = procs.udpDrops([port])[port]
-        peak = {port: baseline, clientPort: 0}
+        peak = dict.fromkeys(watched, 0)
+        peak[port] = baseline
+        nextCount = [0.0]
 
-        def watchDrops():  # the counters vanish with the sockets: keep the highest seen
-            for where, drops in procs.udpDrops([port, clientPort]).items():
+        def tick():  # the counters vanish with the sockets: keep the highest seen
+            for where, drops in procs.udpDrops(watched).items():
                 peak[where] = max(peak[where], drops)
+            if until and time.monotonic() >= nextCount[0]:
+                nextCount[0] = time.monotonic() + 0.25
+                return until(_lastCounts(stem))
+            return False
 
-        with open(stem + "-out.txt", "wb") as out:
+        uas = self.startUas_(stem, count) if self.uasScenario else None
+        if uas is False:
+            return TrialResult(rate=rate, count=count, failed=count, note="the UAS did not start")
+        with open(os.path.join(stem, "uac-out.txt"), "wb") as out:
             code, timedOut, cpuSeconds = procs.run(
-                argv, timeout=duration + self.recvTimeoutS + 10, stdout=out, stderr=out,
-                cwd=self.workDir, onTick=watchDrops)
-        watchDrops()
+                argv, timeout=bound + 10, stdout=out, stderr=out, cwd=stem, onTick=tick)
+        if uas is not None:
+            # It exits by itself after `count` calls; calls it never saw completing keep it
+            # waiting until its bound. Stopped at once when the trial was cut short.
+            cpuSeconds += procs.waitBounded(uas, 0 if timedOut else self.recvTimeoutS + 2)[2]
+        tick()
         result = TrialResult(rate=rate, count=count, timedOut=timedOut, exitCode=code,
                              recvTimeoutS=self.recvTimeoutS, cpuSeconds=cpuSeconds,
-                             serverDrops=peak[port] - baseline, clientDrops=peak[clientPort])
+                             serverDrops=peak[port] - baseline,
+                             clientDrops=sum(peak[p] for p in watched if p != port))
         _readStats(statFile, result)
+        if uas is not None:
+            _readPeerStats(os.path.join(stem, "uas-stat.csv"), result)
         return result
+
+    def startUas_(self, stem, count):
+        """The called side: answers every INVITE, ends after `count` calls. It retransmits
+        and absorbs retransmissions as a gateway does (the servers retransmit an INVITE with
+        no provisional after T1): only the UAC runs -nr. Returns the process, or False."""
+        argv = procs.pinned(self.cpu, [
+            SIPP, "-sf", self.uasScenario, "-i", self.host, "-p", str(self.uasPort),
+            "-m", str(count), "-buff_size", os.environ.get("BENCH_SIPP_BUFFER", "4194304"),
+            "-nostdin", "-trace_stat", "-stf", os.path.join(stem, "uas-stat.csv"), "-fd", "1",
+            "-trace_err"])
+        with open(os.path.join(stem, "uas-out.txt"), "wb") as out:
+            proc = procs.start(argv, stdout=out, stderr=out, cwd=stem)
+        if procs.waitUdpBound(self.uasPort, time.monotonic() + 10,
+                              lambda: proc.poll() is None):
+            return proc
+        procs.stop(proc)
+        return False
+
+
+def _readPeerStats(path, result):
+    """The UAS's completed calls (last row of its -trace_stat CSV); they bound the trial's
+    successful calls: a call is good only when both ends completed it."""
+    rows = _readRows(path)
+    if len(rows) < 2:
+        result.peerSuccessful = 0
+    else:
+        column = {name: i for i, name in enumerate(rows[0])}
+        index = column.get("SuccessfulCall(C)", len(rows[-1]))
+        try:
+            result.peerSuccessful = int(rows[-1][index]) if index < len(rows[-1]) else 0
+        except ValueError:
+            result.peerSuccessful = 0
+    result.failed = max(result.failed, result.count - min(result.successful,
+                                                          result.peerSuccessful))
+
+
+def _lastCounts(stem):
+    """The last row of the UAC's -trace_counts CSV as {"ACK_Sent": n, "200_Recv": n, ...}
+    (the step number dropped; a message name seen at two steps keeps the first); {} before
+    SIPp wrote one. SIPp names the file <scenario>_<pid>_counts.csv in its cwd (`stem`)."""
+    files = glob.glob(os.path.join(stem, "*_counts.csv"))
+    rows = _readRows(files[0]) if files else []
+    if len(rows) < 2:
+        return {}
+    counts = {}
+    for name, cell in zip(rows[0], rows[-1]):
+        step, _, message = name.partition("_")
+        if step.isdigit() and message not in counts:
+            try:
+                counts[message] = int(cell)
+            except ValueError:
+                pass
+    return counts
+
+
+def _readRows(path):
+    try:
+        with open(path, encoding="latin-1") as csv:
+            return [line.rstrip("\n").split(";") for line in csv if line.strip()]
+    except OSError:
+        return []
 
 
 def _readStats(path, result):
     """Fills the counts from the last row of SIPp's -trace_stat CSV (-fd 1: a row a second
     and one at the end), and the send/answer durations by interpolating between rows."""
-    try:
-        with open(path, encoding="latin-1") as csv:
-            rows = [line.rstrip("\n").split(";") for line in csv if line.strip()]
-    except OSError:
-        rows = []
+    rows = _readRows(path)
     if len(rows) < 2:
         result.failed = result.count
         result.note = "no SIPp statistics"
