@@ -121,6 +121,111 @@ BOOST_AUTO_TEST_CASE(random_event_orders) {
   }
 }
 
+// The same walk with transfers in the mix: REFERs from either side (blind, attended, broken),
+// routing decisions for them, answers and timeouts on the Transfer leg, requests arriving there.
+BOOST_AUTO_TEST_CASE(random_transfer_orders) {
+  std::mt19937 random(20261127);
+  std::size_t swaps = 0;
+  std::size_t transfers = 0;
+  for (int round = 0; round < 1000; ++round) {
+    CallFixture f;
+    f.inboundPolicy.blindTransferEnabled = random() % 4 != 0;
+    Checker checker;
+    RouteDecision route = twoTargets();
+    route.targets[0].transfer.referEnabled = random() % 4 == 0;
+    route.targets[0].transfer.blindTransferEnabled = random() % 2 == 0;
+    Action invite = f.startCall(callerInvite(kOfferSdp), route);
+    checker.check(f.out);
+    // Most rounds get to a confirmed call first.
+    if (random() % 4 != 0) {
+      Output out;
+      f.call.onResponse(LegId::Outbound, *answer(invite, CallFixture::ok200()), out);
+      checker.check(out);
+      Output ack;
+      f.call.onRequest(LegId::Inbound, parseWire(callerRequest(f.call, "ACK", 10)), 0, ack);
+      checker.check(ack);
+    }
+    std::string firstInbound = f.call.dialog(LegId::Inbound).callId;
+    for (int step = 0; step < 40; ++step) {
+      Output out;
+      switch (random() % 7) {
+        case 0:
+        case 1: {  // a response to something the call sent (any leg)
+          if (checker.sent.empty()) break;
+          // The latest request half of the time, and a 200 half of the time, so walks get
+          // through a whole transfer.
+          const Action& a =
+              random() % 2 ? checker.sent.back() : checker.sent[random() % checker.sent.size()];
+          PeerResponse peer = CallFixture::ok200(random() % 4 ? kAnswerSdp : std::string_view{});
+          peer.status = random() % 2 ? 200 : kStatuses[random() % std::size(kStatuses)];
+          peer.reason = "Random";
+          peer.toTag = random() % 4 ? std::string_view("callee") : std::string_view("other");
+          f.call.onResponse(a.leg, *answer(a, peer), out);
+          break;
+        }
+        case 2: {  // a REFER from either side
+          LegId leg = random() % 3 ? LegId::Inbound : LegId::Outbound;
+          std::uint32_t cseq = static_cast<std::uint32_t>(11 + random() % 20);
+          std::string_view referTo = random() % 5 == 0
+                                         ? "Refer-To: <sip:3003@h?Replaces=x%3Bto-tag%3Da>\n"
+                                     : random() % 7 == 0 ? "Refer-To: nonsense<\n"
+                                                         : "Refer-To: <sip:3003@h>\n";
+          std::string branch = "z9hG4bKx" + std::to_string(random());
+          std::string bytes = leg == LegId::Inbound
+                                  ? callerRequest(f.call, "REFER", cseq, referTo, {}, branch)
+                                  : calleeRequest(f.call, "REFER", cseq, referTo, {}, branch);
+          f.call.onRequest(leg, parseWire(bytes), 2000 + step, out);
+          break;
+        }
+        case 3: {  // the routing decision for a transfer (maybe none asked)
+          RouteDecision decision;
+          for (std::size_t i = random() % 3; i > 0; --i) {
+            Target t;
+            t.requestUri = "sip:3003@192.0.2." + std::to_string(40 + i) + ":5080";
+            decision.targets.push_back(t);
+          }
+          decision.failureStatus = 404;
+          f.call.onTransferRoute(decision, out);
+          break;
+        }
+        case 4: {  // a request from either linked leg
+          LegId leg = random() % 2 ? LegId::Inbound : LegId::Outbound;
+          std::string_view method = kMethods[random() % std::size(kMethods)];
+          std::uint32_t cseq = static_cast<std::uint32_t>(random() % 40);
+          std::string branch = "z9hG4bKr" + std::to_string(random());
+          std::string bytes =
+              leg == LegId::Inbound
+                  ? callerRequest(f.call, method, cseq, {}, random() % 2 ? kOfferSdp : "", branch)
+                  : calleeRequest(f.call, method, cseq, {}, random() % 2 ? kAnswerSdp : "", branch);
+          f.call.onRequest(leg, parseWire(bytes), 1000 + step, out);
+          break;
+        }
+        case 5: {  // a timer of any slot
+          TimerId id{static_cast<TimerKind>(random() % 4), static_cast<LegId>(random() % 3)};
+          f.call.onTimer(id, out);
+          break;
+        }
+        case 6: {  // a client transaction timeout
+          if (checker.sent.empty()) break;
+          f.call.onClientTimeout(checker.sent[random() % checker.sent.size()].clientRef(), out);
+          break;
+        }
+      }
+      checker.check(out);
+      transfers += actionsOf(out, ActionKind::RouteTransfer).size();
+      if (f.call.state() == CallState::Confirmed) {
+        BOOST_REQUIRE(checker.replica.complete());
+        BOOST_REQUIRE(checker.replica.leg(LegId::Inbound) == f.call.dialog(LegId::Inbound));
+        BOOST_REQUIRE(checker.replica.leg(LegId::Outbound) == f.call.dialog(LegId::Outbound));
+      }
+    }
+    if (f.call.dialog(LegId::Inbound).callId != firstInbound) ++swaps;
+  }
+  BOOST_TEST(transfers > 0u);
+  BOOST_TEST(swaps > 0u);  // some walks complete a transfer
+  BOOST_TEST_MESSAGE("transfers " << transfers << ", swaps " << swaps);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
