@@ -218,3 +218,19 @@ def test_delayed_offer_offer_in_200_answer_in_ack(call):
     ack = one(requests(callee.messages(), "received", "ACK"), "ACK at the callee")
     assert "m=audio 41020 " in ack.body and ack.get("content-type") == "application/sdp"
     assert ack.cseq == (invite.cseq[0], "ACK"), ack.text
+
+
+def test_glare_crossing_reinvite_gets_491(call):
+    """RFC 3261 14.2: while the caller's re-INVITE is pending on sipd's leg toward the callee,
+    the callee's own re-INVITE is answered 491 (and never reaches the caller); the caller's
+    re-INVITE is then answered normally."""
+    s, uac, callee = call("dlg_uac_glare.xml", "dlg_uas_glare.xml")
+    at_callee = callee.messages()
+    glare = one(responses(at_callee, "received", 491, "INVITE"), "491 at the callee")
+    own = one(requests(at_callee, "sent", "INVITE"), "the callee's re-INVITE")
+    assert glare.cseq == own.cseq and glare.get("call-id") == own.get("call-id"), glare.text
+    relayed = requests(at_callee, "received", "INVITE")
+    assert len(relayed) == 2 and "m=audio 41030 " in relayed[1].body, relayed
+    assert requests(uac, "received", "INVITE") == []  # the callee's offer went nowhere
+    answers = responses(uac, "received", 200, "INVITE")
+    assert len(answers) == 2 and "m=audio 52030 " in answers[1].body, answers
