@@ -158,6 +158,7 @@ std::unique_ptr<Call> Call::restore(const CallReplica& replica, const CallConfig
   auto call = std::make_unique<Call>(config, ids, transform);
   call->legs_[0].dialog = replica.leg(LegId::Inbound);
   call->legs_[1].dialog = replica.leg(LegId::Outbound);
+  call->legs_[1].ourCallId = true;  // the outbound slot always holds a dialog sipd created
   call->callKey_ = replica.callKey();
   call->state_ = CallState::Confirmed;
   call->replicating_ = true;

@@ -173,6 +173,15 @@ void Call::tryTransferTarget(Output& out) {
         out);
     return;
   }
+  // The offer to the target is the transferee's session: without one there is nothing to offer
+  // (the target's offer could not be answered: we ACK it before the transferee is asked).
+  LegId y = otherLeg(transfer_.transferor);
+  std::string_view ySdp =
+      leg(y).sessionSdp.empty() ? std::string_view(leg(y).dialog.remoteSdp) : leg(y).sessionSdp;
+  if (ySdp.empty()) {
+    transferFailed(488, "Not Acceptable Here", out);
+    return;
+  }
   const Target& target = transfer_.targets[transfer_.index];
   Leg& t = leg(LegId::Transfer);
   Dialog& d = t.dialog;
@@ -187,9 +196,6 @@ void Call::tryTransferTarget(Output& out) {
   t.policy = target.transfer;
   // The offer is the transferee's last session description, stamped for the new leg (its own
   // o= line and version, RFC 3264 8).
-  LegId y = otherLeg(transfer_.transferor);
-  std::string_view ySdp =
-      leg(y).sessionSdp.empty() ? std::string_view(leg(y).dialog.remoteSdp) : leg(y).sessionSdp;
   std::string body =
       transformBody(y, LegId::Transfer, ySdp, "application/sdp", sip::Method::Invite, 0);
   std::vector<sip::HeaderLine> lines;
@@ -350,6 +356,11 @@ void Call::abortTransfer(std::uint16_t status, std::string_view reason, Output& 
 void Call::completeTransfer(Output& out) {
   LegId x = transfer_.transferor;
   detachRelays(x, out);
+  // Attempts abandoned on the way (cancelled targets) stay with the transfer's bookkeeping: a
+  // late answer of theirs is a stray 2xx (ACK + BYE) or nothing.
+  cancelTimer(TimerKind::CancelGuard, LegId::Transfer, out);
+  std::erase_if(leg(LegId::Transfer).clients,
+                [](const PendingClient& c) { return c.kind == ClientKind::TransferInvite; });
   std::swap(leg(x), leg(LegId::Transfer));
   if (transform_) transform_->swapLegs(x, LegId::Transfer);
   transfer_.swapped = true;
@@ -451,8 +462,8 @@ void Call::tableKeys(std::vector<TableKey>& out) const {
     const Leg& l = leg(id);
     if (l.dialog.callId.empty()) continue;
     // A Call-ID we chose finds its leg alone (responses to our INVITE come before the peer's
-    // tag is known); in the Inbound slot the peer's tag is always known and part of the key.
-    if (l.ourCallId && id != LegId::Inbound) {
+    // tag is known, forks answer with other tags), in whichever slot the dialog is now.
+    if (l.ourCallId) {
       out.push_back(TableKey{id, true, l.dialog.callId, {}});
     } else {
       out.push_back(TableKey{id, false, l.dialog.callId, l.dialog.remoteTag});

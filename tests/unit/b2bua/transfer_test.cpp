@@ -496,6 +496,68 @@ BOOST_FIXTURE_TEST_CASE(no_answer_from_the_target_is_bounded, TransferFixture) {
   BOOST_TEST(response(out, LegId::Inbound, 202));
 }
 
+// A target cancelled for no answer, then the next one takes the call: the abandoned attempt
+// neither holds the call nor is left unanswered (a late 2xx of it is ACKed and released).
+BOOST_FIXTURE_TEST_CASE(abandoned_attempt_after_the_swap, TransferFixture) {
+  establishWith(false, true);
+  Action first = referAndRoute(2);
+  PeerResponse ringing;
+  ringing.status = 180;
+  ringing.reason = "Ringing";
+  ringing.toTag = "first-tag";
+  respondTransfer(first, ringing);
+  out.clear();
+  call.onTimer(TimerId{TimerKind::NoAnswer, LegId::Transfer}, out);
+  BOOST_TEST(request(out, LegId::Transfer, sip::Method::Cancel));
+  BOOST_TEST(!notify(LegId::Inbound));
+  const Action* second = request(out, LegId::Transfer, sip::Method::Invite);
+  BOOST_REQUIRE(second);
+  Action reinvite = carolAnswers(*second);
+  respondOutbound(reinvite, bob200());
+  BOOST_REQUIRE(call.dialog(LegId::Inbound).remoteTag == "carol-tag");
+  BOOST_TEST(timer(out, ActionKind::CancelTimer, TimerKind::CancelGuard, LegId::Transfer));
+  Action byeAlice = *request(out, LegId::Transfer, sip::Method::Bye);
+  PeerResponse ok;
+  ok.toTag = {};
+  auto aliceOk = answer(byeAlice, ok);
+  out.clear();
+  call.onResponse(LegId::Transfer, *aliceOk, out);
+  // The first target answers anyway, late: ACK and BYE on its own dialog.
+  PeerResponse late = carol200();
+  late.toTag = "first-tag";
+  auto message = answer(first, late);
+  out.clear();
+  call.onResponse(LegId::Inbound, *message, out);  // our Call-ID: found in Carol's slot
+  const Action* ack = request(out, LegId::Inbound, sip::Method::Ack);
+  const Action* bye = request(out, LegId::Inbound, sip::Method::Bye);
+  BOOST_REQUIRE(ack);
+  BOOST_REQUIRE(bye);
+  BOOST_TEST(parseWire(bye->bytes)->to().tag == "first-tag");
+  BOOST_TEST(call.state() == CallState::Confirmed);
+  // Bob hangs up: Carol's BYE answer ends the call (nothing else holds it).
+  requestIn(LegId::Outbound, calleeRequest(call, "BYE", 5, {}, {}, "z9hG4bKbobbye"), 49);
+  Action byeCarol = *request(out, LegId::Inbound, sip::Method::Bye);
+  respondInbound(byeCarol, ok);
+  BOOST_TEST(ended(out));
+}
+
+BOOST_FIXTURE_TEST_CASE(no_session_to_offer_fails_the_transfer, TransferFixture) {
+  inboundPolicy.blindTransferEnabled = true;
+  RouteDecision route = twoTargets();
+  route.targets[0].transfer.referEnabled = false;
+  Action invite = startCall(callerInvite({}), route);  // no SDP anywhere in this call
+  respondOutbound(invite, ok200({}));
+  requestIn(LegId::Inbound, callerRequest(call, "ACK", 10));
+  BOOST_REQUIRE_EQUAL(call.state(), CallState::Confirmed);
+  refer();
+  out.clear();
+  call.onTransferRoute(carolTargets(), out);
+  BOOST_TEST(!request(out, LegId::Transfer, sip::Method::Invite));
+  checkNotify(notify(LegId::Inbound), "SIP/2.0 488 Not Acceptable Here",
+              "terminated;reason=noresource");
+  BOOST_TEST(call.state() == CallState::Confirmed);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_second_transfer_notifies_with_an_id, TransferFixture) {
   establishWith(false, true);
   refer(11);
