@@ -296,6 +296,56 @@ BOOST_FIXTURE_TEST_CASE(transfer_by_reinvite_step_by_step, TransferFixture) {
   BOOST_TEST(ended(out));
 }
 
+// The callee transfers the caller: the same flow with the legs the other way round (Carol
+// takes the outbound slot, Alice is re-INVITEd on her own dialog).
+BOOST_FIXTURE_TEST_CASE(callee_transfers_the_caller, TransferFixture) {
+  inboundPolicy.referEnabled = false;  // Alice's DN
+  RouteDecision route = twoTargets();
+  route.targets[0].transfer.blindTransferEnabled = true;  // Bob may blind-transfer
+  Action invite = startCall(callerInvite(), route);
+  respondOutbound(invite, ok200());
+  requestIn(LegId::Inbound, callerRequest(call, "ACK", 10, {}, {}, "z9hG4bKcallerack"));
+  requestIn(LegId::Outbound, calleeRequest(call, "REFER", 2, kReferTo, {}, "z9hG4bKbobrefer"), 50);
+  BOOST_REQUIRE(response(out, LegId::Outbound, 202));
+  checkNotify(notify(LegId::Outbound), "SIP/2.0 100 Trying", "active;expires=60");
+  out.clear();
+  call.onTransferRoute(carolTargets(), out);
+  const Action* toCarol = request(out, LegId::Transfer, sip::Method::Invite);
+  BOOST_REQUIRE(toCarol);
+  auto i = parseWire(toCarol->bytes);
+  BOOST_TEST(i->body() == kOfferSdp);                         // Alice's session
+  BOOST_TEST(i->from().uri == "sip:2001@sipha.example.com");  // Alice, Carol's new peer
+  Action inviteCarol = *toCarol;
+  respondTransfer(inviteCarol, carol200());
+  const Action* reinvite = request(out, LegId::Inbound, sip::Method::Invite);
+  BOOST_REQUIRE(reinvite);
+  auto r = parseWire(reinvite->bytes);
+  BOOST_TEST(r->callId() == "in-call-1@192.0.2.10");
+  BOOST_TEST(r->requestUriText() == "sip:2001@192.0.2.10:5060");
+  BOOST_TEST(r->to().tag == "alice-tag");
+  BOOST_TEST(r->cseq().number == 1u);  // sipd's first request on Alice's dialog
+  BOOST_TEST(r->body() == kCarolSdp);
+  Action reinviteAlice = *reinvite;
+  PeerResponse aliceOk;
+  aliceOk.toTag = {};
+  aliceOk.headers = {{"Contact", "<sip:2001@192.0.2.10:5060>"}};
+  aliceOk.contentType = "application/sdp";
+  aliceOk.body = kOfferSdp;
+  respondInbound(reinviteAlice, aliceOk);
+  BOOST_TEST(request(out, LegId::Inbound, sip::Method::Ack));
+  checkNotify(notify(LegId::Transfer), "SIP/2.0 200 OK", "terminated;reason=noresource");
+  const Action* byeBob = request(out, LegId::Transfer, sip::Method::Bye);
+  BOOST_REQUIRE(byeBob);
+  BOOST_TEST(parseWire(byeBob->bytes)->to().tag == "callee");
+  BOOST_TEST(call.dialog(LegId::Outbound).remoteTag == "carol-tag");
+  // Alice hangs up: the BYE goes to Carol.
+  requestIn(LegId::Inbound, callerRequest(call, "BYE", 11, {}, {}, "z9hG4bKalicebye"), 51);
+  const Action* byeCarol = request(out, LegId::Outbound, sip::Method::Bye);
+  BOOST_REQUIRE(byeCarol);
+  BOOST_TEST(parseWire(byeCarol->bytes)->to().tag == "carol-tag");
+  BOOST_TEST(parseWire(byeCarol->bytes)->cseq().number == 2u);
+}
+
 BOOST_FIXTURE_TEST_CASE(carol_hangs_up_after_the_swap, TransferFixture) {
   establishWith(false, true);
   Action inviteCarol = referAndRoute();
