@@ -282,6 +282,11 @@ def test_cancel_before_answer_gets_487(make_sipd, tmp_path, uases):
         c.close()
     callee = uas.finish(timeout=20)
     assert callee.returncode == 0, explain(s, callee)
+    # A cancelled call is failed, never answered (the 200 to the CANCEL is not the call's 2xx).
+    s.wait_bus_name()
+    net.wait_for(lambda: s.counter("calls.ended") == 1, 10, interval=0.05, what="call ended")
+    assert s.counter("calls.failed") == 1, s.counters()
+    assert s.counter("calls.answered") == 0, s.counters()
 
 
 # ---- hold ------------------------------------------------------------------------------

@@ -372,6 +372,31 @@ def test_cancel_before_answer_reaches_phone_through_softswitch(make_sipd, kamail
     assert cancel.get("call-id") == invite.get("call-id") and cancel.cseq[0] == invite.cseq[0]
     wait_calls_idle(s, ended=1)
     assert s.counter("calls.failed") == 1
+    assert s.counter("calls.answered") == 0, s.counters()  # the 200 to CANCEL is not the call's
+
+
+# ---- a routing loop through the softswitch --------------------------------------------
+
+def test_loop_through_softswitch_is_answered_482(make_sipd, kamailios, tmp_path):
+    """Extension 4999 is served by the softswitch, which (misconfigured) sends 49xx back to
+    sipd. sipd recognises its own outbound INVITE (its Call-ID and From tag, no To tag) and
+    answers 482 Loop Detected (RFC 3261 8.2.2.2); Kamailio relays the 482 to sipd's call,
+    which relays it to the caller. One pass only, and the call ends."""
+    k, s = start_pair(make_sipd, kamailios, tmp_path,
+                      dns={"4999": {"type": "Extension", "contact": "ss1"}})
+    c = Caller(s)
+    try:
+        c.invite("4999")
+        final = c.final(timeout=10)
+        assert final.code == 482, final
+        c.ack(final)
+    finally:
+        c.close()
+    passes = kamailio_log(k).count(f"ss: INVITE sip:4999@127.0.0.1:{k.port} from 127.0.0.1:")
+    assert passes == 1, kamailio_log(k)
+    assert s.counter("calls.loops") == 1, s.counters()
+    wait_calls_idle(s, ended=1)
+    assert s.counter("calls.started") == 1, s.counters()
 
 
 # ---- the web UI's view of a call through the softswitch ---------------------------------

@@ -179,6 +179,13 @@ CallManager::RequestResult CallManager::onRequest(std::unique_ptr<sip::Message>&
                                                   transaction::ServerTransaction& server,
                                                   const transport::Peer& from) {
   const b2bua::CallTable::Match match = table_.find(*request);
+  if (match.call != nullptr && request->method() == Method::Invite && request->to().tag.empty() &&
+      request->from().tag == match.call->dialog(match.leg).localTag) {
+    // An INVITE of ours came back (Call-ID and From tag are ours, no To tag): a routing loop, for
+    // example a softswitch routing the number back to sipd. RFC 3261 8.2.2.2 (a merged request).
+    ++counters_.loops;
+    return RequestResult::Loop;
+  }
   if (match.call != nullptr) {
     OutputLease lease(*this);
     b2bua::Output& out = lease.out;
@@ -444,9 +451,11 @@ void CallManager::sendResponse(Slot& slot, b2bua::Action& action) {
     ++counters_.lostServer;
     return;
   }
+  // The caller's INVITE answered 2xx: once per call (not its 2xx retransmissions, not
+  // re-INVITEs), and not the 200 to a CANCEL, PRACK or UPDATE while ringing.
   if (!slot.answered && action.leg == b2bua::LegId::Inbound && action.status >= 200 &&
-      action.status < 300) {
-    slot.answered = true;  // once per call: not its 2xx retransmissions, not re-INVITEs
+      action.status < 300 && found->second->method() == sip::Method::Invite) {
+    slot.answered = true;
     ++counters_.answered;
   }
   countResponse(coreCounters_, action.status);

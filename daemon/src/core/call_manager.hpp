@@ -36,6 +36,7 @@ struct CallCounters {
   std::uint64_t ended = 0;           // calls removed from the table
   std::uint64_t rejectedFull = 0;    // 503: the call table was full
   std::uint64_t unmatched = 0;       // in-dialog requests / responses of no call (481 / stray)
+  std::uint64_t loops = 0;           // 482: one of our outbound INVITEs came back to us
   std::uint64_t targetFailures = 0;  // outbound attempts that failed (TargetFailed)
   std::uint64_t unresolved = 0;      // next hops that are not literal addresses (no DNS yet)
   std::uint64_t lostServer = 0;      // a response for a server transaction already gone
@@ -75,6 +76,7 @@ class CallManager {
     Handled,  // a call took it (and answers it)
     NotMine,  // no call: the core answers it as before (481 in a dialog, CANCEL 200/481 ...)
     Full,     // a new INVITE while the call table is full: the core answers 503
+    Loop,     // our own outbound INVITE came back to us: the core answers 482
   };
   // A new server transaction for `request` (not OPTIONS/REGISTER); `request` is moved from
   // when Handled.

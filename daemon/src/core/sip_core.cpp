@@ -284,6 +284,11 @@ void SipCore::serve(std::unique_ptr<sip::Message>& message,
         respond(request, transaction, spec);
         return;
       }
+      case CallManager::RequestResult::Loop:
+        spec.status = 482;
+        spec.reason = "Loop Detected";
+        respond(request, transaction, spec);
+        return;
       case CallManager::RequestResult::NotMine:
         break;
     }

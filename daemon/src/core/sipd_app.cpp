@@ -280,6 +280,7 @@ std::vector<control::CounterValue> SipdApp::counterValues() const {
       {"calls.ended", calls.ended},
       {"calls.rejected_full", calls.rejectedFull},
       {"calls.unmatched", calls.unmatched},
+      {"calls.loops", calls.loops},
       {"calls.target_failures", calls.targetFailures},
       {"calls.unresolved", calls.unresolved},
       {"calls.lost_server", calls.lostServer},
