@@ -244,6 +244,9 @@ def test_phone_behind_softswitch_calls_trunk_through_sipd(make_sipd, kamailios, 
     ok = [m for m in trace if m.direction == "received" and m.code == 200
           and m.cseq[1] == "INVITE"][0]
     assert ok.get("contact") == f"<sip:127.0.0.1:{s.port}>", ok.text
+    # RFC 3261 12.1.1: sipd's 200 copies Kamailio's Record-Route, so the phone's ACK and BYE
+    # go through its softswitch.
+    assert f"sip:127.0.0.1:{k.port};lr" in (ok.get("record-route") or ""), ok.text
     assert f"ss: BYE sip:127.0.0.1:{s.port} from 127.0.0.1:{uac_port(uac)}" in \
         kamailio_log(k), kamailio_log(k)
     assert only(gateway.received("BYE"), "BYE at the gateway")

@@ -111,6 +111,15 @@ void Call::respond(LegId on, const sip::Message& request, ServerRef server, std:
                    std::string_view reason, const sip::Message* relayed, Output& out,
                    std::string* keep) {
   std::vector<sip::HeaderLine> lines;
+  // 12.1.1: a response that can establish a dialog (101-299 to an INVITE without To tag)
+  // copies every Record-Route value of the request, in order, so the caller's proxies stay in
+  // the path of its ACK and BYE.
+  if (request.method() == sip::Method::Invite && request.to().tag.empty() && status > 100 &&
+      status < 300) {
+    for (const sip::HeaderField& field : request.headers()) {
+      if (field.id == sip::HeaderId::RecordRoute) lines.push_back({"Record-Route", field.value});
+    }
+  }
   if (relayed) collectRelayedHeaders(*relayed, lines);
   if (responseNeedsContact(request.method(), status)) {
     lines.push_back({"Contact", config_.contact});

@@ -63,6 +63,7 @@ BOOST_FIXTURE_TEST_CASE(basic_call_relays_each_step, CallFixture) {
   BOOST_TEST(r180->callId() == "in-call-1@192.0.2.10");
   BOOST_TEST(r180->topVia().branch == "z9hG4bKcaller1");
   BOOST_TEST(r180->cseq().number == 10u);
+  BOOST_TEST(r180->header(sip::HeaderId::RecordRoute) == "<sip:edge1.example.com;lr>");
 
   // 200 relayed with the answer; retransmission timers armed; no ACK yet.
   respondOutbound(invite, ok200());
@@ -73,7 +74,10 @@ BOOST_FIXTURE_TEST_CASE(basic_call_relays_each_step, CallFixture) {
   BOOST_TEST(r200->body() == kAnswerSdp);
   BOOST_TEST(r200->header(sip::HeaderId::Require) == "timer");
   BOOST_TEST(r200->header(sip::HeaderId::SessionExpires) == "1800;refresher=uac");
-  BOOST_TEST(!r200->has(sip::HeaderId::RecordRoute));
+  // 12.1.1: the caller's Record-Route copied (its proxy stays in the path), never the callee's.
+  BOOST_TEST(valuesOf(*r200, sip::HeaderId::RecordRoute) ==
+                 std::vector<std::string_view>{"<sip:edge1.example.com;lr>"},
+             boost::test_tools::per_element());
   BOOST_TEST(r200->header(sip::HeaderId::Contact) == "<sip:sipd@10.0.0.1:5060>");
   BOOST_TEST(!request(out, LegId::Outbound, sip::Method::Ack));
   const Action* t = timer(out, ActionKind::StartTimer, TimerKind::Retransmit2xx, LegId::Inbound);
