@@ -405,9 +405,9 @@ def test_loop_through_softswitch_is_answered_482(make_sipd, kamailios, tmp_path)
 # ---- the web UI's view of a call through the softswitch ---------------------------------
 
 def test_established_call_counted_on_dbus(make_sipd, kamailios, peers_made, tmp_path):
-    """While the call to 4001 is up (the caller talks for 2 s), D-Bus ActiveCalls is 1; then
-    both legs are gone and CallsPerSecond counts the call. (GetCalls is not wired into sipd
-    yet: SipdHandlers::calls is unset in sipd_app.cpp, so it lists nothing.)"""
+    """While the call to 4001 is up (the caller talks for 2 s), D-Bus ActiveCalls is 1 and
+    GetCalls lists it (the caller's Call-ID, both parties, since-when); then both legs are gone
+    and CallsPerSecond counts the call."""
     k, s = start_pair(make_sipd, kamailios, tmp_path)
     phone = start_peer(peers_made, tmp_path, "ss_phone_uas.xml", k.address)
     register_at(k, "4001", phone.port)
@@ -415,13 +415,21 @@ def test_established_call_counted_on_dbus(make_sipd, kamailios, peers_made, tmp_
                         keys={"caller": "7001"}, extra=("-s", "4001"))
     net.wait_for(lambda: s.counter("calls.answered") == 1, 10, interval=0.05,
                  what="the call answered")
+    before = int(time.time() * 1e6)
     assert s.get_property("ActiveCalls") == 1
+    [[call_id, state, inbound, outbound, since]] = s.call("GetCalls")[0]
+    assert state in ("answered", "confirmed"), state
+    assert "sip:7001@" in inbound, inbound
+    assert "sip:4001@" in outbound, outbound
+    assert call_id, call_id
+    assert before - 10_000_000 < since <= before, (since, before)
     uac = caller.finish(timeout=20)
     callee = phone.finish(timeout=15)
     assert uac.returncode == 0 and callee.returncode == 0, explain(s, k, uac, callee)
     # The phone's ACK arrived before the count was read: the call was confirmed, not ringing.
     assert only(phone.received("BYE"), "BYE at the phone")
     wait_calls_idle(s, ended=1)
+    assert s.call("GetCalls")[0] == []
     # One new call over the last 10 whole seconds (the call lasted more than a second).
     assert s.get_property("CallsPerSecond") == pytest.approx(0.1), s.get_property(
         "CallsPerSecond")

@@ -54,6 +54,15 @@ struct TrunkRow {
   std::uint64_t sinceUsec = 0;  // CLOCK_REALTIME microseconds
 };
 
+// One call as D-Bus GetCalls() shows it: a(sssst).
+struct CallRow {
+  std::string callId;           // the caller's Call-ID
+  std::string state;            // b2bua::callStateName
+  std::string inbound;          // the caller (remote URI of the inbound leg)
+  std::string outbound;         // the callee (remote URI of the outbound leg)
+  std::uint64_t sinceUsec = 0;  // CLOCK_REALTIME microseconds when the INVITE arrived
+};
+
 class CallManager {
  public:
   using NowSeconds = std::function<std::int64_t()>;  // wall clock (registrar expiry)
@@ -98,6 +107,8 @@ class CallManager {
   const routing::HealthMonitor& health() const noexcept { return health_; }
   // Every watched contact; `nowRealtimeUsec` converts the monitor's monotonic since-when.
   std::vector<TrunkRow> trunkRows(std::uint64_t nowRealtimeUsec) const;
+  // Every call in the table, oldest first.
+  std::vector<CallRow> callRows(std::uint64_t nowRealtimeUsec) const;
   const routing::RoutingTable& routingTable() const noexcept { return routes_; }
 
  private:
@@ -118,6 +129,7 @@ class CallManager {
     std::unique_ptr<SdpBodyTransform> bodies;        // the call's BodyTransform (outlives it)
     timer::TimerHandle timers[b2bua::kTimerKinds][b2bua::kLegSlots];
     bool answered = false;
+    timer::TimePoint started;  // when the INVITE arrived (GetCalls since-when)
   };
 
   void startCall(std::unique_ptr<sip::Message>& invite, transaction::ServerTransaction& server,

@@ -156,6 +156,14 @@ control::SipdHandlers SipdApp::handlers() {
     return static_cast<std::uint64_t>(core_->calls().activeCalls());
   };
   handlers.callsPerSecond = [this] { return core_->callsPerSecond(); };
+  handlers.calls = [this] {
+    std::vector<control::CallState> rows;
+    for (auto& row : core_->calls().callRows(realtimeUsec())) {
+      rows.push_back({std::move(row.callId), std::move(row.state), std::move(row.inbound),
+                      std::move(row.outbound), row.sinceUsec});
+    }
+    return rows;
+  };
   handlers.trunks = [this] {
     std::vector<control::TrunkState> rows;
     for (auto& row : core_->calls().trunkRows(realtimeUsec())) {
