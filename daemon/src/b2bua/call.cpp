@@ -527,8 +527,7 @@ void Call::onAck(LegId on, const sip::Message& ack, Output& out) {
     sendAck(otherLeg(on), *peer.ackOwed, &ack, out);
     peer.ackOwed.reset();
   } else if (!ack.body().empty()) {
-    l.dialog.remoteSdp.assign(ack.body());
-    l.sessionSdp.assign(ack.body());
+    noteReceivedBody(on, ack.body(), ack.header(sip::HeaderId::ContentType));
   }
   markDirty(on);
   if (state_ == CallState::Answered) confirm();

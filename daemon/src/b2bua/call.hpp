@@ -144,10 +144,13 @@ class Call {
     std::string lastAck;
     std::string lastAckNextHop;
     bool dirty = false;
-    bool ourCallId = false;    // the dialog's Call-ID is ours (sipd was the UAC that created it)
-    std::string flow;          // Target::flow of the peer of this leg (registered phone)
-    TransferPolicy policy;     // of the DN behind this leg
-    std::string sessionSdp;    // last SDP body received on this leg (a transfer offers it)
+    bool ourCallId = false;  // the dialog's Call-ID is ours (sipd was the UAC that created it)
+    std::string flow;        // Target::flow of the peer of this leg (registered phone)
+    TransferPolicy policy;   // of the DN behind this leg
+    // The last SDP received on this leg (a transfer offers it): dialog.remoteSdp while the last
+    // body received was SDP (no second copy on the hot path), else kept here.
+    std::string sessionSdp;
+    bool sessionInRemote = true;
     std::uint32_t refers = 0;  // REFERs sipd handled itself on this leg (RFC 3515 2.4.6 id)
   };
   // What sends with a request besides the dialog's own lines (NOTIFY, transfer INVITEs).
@@ -190,6 +193,8 @@ class Call {
   void sendCancel(LegId on, PendingClient& client, Output& out);
   void ackAndByeStray(const sip::Message& response, Output& out, LegId on = LegId::Outbound);
   std::string relayBody(LegId from, LegId to, const sip::Message& message, sip::Method method);
+  void noteReceivedBody(LegId on, std::string_view body, std::string_view contentType);
+  std::string_view sessionOf(LegId on) const noexcept;
   std::string transformBody(LegId from, LegId to, std::string_view body,
                             std::string_view contentType, sip::Method method, std::uint16_t status);
   std::uint32_t attemptCseqFor(LegId on) const noexcept;

@@ -87,8 +87,7 @@ std::string Call::transformBody(LegId from, LegId to, std::string_view body,
                                 std::string_view contentType, sip::Method method,
                                 std::uint16_t status) {
   if (body.empty()) return {};
-  leg(from).dialog.remoteSdp.assign(body);
-  if (isSdpType(contentType)) leg(from).sessionSdp.assign(body);
+  noteReceivedBody(from, body, contentType);
   std::string result;
   if (transform_) {
     BodyContext context;
@@ -105,6 +104,22 @@ std::string Call::transformBody(LegId from, LegId to, std::string_view body,
   markDirty(from);
   markDirty(to);
   return result;
+}
+
+void Call::noteReceivedBody(LegId on, std::string_view body, std::string_view contentType) {
+  Leg& l = leg(on);
+  if (isSdpType(contentType)) {
+    l.sessionInRemote = true;
+  } else if (l.sessionInRemote) {
+    l.sessionSdp.swap(l.dialog.remoteSdp);  // an INFO/NOTIFY body must not hide the session
+    l.sessionInRemote = false;
+  }
+  l.dialog.remoteSdp.assign(body);
+}
+
+std::string_view Call::sessionOf(LegId on) const noexcept {
+  const Leg& l = leg(on);
+  return l.sessionInRemote ? std::string_view(l.dialog.remoteSdp) : std::string_view(l.sessionSdp);
 }
 
 void Call::respond(LegId on, const sip::Message& request, ServerRef server, std::uint16_t status,

@@ -176,8 +176,7 @@ void Call::tryTransferTarget(Output& out) {
   // The offer to the target is the transferee's session: without one there is nothing to offer
   // (the target's offer could not be answered: we ACK it before the transferee is asked).
   LegId y = otherLeg(transfer_.transferor);
-  std::string_view ySdp =
-      leg(y).sessionSdp.empty() ? std::string_view(leg(y).dialog.remoteSdp) : leg(y).sessionSdp;
+  std::string_view ySdp = sessionOf(y);
   if (ySdp.empty()) {
     transferFailed(488, "Not Acceptable Here", out);
     return;
@@ -284,8 +283,7 @@ void Call::onTransferReinviteFinal(LegId on, const PendingClient& client, std::u
     markDirty(on);
     sendAck(on, client.cseq, nullptr, out);
     if (!response->body().empty()) {
-      leg(on).dialog.remoteSdp.assign(response->body());
-      leg(on).sessionSdp.assign(response->body());
+      noteReceivedBody(on, response->body(), response->header(sip::HeaderId::ContentType));
     }
   }
   if (transfer_.step != TransferStep::Reinviting) {

@@ -346,6 +346,21 @@ BOOST_FIXTURE_TEST_CASE(callee_transfers_the_caller, TransferFixture) {
   BOOST_TEST(parseWire(byeCarol->bytes)->cseq().number == 2u);
 }
 
+// The offer to the target is the transferee's last SDP, not the last body it sent (an INFO).
+BOOST_FIXTURE_TEST_CASE(info_body_does_not_replace_the_offered_session, TransferFixture) {
+  establishWith(false, true);
+  std::string info = calleeRequest(call, "INFO", 2);
+  const std::string empty = "Content-Length: 0\r\n\r\n";
+  info.replace(info.find(empty), empty.size(),
+               "Content-Type: application/dtmf-relay\r\nContent-Length: 24\r\n\r\n"
+               "Signal=5\r\nDuration=160\r\n");
+  requestIn(LegId::Outbound, info, 52);
+  BOOST_REQUIRE(request(out, LegId::Inbound, sip::Method::Info));
+  BOOST_TEST(call.dialog(LegId::Outbound).remoteSdp == "Signal=5\r\nDuration=160\r\n");
+  Action invite = referAndRoute();
+  BOOST_TEST(parseWire(invite.bytes)->body() == kAnswerSdp);
+}
+
 BOOST_FIXTURE_TEST_CASE(carol_hangs_up_after_the_swap, TransferFixture) {
   establishWith(false, true);
   Action inviteCarol = referAndRoute();
