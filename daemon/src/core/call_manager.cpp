@@ -337,7 +337,10 @@ bool CallManager::onResponse(const sip::Message& response, transaction::ClientTr
   if (slot != nullptr && response.cseq().method == Method::Invite && status >= 200 &&
       status < 300) {
     // An answer from a trunk proves it is up (failures come as TargetFailed).
-    if (match.leg == b2bua::LegId::Outbound) {
+    const b2bua::CallState state = match.call->state();
+    const bool ringing = state == b2bua::CallState::Routing || state == b2bua::CallState::Early;
+    if (match.leg == b2bua::LegId::Outbound && ringing) {
+      // The initial INVITE's answer (a re-INVITE's 2xx may come from a transfer target now).
       const std::size_t index = match.call->targetIndex();
       if (index < slot->targets.size()) health_.callResult(slot->targets[index], status);
     } else if (match.leg == b2bua::LegId::Transfer && match.call->transferring()) {
