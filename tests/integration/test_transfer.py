@@ -7,6 +7,8 @@ blind REFER to 9003 (Trunk DN gwC, prefix 9, another SIPp). Three cases:
   C's SDP, BYE to A); then B hangs up and the BYE reaches C through sipd.
 - refer-enabled left at its default (true): the REFER is relayed to B, B's NOTIFYs come back.
 - blind-transfer-enabled left at its default (false): 403, the call stays.
+- the target busy (486): NOTIFY with its status line, the call with B stays.
+- A hanging up right after the 202: the transfer still completes.
 Every SIPp run is bounded; failures show the SIPp traces and sipd's stderr."""
 
 import os
@@ -165,5 +167,40 @@ def test_blind_refer_refused_403_when_not_enabled(make_sipd, tmp_path, peers):
     transferee = b.finish(timeout=30)
     assert a.returncode == 0 and transferee.returncode == 0, explain(s, a, transferee)
     assert "REFER sip:" not in b.messages()
+    s.wait_bus_name()
+    wait_no_calls(s)
+
+
+def test_busy_target_is_notified_and_the_call_stays(make_sipd, tmp_path, peers):
+    """The target answers 486: the transferor gets NOTIFY "SIP/2.0 486 Busy Here"
+    (terminated), no BYE; the call with B stays and ends when A hangs up (B gets the BYE)."""
+    b_port, c_port = net.free_udp_tcp_port(), net.free_udp_tcp_port()
+    s = transfer_sipd(make_sipd, b_port, c_port, refer_enabled="false", blind="true")
+    b = start_peer(peers, "call_uas.xml", s, tmp_path, b_port)
+    c = start_peer(peers, "call_uas_486.xml", s, tmp_path, c_port)
+    a = run_transferor(s, tmp_path, scenario="xfer_uac_refer_fail.xml")
+    transferee = b.finish(timeout=30)
+    target = c.finish(timeout=30)
+    assert a.returncode == 0 and transferee.returncode == 0 and target.returncode == 0, \
+        explain(s, a, transferee, target)
+    to_b = b.messages()
+    assert to_b.count("INVITE sip:") == 1, to_b  # no re-INVITE: the transfer never got there
+    s.wait_bus_name()
+    wait_no_calls(s)
+    assert int(s.counter("calls.target_failures")) == 1
+
+
+def test_transferor_leaving_after_202_does_not_stop_the_transfer(make_sipd, tmp_path, peers):
+    """A hangs up right after the 202 and NOTIFY 100 (a blind transfer does not need it): C
+    still gets the INVITE with B's SDP, B the re-INVITE with C's; B's BYE reaches C."""
+    b_port, c_port = net.free_udp_tcp_port(), net.free_udp_tcp_port()
+    s = transfer_sipd(make_sipd, b_port, c_port, refer_enabled="false", blind="true")
+    b = start_peer(peers, "xfer_uas_transferee.xml", s, tmp_path, b_port)
+    c = start_peer(peers, "xfer_uas_target_slow.xml", s, tmp_path, c_port)
+    a = run_transferor(s, tmp_path, scenario="xfer_uac_refer_leave.xml")
+    transferee = b.finish(timeout=30)
+    target = c.finish(timeout=30)
+    assert a.returncode == 0 and transferee.returncode == 0 and target.returncode == 0, \
+        explain(s, a, transferee, target)
     s.wait_bus_name()
     wait_no_calls(s)
