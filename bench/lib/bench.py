@@ -48,7 +48,7 @@ def parseArgs():
                         help="established calls held for line 6 (at most 60,000)")
     parser.add_argument("--max-trials", type=int, default=13, help="per search")
     parser.add_argument("--budget-seconds", type=float,
-                        default=float(os.environ.get("BENCH_BUDGET_SECONDS", 600)),
+                        default=float(os.environ.get("BENCH_BUDGET_SECONDS", 720)),
                         help="searching time of all lines; each search line gets the time "
                              "left divided by the search lines still to run")
     parser.add_argument("--json", default="", help="also write the results here")
@@ -321,8 +321,8 @@ class Bench:
         kamailio = self.kamailio_("proxy-tmrr.cfg",
                                   defines={"BENCH_GATEWAY": f"127.0.0.1:{self.uasPort_}"})
         line = compare(
-            sipd and freshServerSearch(sipd, self.runner_, scenario, "sipd", 2000, self.args_),
-            freshServerSearch(kamailio, self.runner_, scenario, "Kamailio", 2000, self.args_),
+            sipd and freshServerSearch(sipd, self.runner_, scenario, "sipd", 5000, self.args_),
+            freshServerSearch(kamailio, self.runner_, scenario, "Kamailio", 2500, self.args_),
             self.lineDeadline_())
         line["suffix"] = " (sipd: B2BUA, 2 dialogs; Kamailio: tm+rr proxy)"
         self.results["calls"] = line

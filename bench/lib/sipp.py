@@ -153,9 +153,10 @@ class SippRunner:
             code, timedOut, cpuSeconds = procs.run(
                 argv, timeout=bound + 10, stdout=out, stderr=out, cwd=stem, onTick=tick)
         if uas is not None:
-            # It exits by itself after `count` calls; calls it never saw completing keep it
-            # waiting until its bound. Stopped at once when the trial was cut short.
-            cpuSeconds += procs.waitBounded(uas, 0 if timedOut else self.recvTimeoutS + 2)[2]
+            # It exits by itself after `count` calls. A call still open at the UAS once the
+            # UAC is done has failed (an INVITE the server lost, a missing ACK or BYE): after
+            # 2 s it is stopped (SIGTERM: SIPp writes its final statistics row then).
+            cpuSeconds += procs.waitBounded(uas, 0 if timedOut else 2.0)[2]
         tick()
         result = TrialResult(rate=rate, count=count, timedOut=timedOut, exitCode=code,
                              recvTimeoutS=self.recvTimeoutS, cpuSeconds=cpuSeconds,
