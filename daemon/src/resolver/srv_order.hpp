@@ -1,7 +1,8 @@
 #pragma once
 // The order in which to try SRV targets (RFC 2782, "Usage rules"): by priority, lowest first,
-// and within one priority a weighted random selection. The random source is injected so tests
-// choose the draws.
+// and within one priority a weighted random selection, exactly proportional to the weights
+// (see srv_order.cpp for the one deviation from the RFC's arithmetic). The random source is
+// injected so tests choose the draws.
 #include <cstdint>
 #include <functional>
 #include <vector>
