@@ -103,7 +103,8 @@ class SippRunner:
         """Sends `count` calls at `rate`/s; bounded to count/rate + the pause + recvTimeoutS +
         10 s. With a UAS, its completed calls, CPU time and socket drops count with the UAC's
         (both share CPU 1). until(counts), when given, sees the UAC's -trace_counts row (message
-        name -> count, e.g. "ACK_Sent") every 0.25 s and stops the trial by returning True."""
+        name -> count, e.g. "Pause_Sessions") every 0.25 s and stops the trial by returning
+        True."""
         self.serial_ += 1
         stem = os.path.join(self.workDir, f"sipp-{self.serial_:03d}")
         os.makedirs(stem)
