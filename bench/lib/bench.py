@@ -150,6 +150,8 @@ def main():
     unknown = [line for line in lines if line not in LINES]
     if unknown:
         sys.exit("bench: unknown line(s) " + ",".join(unknown) + "; choose from " + ",".join(LINES))
+    if not 1 <= args.memory_calls <= 60000:
+        sys.exit("bench: --memory-calls must be 1 to 60,000 (sipd holds at most 65,536 calls)")
     workDir = tempfile.mkdtemp(prefix="sipha-bench-")
     startedAt = datetime.datetime.now(datetime.timezone.utc)
     bench = Bench(args, sipdPath, workDir)
@@ -311,7 +313,6 @@ class Bench:
                           extra={"sip-timer-t1": t1})
         self.results["memory"] = measureMemory(sipd, self.runner_, scenario, bindings, rate,
                                                settleSeconds=64 * t1 / 1000 + 2)
-
 
     def line_calls(self):
         print("5 calls (INVITE/100/180/200/ACK/BYE/200), sipd B2BUA vs Kamailio tm+rr proxy",
