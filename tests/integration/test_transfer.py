@@ -9,6 +9,7 @@ blind REFER to 9003 (Trunk DN gwC, prefix 9, another SIPp). Three cases:
 - blind-transfer-enabled left at its default (false): 403, the call stays.
 - the target busy (486): NOTIFY with its status line, the call with B stays.
 - A hanging up right after the 202: the transfer still completes.
+- the Refer-To naming a registered Extension: routed like a new call.
 Every SIPp run is bounded; failures show the SIPp traces and sipd's stderr."""
 
 import os
@@ -85,9 +86,9 @@ def start_peer(peers, scenario, sipd, tmp_path, port):
     return p
 
 
-def run_transferor(sipd, tmp_path, scenario="xfer_uac_refer.xml"):
+def run_transferor(sipd, tmp_path, scenario="xfer_uac_refer.xml", target="9003"):
     return sipp.run(scenario, sipd.address, str(tmp_path / "transferor"), timeout=40,
-                    keys={"caller": "7001", "target": "9003"}, extra=("-s", "8002"))
+                    keys={"caller": "7001", "target": target}, extra=("-s", "8002"))
 
 
 def explain(sipd, *results):
@@ -100,7 +101,7 @@ def transfer_sipd(make_sipd, b_port, c_port, *, refer_enabled=None, blind=None):
     if refer_enabled is not None:
         gw_b["refer-enabled"] = refer_enabled
     tserver = {} if blind is None else {"blind-transfer-enabled": blind}
-    return make_sipd(extensions=("7001",), tserver=tserver, dns={
+    return make_sipd(extensions=("7001", "7002"), tserver=tserver, dns={
         "gwB": gw_b,
         "gwC": {"type": "Trunk", "contact": f"127.0.0.1:{c_port}", "prefix": "9"},
     }).start()
@@ -202,5 +203,29 @@ def test_transferor_leaving_after_202_does_not_stop_the_transfer(make_sipd, tmp_
     target = c.finish(timeout=30)
     assert a.returncode == 0 and transferee.returncode == 0 and target.returncode == 0, \
         explain(s, a, transferee, target)
+    s.wait_bus_name()
+    wait_no_calls(s)
+
+
+def test_transfer_to_a_registered_extension(make_sipd, tmp_path, peers):
+    """The Refer-To is routed like a new call: 7002 is an Extension registered at sipd, so C is
+    reached at its registered contact."""
+    b_port, c_port = net.free_udp_tcp_port(), net.free_udp_tcp_port()
+    s = transfer_sipd(make_sipd, b_port, net.free_udp_tcp_port(), refer_enabled="false",
+                      blind="true")
+    b = start_peer(peers, "xfer_uas_transferee.xml", s, tmp_path, b_port)
+    c = start_peer(peers, "xfer_uas_target.xml", s, tmp_path, c_port)
+    client = s.udp()
+    try:
+        resp = s.register(client, "7002", contact=f"<sip:7002@127.0.0.1:{c_port}>")
+    finally:
+        client.close()
+    assert resp is not None and resp.code == 200, resp
+    a = run_transferor(s, tmp_path, target="7002")
+    transferee = b.finish(timeout=30)
+    target = c.finish(timeout=30)
+    assert a.returncode == 0 and transferee.returncode == 0 and target.returncode == 0, \
+        explain(s, a, transferee, target)
+    assert f"INVITE sip:7002@127.0.0.1:{c_port}" in target.file_text("_messages.log")
     s.wait_bus_name()
     wait_no_calls(s)

@@ -98,6 +98,65 @@ BOOST_FIXTURE_TEST_CASE(bounded_and_unique, TableFixture) {
   BOOST_TEST(roomy.size() == 1u);
 }
 
+// refresh() after a transfer created a leg whose Call-ID another call holds (a broken id source):
+// the other call keeps its key, the new leg is not indexed, and refresh says so.
+BOOST_FIXTURE_TEST_CASE(refresh_never_takes_another_calls_key, TableFixture) {
+  class ScriptedIds final : public IdSource {
+   public:
+    std::string tag() override { return "t" + std::to_string(++n_); }
+    std::string callId() override { return calls_++ == 0 ? "second-out" : "out-call-1"; }
+    std::string branch() override { return "z9hG4bKs" + std::to_string(++n_); }
+
+   private:
+    int n_ = 0;
+    int calls_ = 0;
+  };
+  CallTable table(4);
+  Call* first = table.insert(started());  // outbound Call-ID out-call-1
+  BOOST_REQUIRE(first);
+
+  ScriptedIds scripted;
+  auto owned = std::make_unique<Call>(config, scripted);
+  Call& second = *owned;
+  std::string invite = callerInvite();
+  invite.replace(invite.find("in-call-1"), 9, "in-call-2");
+  InboundContext context;
+  context.transfer.blindTransferEnabled = true;
+  RouteDecision route = twoTargets();
+  route.targets[0].transfer.referEnabled = false;
+  Output out;
+  second.start(parseWire(invite), context, route, out);
+  Action sent = *request(out, LegId::Outbound, sip::Method::Invite);
+  BOOST_REQUIRE(table.insert(std::move(owned)) == &second);
+  out.clear();
+  second.onResponse(LegId::Outbound, *answer(sent, CallFixture::ok200()), out);
+  std::string ack = callerRequest(second, "ACK", 10);
+  ack.replace(ack.find("in-call-1"), 9, "in-call-2");
+  out.clear();
+  second.onRequest(LegId::Inbound, parseWire(ack), 0, out);
+  std::string refer =
+      callerRequest(second, "REFER", 11, "Refer-To: <sip:3003@h>\n", {}, "z9hG4bKrf");
+  refer.replace(refer.find("in-call-1"), 9, "in-call-2");
+  out.clear();
+  second.onRequest(LegId::Inbound, parseWire(refer), 2, out);
+  BOOST_REQUIRE(response(out, LegId::Inbound, 202));
+  RouteDecision carol;
+  carol.targets.resize(1);
+  carol.targets[0].requestUri = "sip:3003@192.0.2.40";
+  out.clear();
+  second.onTransferRoute(carol, out);
+  BOOST_REQUIRE_EQUAL(second.dialog(LegId::Transfer).callId, "out-call-1");
+  BOOST_TEST(!table.refresh(&second));
+  // The first call's callee still reaches the first call.
+  CallTable::Match m = table.find(*parseWire(calleeRequest(*first, "BYE", 1)));
+  BOOST_TEST(m.call == first);
+  BOOST_TEST(m.leg == LegId::Outbound);
+  // The second call's own legs are still found.
+  BOOST_TEST(table.find(*parseWire(calleeRequest(second, "INFO", 2))).call == &second);
+  table.erase(&second);
+  BOOST_TEST(table.find(*parseWire(calleeRequest(*first, "BYE", 1))).call == first);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
