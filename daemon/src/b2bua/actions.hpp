@@ -18,10 +18,14 @@ enum class ActionKind : std::uint8_t {
   CancelTimer,   // disarm `timer`
   TargetFailed,  // target `targetIndex` failed with `status` (408 for a timeout): trunk health
   CallEnded,     // the call is over (final `status` toward the caller); drop it from the table
-  // A transfer sipd performs: route `bytes` (the Refer-To URI) like a new call's Request-URI
-  // and give the decision to Call::onTransferRoute.
+  // A transfer sipd performs: `bytes` is the Refer-To URI (headers included). Blind: route it
+  // like a new call's Request-URI; with Replaces (attended): the target is the other party of
+  // the named dialog. The decision goes to Call::onTransferRoute.
   RouteTransfer,
   KeysChanged,  // a leg's Call-ID or tags changed (transfer): CallTable::refresh(call)
+  // A transfer swapped the target in: an attended transfer's replaced call can be ended
+  // (Call::terminate on the call whose dialog the Replaces named).
+  TransferCompleted,
 };
 
 struct Action {

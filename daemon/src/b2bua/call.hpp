@@ -59,6 +59,8 @@ class Call {
   // The routing decision for a RouteTransfer action (the Refer-To URI of a transfer sipd
   // performs with re-INVITE, docs/b2bua.md "Transfers"). Ignored when no transfer waits for it.
   void onTransferRoute(RouteDecision route, Output& out);
+  // Ends a confirmed call with BYE on both legs (an attended transfer replaced its dialogs).
+  void terminate(Output& out);
 
   // The backup's side of replication: a confirmed call rebuilt from its events.
   static std::unique_ptr<Call> restore(const CallReplica& replica, const CallConfig& config,
@@ -84,6 +86,8 @@ class Call {
   std::size_t transferTargetIndex() const noexcept { return transfer_.index; }
   bool ended() const noexcept { return state_ == CallState::Ended; }
   const Dialog& dialog(LegId leg) const noexcept { return legs_[legIndex(leg)].dialog; }
+  // Target::flow of the party on `leg` (a registered phone's connection); may be empty.
+  const std::string& flow(LegId leg) const noexcept { return legs_[legIndex(leg)].flow; }
   const std::string& callKey() const noexcept { return callKey_; }
   std::size_t targetIndex() const noexcept { return targetIndex_; }
   // The status sent to the caller for the initial INVITE (0 while none was).
@@ -229,8 +233,8 @@ class Call {
   bool onRefer(LegId on, std::unique_ptr<sip::Message>& request, ServerRef server, Output& out);
   bool transferBusy() const noexcept;
   bool transferBlocks(LegId on, const sip::Message& request) const noexcept;
-  void startTransfer(LegId on, const sip::Message& refer, ServerRef server, std::string referTo,
-                     Output& out);
+  void startTransfer(LegId on, const sip::Message& refer, ServerRef server,
+                     std::string_view referTo, Output& out);
   void tryTransferTarget(Output& out);
   void onTransferFinal(const PendingClient& client, const sip::Message& response, Output& out);
   void transferTargetFailed(std::uint16_t status, std::string_view reason, bool reportHealth,

@@ -40,6 +40,21 @@ CallTable::Match CallTable::find(const sip::Message& message) const noexcept {
   return {};
 }
 
+CallTable::Match CallTable::findDialog(std::string_view callId, std::string_view localTag,
+                                       std::string_view remoteTag) const noexcept {
+  Match match;
+  if (auto ours = byOurs_.find(callId); ours != byOurs_.end()) {
+    match = {ours->second.call, ours->second.leg};
+  } else if (const Ref* peer = findPeer(callId, remoteTag)) {
+    match = {peer->call, peer->leg};
+  } else {
+    return {};
+  }
+  const Dialog& d = match.call->dialog(match.leg);
+  if (d.localTag != localTag || d.remoteTag != remoteTag) return {};
+  return match;
+}
+
 std::vector<CallTable::Key> CallTable::keysOf(const Call& call) const {
   scratch_.clear();
   call.tableKeys(scratch_);

@@ -29,6 +29,10 @@ class CallTable {
   // our requests (the peer's tag is its To tag). A CANCEL or a retransmitted INVITE of the
   // caller (no To tag yet) is found too. No allocation.
   Match find(const sip::Message& message) const noexcept;
+  // The call and leg of a dialog named by its identifiers as sipd holds them (RFC 3891
+  // Replaces: Call-ID, our tag, the peer's tag); none when no leg has exactly these.
+  Match findDialog(std::string_view callId, std::string_view localTag,
+                   std::string_view remoteTag) const noexcept;
 
   // Takes a started (or restored) call that has not ended; nullptr when the table is full or a
   // call with the same keys exists (the call is then destroyed).

@@ -74,10 +74,6 @@ bool Call::onRefer(LegId on, std::unique_ptr<sip::Message>& request, ServerRef s
     return true;
   }
   if (y.policy.referEnabled) return false;  // RFC 3515 end to end: Y handles the REFER
-  if (!blind) {
-    respond(on, r, server, 501, "Attended transfer by re-INVITE not supported", nullptr, out);
-    return true;
-  }
   // The transfer re-INVITEs Y: no INVITE may be under way on either leg (14.2).
   for (LegId id : {on, otherLeg(on)}) {
     const Leg& l = leg(id);
@@ -93,8 +89,7 @@ bool Call::onRefer(LegId on, std::unique_ptr<sip::Message>& request, ServerRef s
       return true;
     }
   }
-  std::string target(uri.text.substr(0, uri.text.find('?')));
-  startTransfer(on, r, server, std::move(target), out);
+  startTransfer(on, r, server, uri.text, out);
   return true;
 }
 
@@ -111,8 +106,8 @@ bool Call::transferBlocks(LegId on, const sip::Message& request) const noexcept 
 }
 
 // RFC 3515 2.4.2 / 2.4.4: accept, then report progress by NOTIFY on the REFER's dialog.
-void Call::startTransfer(LegId on, const sip::Message& refer, ServerRef server, std::string referTo,
-                         Output& out) {
+void Call::startTransfer(LegId on, const sip::Message& refer, ServerRef server,
+                         std::string_view referTo, Output& out) {
   respond(on, refer, server, 202, "Accepted", nullptr, out);
   Leg& x = leg(on);
   // 2.4.6: the NOTIFYs of a second or later REFER in a dialog carry id = the REFER's CSeq.
@@ -120,13 +115,13 @@ void Call::startTransfer(LegId on, const sip::Message& refer, ServerRef server, 
   transfer_.event = x.refers++ == 0 ? "refer" : "refer;id=" + numberText(refer.cseq().number);
   transfer_.step = TransferStep::Routing;
   transfer_.transferor = on;
-  transfer_.referTo = std::move(referTo);
+  transfer_.referTo.assign(referTo.substr(0, referTo.find('?')));
   transfer_.referredBy.assign(refer.header(sip::HeaderId::ReferredBy));
   sendNotify(on, 100, "Trying", false, out);
   Action a;
   a.kind = ActionKind::RouteTransfer;
   a.leg = LegId::Transfer;
-  a.bytes = transfer_.referTo;
+  a.bytes.assign(referTo);  // with its headers: Replaces makes it an attended transfer
   out.actions.push_back(std::move(a));
 }
 
@@ -199,6 +194,7 @@ void Call::tryTransferTarget(Output& out) {
       transformBody(y, LegId::Transfer, ySdp, "application/sdp", sip::Method::Invite, 0);
   std::vector<sip::HeaderLine> lines;
   if (!transfer_.referredBy.empty()) lines.push_back({"Referred-By", transfer_.referredBy});
+  if (!target.replaces.empty()) lines.push_back({"Replaces", target.replaces});  // RFC 3891
   OwnContent content{lines, body.empty() ? std::string_view() : "application/sdp", body};
   PendingClient* client = sendRequest(LegId::Transfer, sip::Method::Invite, nullptr,
                                       ClientKind::TransferInvite, 0, out, target.nextHop, &content);
@@ -374,6 +370,16 @@ void Call::completeTransfer(Output& out) {
   markDirty(x);
   markDirty(otherLeg(x));
   keysChanged(out);
+  Action done;
+  done.kind = ActionKind::TransferCompleted;
+  done.leg = x;
+  out.actions.push_back(std::move(done));
+}
+
+void Call::terminate(Output& out) {
+  if (state_ != CallState::Confirmed) return;
+  teardown(out);
+  flush(out);
 }
 
 // X hung up after the 202 (a blind transfer does not need it): 200, its requests and the ones

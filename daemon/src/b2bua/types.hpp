@@ -77,6 +77,9 @@ struct Target {
   // SendRequest of the leg while this target is its peer. Empty: resolve nextHop.
   std::string flow;
   TransferPolicy transfer;  // of the target's DN
+  // An attended transfer's target: the Replaces value (RFC 3891) naming the target's dialog
+  // that the new one replaces; sent in the INVITE. Empty otherwise.
+  std::string replaces;
 };
 
 struct RouteDecision {

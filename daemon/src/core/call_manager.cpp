@@ -1,12 +1,16 @@
 #include "core/call_manager.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <span>
 
 #include "common/log/log.hpp"
 #include "sip/message_builder.hpp"
+#include "sip/name_addr.hpp"
+#include "sip/params.hpp"
 #include "sip/parser.hpp"
 #include "transport/peer_format.hpp"
 
@@ -57,6 +61,23 @@ bool equalsNoCase(std::string_view a, std::string_view b) {
     if (x != y) return false;
   }
   return true;
+}
+
+// The Replaces header of a Refer-To URI (RFC 3891 / RFC 3515 2.1: "?Replaces=..." with %HH
+// escapes), decoded into `buffer`; empty when absent or malformed.
+std::string_view replacesHeader(std::string_view headers, std::span<char> buffer) {
+  while (!headers.empty()) {
+    const std::size_t amp = headers.find('&');
+    const std::string_view item = headers.substr(0, amp);
+    const std::size_t equals = item.find('=');
+    if (equals != std::string_view::npos && equalsNoCase(item.substr(0, equals), "Replaces")) {
+      const sip::Unescaped value = sip::unescape(item.substr(equals + 1), buffer);
+      return value.ok ? value.value : std::string_view{};
+    }
+    if (amp == std::string_view::npos) break;
+    headers.remove_prefix(amp + 1);
+  }
+  return {};
 }
 
 // The destination of a next-hop URI (RFC 3263 4.1/4.2 for literal addresses: the transport
@@ -288,18 +309,76 @@ void CallManager::routeTransfer(b2bua::Call* call, std::uint64_t serial,
   ++counters_.transfers;
   b2bua::RouteDecision decision;
   std::vector<routing::HealthId> health;
+  slot->replaced = nullptr;
   sip::Uri uri;
-  if (sip::parseUri(referTo, uri) && uri.isSip()) {
-    route(uri, decision, health);
-  } else {
+  std::array<char, 512> buffer;
+  if (!sip::parseUri(referTo, uri) || !uri.isSip()) {
     decision.failureStatus = 416;  // RFC 3261 21.4.12: not a SIP URI we can route
     decision.failureReason = "Unsupported URI Scheme";
+  } else if (const std::string_view replaces = replacesHeader(uri.headers, buffer);
+             !replaces.empty()) {
+    attendedTarget(call, *slot, replaces, decision);
+  } else {
+    route(uri, decision, health);
   }
   slot->transferTargets = std::move(health);
   OutputLease lease(*this);
   b2bua::Output& out = lease.out;
   call->onTransferRoute(std::move(decision), out);
   execute(call, out);
+}
+
+void CallManager::attendedTarget(b2bua::Call* call, Slot& slot, std::string_view replaces,
+                                 b2bua::RouteDecision& decision) {
+  // RFC 3891 3: "callid;to-tag=...;from-tag=..." as the transferor holds its dialog with us: its
+  // to-tag is our tag on that leg, its from-tag the transferor's.
+  decision.failureStatus = 481;
+  decision.failureReason = "Call/Transaction Does Not Exist";
+  const std::size_t semicolon = replaces.find(';');
+  if (semicolon == std::string_view::npos) return;
+  const sip::ParamList params(replaces.substr(semicolon + 1));
+  const auto toTag = params.find("to-tag");
+  const auto fromTag = params.find("from-tag");
+  if (!toTag || !fromTag) return;
+  const b2bua::CallTable::Match named =
+      table_.findDialog(replaces.substr(0, semicolon), *toTag, *fromTag);
+  if (named.call == nullptr || named.call == call || named.leg == b2bua::LegId::Transfer ||
+      named.call->state() != b2bua::CallState::Confirmed) {
+    return;
+  }
+  const b2bua::LegId other = b2bua::otherLeg(named.leg);
+  const b2bua::Dialog& c = named.call->dialog(other);
+  if (c.remoteTag.empty() || c.remoteTarget.empty()) return;
+  b2bua::Target target;
+  target.requestUri = c.remoteTarget;
+  if (!c.routeSet.empty()) {
+    // Only the first hop of the target's route set is kept (docs/b2bua.md "Transfers").
+    sip::NameAddr first;
+    if (sip::parseNameAddr(c.routeSet.front(), first)) target.nextHop = std::string{first.uri};
+  }
+  target.transport = c.transport;
+  target.flow = named.call->flow(other);
+  // For the target to find its own dialog: its tag is our remote tag there (RFC 3891 3).
+  target.replaces = c.callId + ";to-tag=" + c.remoteTag + ";from-tag=" + c.localTag;
+  decision.targets.push_back(std::move(target));
+  const auto found = slots_.find(named.call);
+  if (found != slots_.end()) {
+    slot.replaced = named.call;
+    slot.replacedSerial = found->second.serial;
+  }
+}
+
+void CallManager::endReplaced(b2bua::Call* call, std::uint64_t serial) {
+  Slot* slot = slotOf(call, serial);
+  if (slot == nullptr || slot->replaced == nullptr) return;
+  b2bua::Call* replaced = slot->replaced;
+  const std::uint64_t replacedSerial = slot->replacedSerial;
+  slot->replaced = nullptr;
+  if (slotOf(replaced, replacedSerial) == nullptr) return;  // ended meanwhile
+  OutputLease lease(*this);
+  b2bua::Output& out = lease.out;
+  replaced->terminate(out);  // its target now talks on the transfer's call
+  execute(replaced, out);
 }
 
 std::uint64_t CallManager::serverRef(transaction::ServerTransaction& server) {
@@ -363,7 +442,8 @@ void CallManager::execute(b2bua::Call* call, b2bua::Output& out) {
   Slot& slot = found->second;
   const std::uint64_t serial = slot.serial;
   std::vector<b2bua::ClientRef> failed;
-  std::string referTo;  // a RouteTransfer's Refer-To (empty: none)
+  std::string referTo;       // a RouteTransfer's Refer-To (empty: none)
+  bool transferred = false;  // TransferCompleted: an attended transfer's replaced call may end
   bool ended = false;
   for (auto& action : out.actions) {
     switch (action.kind) {
@@ -395,6 +475,9 @@ void CallManager::execute(b2bua::Call* call, b2bua::Output& out) {
       case ActionKind::RouteTransfer:
         referTo = std::move(action.bytes);  // routed below, once this output is executed
         break;
+      case ActionKind::TransferCompleted:
+        transferred = true;
+        break;
       case ActionKind::KeysChanged:
         if (!table_.refresh(call)) {
           common::logWarning("calls: a transfer leg's Call-ID collides with another call");
@@ -414,6 +497,7 @@ void CallManager::execute(b2bua::Call* call, b2bua::Output& out) {
   if (!referTo.empty() && !ended && slotOf(call, serial) != nullptr) {
     routeTransfer(call, serial, referTo);
   }
+  if (transferred) endReplaced(call, serial);
   if (ended && slotOf(call, serial) != nullptr) endCall(call);
 }
 

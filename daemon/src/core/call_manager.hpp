@@ -126,7 +126,11 @@ class CallManager {
     std::uint64_t serial = 0;
     std::vector<routing::HealthId> targets;          // per RouteDecision target index
     std::vector<routing::HealthId> transferTargets;  // per target of the running transfer
-    std::unique_ptr<SdpBodyTransform> bodies;        // the call's BodyTransform (outlives it)
+    // An attended transfer's replaced call (the one whose dialog the Replaces named): ended
+    // when this call's transfer completes.
+    b2bua::Call* replaced = nullptr;
+    std::uint64_t replacedSerial = 0;
+    std::unique_ptr<SdpBodyTransform> bodies;  // the call's BodyTransform (outlives it)
     timer::TimerHandle timers[b2bua::kTimerKinds][b2bua::kLegSlots];
     bool answered = false;
     timer::TimePoint started;  // when the INVITE arrived (GetCalls since-when)
@@ -138,6 +142,11 @@ class CallManager {
   void route(const sip::Uri& uri, b2bua::RouteDecision& decision,
              std::vector<routing::HealthId>& health);
   void routeTransfer(b2bua::Call* call, std::uint64_t serial, const std::string& referTo);
+  // Attended transfer (Refer-To with Replaces, RFC 3891): the target is the other party of the
+  // named dialog, reached on its own dialog's target with a Replaces for it.
+  void attendedTarget(b2bua::Call* call, Slot& slot, std::string_view replaces,
+                      b2bua::RouteDecision& decision);
+  void endReplaced(b2bua::Call* call, std::uint64_t serial);
   std::uint64_t serverRef(transaction::ServerTransaction& server);
   void execute(b2bua::Call* call, b2bua::Output& out);
   void sendRequest(b2bua::Call* call, Slot& slot, b2bua::Action& action,

@@ -148,14 +148,48 @@ BOOST_FIXTURE_TEST_CASE(refer_is_relayed_when_the_transferee_accepts_refer, Tran
   BOOST_TEST(parseWire(n->bytes)->header(sip::HeaderId::Event) == "refer");
 }
 
-BOOST_FIXTURE_TEST_CASE(attended_transfer_toward_refer_disabled_is_501, TransferFixture) {
-  establishWith(false, false);  // attended needs no blind permission
+// Attended (Refer-To with Replaces) toward a refer-enabled = false party: no blind permission
+// needed; the integrator resolves the named dialog into the target (its other party) and the
+// Replaces it must send; the rest is the re-INVITE flow, and the end says the replaced call may
+// go (TransferCompleted).
+BOOST_FIXTURE_TEST_CASE(attended_transfer_toward_refer_disabled, TransferFixture) {
+  establishWith(false, false);
   refer(11,
-        "Refer-To: <sip:3003@sipha.example.com?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2>\n");
-  const Action* refused = response(out, LegId::Inbound, 501);
-  BOOST_REQUIRE(refused);
-  BOOST_TEST(parseWire(refused->bytes)->reason() == "Attended transfer by re-INVITE not supported");
-  BOOST_TEST(actionsOf(out, ActionKind::RouteTransfer).empty());
+        "Refer-To: <sip:3003@sipha.example.com?Replaces=abc%40h%3Bto-tag%3Dt1%3Bfrom-tag%3Df1>\n");
+  BOOST_REQUIRE(response(out, LegId::Inbound, 202));
+  const auto routes = actionsOf(out, ActionKind::RouteTransfer);
+  BOOST_REQUIRE_EQUAL(routes.size(), 1u);
+  BOOST_TEST(routes[0]->bytes ==
+             "sip:3003@sipha.example.com?Replaces=abc%40h%3Bto-tag%3Dt1%3Bfrom-tag%3Df1");
+  RouteDecision carol = carolTargets();
+  carol.targets[0].replaces = "carol-call;to-tag=carol-tag;from-tag=sipd-tag";
+  out.clear();
+  call.onTransferRoute(carol, out);
+  const Action* invite = request(out, LegId::Transfer, sip::Method::Invite);
+  BOOST_REQUIRE(invite);
+  auto i = parseWire(invite->bytes);
+  BOOST_TEST(i->to().uri == "sip:3003@sipha.example.com");  // without the URI's headers
+  BOOST_TEST(std::string(invite->bytes)
+                 .find("\r\nReplaces: carol-call;to-tag=carol-tag;from-tag=sipd-tag\r\n") !=
+             std::string::npos);
+  Action reinvite = carolAnswers(*invite);
+  respondOutbound(reinvite, bob200());
+  const auto done = actionsOf(out, ActionKind::TransferCompleted);
+  BOOST_REQUIRE_EQUAL(done.size(), 1u);
+  BOOST_TEST(done[0]->leg == LegId::Inbound);
+  BOOST_TEST(call.dialog(LegId::Inbound).remoteTag == "carol-tag");
+}
+
+BOOST_FIXTURE_TEST_CASE(terminate_ends_a_confirmed_call, TransferFixture) {
+  establishWith(true, false);
+  out.clear();
+  call.terminate(out);
+  BOOST_TEST(request(out, LegId::Inbound, sip::Method::Bye));
+  BOOST_TEST(request(out, LegId::Outbound, sip::Method::Bye));
+  BOOST_TEST(call.state() == CallState::Terminating);
+  out.clear();
+  call.terminate(out);  // only once
+  BOOST_TEST(out.actions.empty());
 }
 
 BOOST_FIXTURE_TEST_CASE(refer_without_refer_to_is_400, TransferFixture) {
@@ -714,6 +748,16 @@ BOOST_AUTO_TEST_CASE(call_table_after_the_swap) {
   BOOST_TEST(parseWire(ackAgain->bytes)->callId() == carol.callId);
   // Bob unchanged.
   BOOST_TEST(table.find(*parseWire(calleeRequest(call, "INFO", 3))).leg == LegId::Outbound);
+  // A dialog named by its identifiers (RFC 3891 Replaces): exact tags only.
+  const Dialog& bob = call.dialog(LegId::Outbound);
+  m = table.findDialog(bob.callId, bob.localTag, bob.remoteTag);
+  BOOST_TEST(m.call == &call);
+  BOOST_TEST(m.leg == LegId::Outbound);
+  m = table.findDialog(carol.callId, carol.localTag, carol.remoteTag);
+  BOOST_TEST(m.leg == LegId::Inbound);
+  BOOST_TEST(!table.findDialog(bob.callId, bob.localTag, "someone-else").call);
+  BOOST_TEST(!table.findDialog(bob.callId, "not-ours", bob.remoteTag).call);
+  BOOST_TEST(!table.findDialog("unknown", bob.localTag, bob.remoteTag).call);
   table.erase(&call);
   BOOST_TEST(table.size() == 0u);
 }
