@@ -85,9 +85,9 @@ class Call {
   bool transferring() const noexcept { return transfer_.step != TransferStep::None; }
   std::size_t transferTargetIndex() const noexcept { return transfer_.index; }
   bool ended() const noexcept { return state_ == CallState::Ended; }
-  const Dialog& dialog(LegId leg) const noexcept { return legs_[legIndex(leg)].dialog; }
+  const Dialog& dialog(LegId id) const noexcept { return leg(id).dialog; }
   // Target::flow of the party on `leg` (a registered phone's connection); may be empty.
-  const std::string& flow(LegId leg) const noexcept { return legs_[legIndex(leg)].flow; }
+  const std::string& flow(LegId id) const noexcept { return leg(id).flow; }
   const std::string& callKey() const noexcept { return callKey_; }
   std::size_t targetIndex() const noexcept { return targetIndex_; }
   // The status sent to the caller for the initial INVITE (0 while none was).
@@ -179,8 +179,10 @@ class Call {
     std::string bestReason;
   };
 
-  Leg& leg(LegId id) noexcept { return legs_[legIndex(id)]; }
-  const Leg& leg(LegId id) const noexcept { return legs_[legIndex(id)]; }
+  // The Transfer slot exists from the first transfer on (most calls never need it).
+  Leg& leg(LegId id) { return id == LegId::Transfer ? transferLeg() : legs_[legIndex(id)]; }
+  const Leg& leg(LegId id) const noexcept;
+  Leg& transferLeg();
 
   // Building and sending.
   void respond(LegId on, const sip::Message& request, ServerRef server, std::uint16_t status,
@@ -274,7 +276,8 @@ class Call {
   IdSource& ids_;
   BodyTransform* transform_;
   CallState state_ = CallState::Idle;
-  Leg legs_[kLegSlots];
+  Leg legs_[2];                        // Inbound, Outbound: the linked legs
+  std::unique_ptr<Leg> transferSlot_;  // LegId::Transfer, allocated by the first transfer
   std::string callKey_;
   std::string inboundTo_;  // the caller's To (without tag), the default outbound To
   std::vector<Target> targets_;

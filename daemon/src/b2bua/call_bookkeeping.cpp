@@ -1,5 +1,6 @@
 // Call: pending transactions, timers, the end of the call and its replication events.
 #include <algorithm>
+#include <utility>
 
 #include "b2bua/call.hpp"
 
@@ -12,6 +13,17 @@ constexpr std::size_t kindIndex(TimerKind kind) noexcept { return static_cast<st
 
 // ---------------------------------------------------------------------------------------------
 // Bookkeeping
+
+const Call::Leg& Call::leg(LegId id) const noexcept {
+  if (id != LegId::Transfer) return legs_[legIndex(id)];
+  static const Leg kNone;  // no transfer yet: an empty slot
+  return transferSlot_ ? *transferSlot_ : kNone;
+}
+
+Call::Leg& Call::transferLeg() {
+  if (!transferSlot_) transferSlot_ = std::make_unique<Leg>();
+  return *transferSlot_;
+}
 
 Call::PendingServer* Call::findServer(LegId on, std::uint32_t id) noexcept {
   for (PendingServer& server : leg(on).servers) {
@@ -84,8 +96,8 @@ void Call::confirm() {
 
 void Call::maybeEnd(Output& out) {
   if (state_ != CallState::Terminating && state_ != CallState::Cancelling) return;
-  for (const Leg& l : legs_) {
-    for (const PendingClient& client : l.clients) {
+  for (LegId id : {LegId::Inbound, LegId::Outbound, LegId::Transfer}) {
+    for (const PendingClient& client : std::as_const(*this).leg(id).clients) {
       // Our NOTIFYs (transfer progress) do not hold the call: their answers change nothing.
       if (client.kind == ClientKind::Own && client.method == sip::Method::Notify) continue;
       if (client.kind != ClientKind::Relay) return;
@@ -109,6 +121,10 @@ void Call::end(Output& out) {
     l.servers.clear();
     l.clients.clear();
     l.await = Await2xxAck{};
+  }
+  if (transferSlot_) {
+    transferSlot_->servers.clear();
+    transferSlot_->clients.clear();
   }
   Action a;
   a.kind = ActionKind::CallEnded;
@@ -140,7 +156,7 @@ StateEvent Call::legEvent(LegId on, std::uint64_t sequence) const {
   event.kind = StateEventKind::LegUpdated;
   event.callKey = callKey_;
   event.leg = on;
-  event.dialog = legs_[legIndex(on)].dialog;
+  event.dialog = leg(on).dialog;
   return event;
 }
 

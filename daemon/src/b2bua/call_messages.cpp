@@ -238,7 +238,7 @@ Call::PendingClient* Call::sendRequest(LegId on, sip::Method method, const sip::
 
 // The CSeq of the INVITE a PRACK on `on` acknowledges a provisional of (RFC 3262 7.2).
 std::uint32_t Call::attemptCseqFor(LegId on) const noexcept {
-  const Leg& l = legs_[legIndex(on)];
+  const Leg& l = leg(on);
   for (auto it = l.clients.rbegin(); it != l.clients.rend(); ++it) {
     if (it->method == sip::Method::Invite) return it->cseq;
   }
