@@ -146,6 +146,7 @@ def test_blind_transfer_by_reinvite_when_refer_is_disabled(make_sipd, tmp_path, 
     counters = s.counters()
     assert int(counters["calls.started"]) == 1, counters
     assert int(counters["calls.ended"]) == 1, counters
+    assert int(counters["calls.transfers"]) == 1, counters
 
 
 def test_refer_relayed_when_refer_is_enabled(make_sipd, tmp_path, peers):

@@ -289,6 +289,7 @@ std::vector<control::CounterValue> SipdApp::counterValues() const {
       {"calls.rejected_full", calls.rejectedFull},
       {"calls.unmatched", calls.unmatched},
       {"calls.loops", calls.loops},
+      {"calls.transfers", calls.transfers},
       {"calls.target_failures", calls.targetFailures},
       {"calls.unresolved", calls.unresolved},
       {"calls.lost_server", calls.lostServer},
