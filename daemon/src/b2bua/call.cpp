@@ -109,6 +109,7 @@ void Call::onRequest(LegId on, std::unique_ptr<sip::Message> request, ServerRef 
     }
     return;
   }
+  if (forking_ && on != LegId::Transfer) routeToBranch(on, *request);
   if (on == LegId::Transfer) {
     onTransferLegRequest(std::move(request), server, out);
   } else if (method == sip::Method::Cancel) {
@@ -213,8 +214,12 @@ void Call::onClientTimeout(const ClientRef& ref, Output& out) {
   switch (client.kind) {
     case ClientKind::Initial:
       // 17.1.1.2: Timer B is a 408 for the TU.
-      if (client.cseq == attemptCseq_ &&
+      if (isLiveAttempt(client.cseq) &&
           (state_ == CallState::Routing || state_ == CallState::Early)) {
+        if (forking_) {
+          branchFailed(client.cseq, 408, "Request Timeout", nullptr, true, true, out);
+          break;
+        }
         cancelTimer(TimerKind::NoAnswer, LegId::Outbound, out);
         targetFailed(408, "Request Timeout", nullptr, true, true, out);
       } else {
@@ -274,7 +279,9 @@ void Call::onTimer(TimerId timer, Output& out) {
       }
       break;
     case TimerKind::NoAnswer:
-      if (state_ == CallState::Routing || state_ == CallState::Early) {
+      if (forking_ && (state_ == CallState::Routing || state_ == CallState::Early)) {
+        forkNoAnswer(out);  // the group's timeout (docs/routing.md): every branch is cancelled
+      } else if (state_ == CallState::Routing || state_ == CallState::Early) {
         auto it = findClient(LegId::Outbound, attemptCseq_, sip::Method::Invite);
         if (it != leg(LegId::Outbound).clients.end()) {
           if (it->provisional) {
@@ -308,42 +315,77 @@ void Call::tryTarget(Output& out) {
                  out);
     return;
   }
-  const Target& target = targets_[targetIndex_];
+  // The group: the targets in a row with the same Target::group (routing::Attempt::group).
+  groupEnd_ = targetIndex_ + 1;
+  const std::uint32_t group = targets_[targetIndex_].group;
+  while (groupEnd_ < targets_.size() && group != Target::kOwnGroup &&
+         targets_[groupEnd_].group == group) {
+    ++groupEnd_;
+  }
+  const Duration noAnswer = targets_[targetIndex_].noAnswerTimeout;
+  if (groupEnd_ - targetIndex_ > 1) {
+    startFork(*server->request, out);
+  } else {
+    forking_ = false;
+    attemptCseq_ = sendAttempt(targetIndex_, *server->request, out);
+  }
+  if (noAnswer.count() > 0) startTimer(TimerKind::NoAnswer, LegId::Outbound, noAnswer, out);
+}
+
+// The outbound INVITE to targets_[index]: the Outbound slot's dialog is set up for that target
+// (remote target, To, transport), then the INVITE takes the leg's next CSeq.
+std::uint32_t Call::sendAttempt(std::size_t index, const sip::Message& invite, Output& out) {
+  const Target& target = targets_[index];
   Dialog& d = leg(LegId::Outbound).dialog;
   d.remoteTarget = target.requestUri;
   d.remoteUri = target.toUri.empty() ? inboundTo_ : "<" + target.toUri + ">";
   d.transport = target.transport;
   d.routeSet.clear();
   d.remoteTag.clear();
+  d.remoteCseq.reset();
   d.state = DialogState::Null;
   d.secure = target.requestUri.starts_with("sips:");
   leg(LegId::Outbound).flow = target.flow;
   leg(LegId::Outbound).policy = target.transfer;
-  PendingClient* client = sendRequest(LegId::Outbound, sip::Method::Invite, server->request.get(),
+  PendingClient* client = sendRequest(LegId::Outbound, sip::Method::Invite, &invite,
                                       ClientKind::Initial, initialServerId_, out, target.nextHop);
-  attemptCseq_ = client->cseq;
-  if (target.noAnswerTimeout.count() > 0) {
-    startTimer(TimerKind::NoAnswer, LegId::Outbound, target.noAnswerTimeout, out);
-  }
+  return client->cseq;
+}
+
+// An initial INVITE whose responses still decide the call: the current attempt, or one of the
+// current group's open branches.
+bool Call::isLiveAttempt(std::uint32_t cseq) const noexcept {
+  if (!forking_) return cseq == attemptCseq_;
+  const Branch* branch = branchOf(cseq);
+  return branch && branch->open &&
+         static_cast<std::size_t>(branch - branches_.data()) >= groupBranches_;
 }
 
 void Call::onInitialProvisional(PendingClient& client, const sip::Message& response, Output& out) {
-  if (client.cseq != attemptCseq_ || client.cancelWanted || client.cancelSent) return;
+  if (!isLiveAttempt(client.cseq) || client.cancelWanted || client.cancelSent) return;
   if (state_ != CallState::Routing && state_ != CallState::Early) return;
+  bool withBody = true;
+  if (forking_) {
+    Branch* branch = branchOf(client.cseq);
+    selectBranch(*branch);
+    noteBranchProvisional(*branch, response);
+    withBody = relayEarlyBody(client.cseq, response);
+  }
   // 12.1.2: a provisional with a To tag creates (or updates) the early dialog.
   if (!response.to().tag.empty()) {
     applyUacResponse(response, leg(LegId::Outbound).dialog);
   }
   PendingServer* server = findServer(LegId::Inbound, initialServerId_);
   if (!server) return;
+  // Forking: every branch's provisional goes to the caller in its one early dialog (our tag).
   respond(LegId::Inbound, *server->request, server->server, response.statusCode(),
-          response.reason(), &response, out);
+          response.reason(), &response, out, nullptr, withBody);
   state_ = CallState::Early;
 }
 
 void Call::onInitialFinal(const PendingClient& client, const sip::Message& response, Output& out) {
   std::uint16_t status = response.statusCode();
-  bool current = client.cseq == attemptCseq_;
+  bool current = isLiveAttempt(client.cseq);
   if (status < 300) {
     if (!current || (state_ != CallState::Routing && state_ != CallState::Early)) {
       ackAndByeStray(response, out);  // a late answer to a cancelled attempt (15, 13.2.2.4)
@@ -351,6 +393,7 @@ void Call::onInitialFinal(const PendingClient& client, const sip::Message& respo
       return;
     }
     cancelTimer(TimerKind::NoAnswer, LegId::Outbound, out);
+    if (forking_) winBranch(client.cseq, out);  // the first 2xx wins; the others are cancelled
     Leg& o = leg(LegId::Outbound);
     if (applyUacResponse(response, o.dialog) != DialogError::None) {
       ackAndByeStray(response, out);
@@ -380,32 +423,50 @@ void Call::onInitialFinal(const PendingClient& client, const sip::Message& respo
     maybeEnd(out);  // Cancelling: the 487 (or any final) ends the outbound leg
     return;
   }
+  bool failover = status == 408 || status >= 500;
+  if (forking_) {
+    branchFailed(client.cseq, status, response.reason(), &response, true, failover, out);
+    return;
+  }
   cancelTimer(TimerKind::NoAnswer, LegId::Outbound, out);
-  targetFailed(status, response.reason(), &response, true, status == 408 || status >= 500, out);
+  targetFailed(status, response.reason(), &response, true, failover, out);
 }
 
 void Call::targetFailed(std::uint16_t status, std::string_view reason, const sip::Message* response,
                         bool reportHealth, bool failover, Output& out) {
-  if (reportHealth) {
+  bool better = bestStatus_ == 0 || status / 100 < bestStatus_ / 100;
+  recordFailure(status, reason, targetIndex_, reportHealth, out);
+  bool hunt = targetIndex_ < targets_.size() && targets_[targetIndex_].huntOnFailure;
+  if (status >= 600 || (!failover && !hunt)) {
+    failUpstream(status, reason, response, out);
+    return;
+  }
+  nextGroupOrFail(response, better, out);
+}
+
+// TargetFailed for trunk health, and 16.7 step 6: the best response is from the lowest class
+// (the first one received of that class).
+void Call::recordFailure(std::uint16_t status, std::string_view reason, std::size_t target,
+                         bool report, Output& out) {
+  if (report) {
     Action a;
     a.kind = ActionKind::TargetFailed;
     a.leg = LegId::Outbound;
     a.status = status;
-    a.targetIndex = targetIndex_;
+    a.targetIndex = target;
     out.actions.push_back(std::move(a));
   }
-  // 16.7 step 6: the best response is from the lowest class; 6xx ends the search (16.7 step 5).
-  bool better = bestStatus_ == 0 || status / 100 < bestStatus_ / 100;
-  if (better) {
+  if (bestStatus_ == 0 || status / 100 < bestStatus_ / 100) {
     bestStatus_ = status;
     bestReason_.assign(reason);
   }
-  if (status >= 600 || !failover) {
-    failUpstream(status, reason, response, out);
-    return;
-  }
-  if (targetIndex_ + 1 < targets_.size()) {
-    ++targetIndex_;
+}
+
+// The current group failed: the next group starts, unless a branch stopped the search or none
+// is left; then the best response goes upstream (16.7 step 6).
+void Call::nextGroupOrFail(const sip::Message* response, bool better, Output& out) {
+  if (!stopAfterGroup_ && groupEnd_ < targets_.size()) {
+    targetIndex_ = groupEnd_;
     tryTarget(out);
     return;
   }
@@ -569,6 +630,9 @@ void Call::onInDialog(LegId on, std::unique_ptr<sip::Message> request, ServerRef
       respond(on, r, server, 200, "OK", nullptr, out);
       if (on == LegId::Inbound) {
         abandonInitial(out);
+      } else if (forking_) {
+        // One branch's callee left its early dialog: that branch is over (the others go on).
+        branchFailed(attemptCseq_, 480, "Temporarily Unavailable", nullptr, false, false, out);
       } else {
         failUpstream(480, "Temporarily Unavailable", nullptr, out);
       }

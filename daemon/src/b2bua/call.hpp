@@ -90,6 +90,11 @@ class Call {
   const std::string& flow(LegId id) const noexcept { return leg(id).flow; }
   const std::string& callKey() const noexcept { return callKey_; }
   std::size_t targetIndex() const noexcept { return targetIndex_; }
+  // The target an initial INVITE with this CSeq went to (each forked branch has its own CSeq);
+  // targetIndex() when the CSeq is not a branch's.
+  std::size_t targetIndexFor(std::uint32_t inviteCseq) const noexcept;
+  // Parallel branches of the current group still open (0 when not forking).
+  std::size_t openBranches() const noexcept;
   // The status sent to the caller for the initial INVITE (0 while none was).
   std::uint16_t finalStatus() const noexcept { return finalStatus_; }
 
@@ -129,6 +134,18 @@ class Call {
     bool hasOffer = false;  // sent with a body (RFC 3311 5.2 glare)
     bool cancelWanted = false;
     bool cancelSent = false;
+    bool completedElsewhere = false;  // its CANCEL carries Reason cause=200 (RFC 3326)
+  };
+  // One INVITE of a forked group (docs/b2bua.md "Forking"): the outbound leg's Call-ID, From tag
+  // and CSeq space are shared; each branch has its own CSeq (its responses are matched on it)
+  // and its own early dialog, keyed by the callee's To tag. The selected branch's early dialog
+  // is the one in the Outbound slot; the others wait here.
+  struct Branch {
+    std::size_t target = 0;
+    std::uint32_t cseq = 0;
+    bool open = true;
+    std::uint32_t lastRseq = 0;  // RSeq of its last reliable provisional (RFC 3262)
+    Dialog dialog;
   };
   struct Await2xxAck {  // 13.3.1.4: our 2xx on this leg, re-sent until the ACK
     bool active = false;
@@ -187,7 +204,7 @@ class Call {
   // Building and sending.
   void respond(LegId on, const sip::Message& request, ServerRef server, std::uint16_t status,
                std::string_view reason, const sip::Message* relayed, Output& out,
-               std::string* keep = nullptr);
+               std::string* keep = nullptr, bool withBody = true);
   void respondRetryLater(LegId on, const sip::Message& request, ServerRef server, Output& out);
   void emitResponse(LegId on, ServerRef server, std::string bytes, std::uint16_t status,
                     Output& out);
@@ -209,6 +226,23 @@ class Call {
   void failStart(std::unique_ptr<sip::Message> invite, ServerRef server, std::uint16_t status,
                  std::string_view reason, Output& out);
   void tryTarget(Output& out);
+  std::uint32_t sendAttempt(std::size_t index, const sip::Message& invite, Output& out);
+  bool isLiveAttempt(std::uint32_t cseq) const noexcept;
+  void recordFailure(std::uint16_t status, std::string_view reason, std::size_t target, bool report,
+                     Output& out);
+  void nextGroupOrFail(const sip::Message* response, bool better, Output& out);
+  // Forking (call_fork.cpp; RFC 3261 16.6, 16.7 applied to the outbound leg).
+  void startFork(const sip::Message& invite, Output& out);
+  Branch* branchOf(std::uint32_t cseq) noexcept;
+  const Branch* branchOf(std::uint32_t cseq) const noexcept;
+  void selectBranch(Branch& branch);
+  void routeToBranch(LegId on, const sip::Message& request);
+  void noteBranchProvisional(Branch& branch, const sip::Message& response);
+  bool relayEarlyBody(std::uint32_t cseq, const sip::Message& response);
+  void winBranch(std::uint32_t cseq, Output& out);
+  void branchFailed(std::uint32_t cseq, std::uint16_t status, std::string_view reason,
+                    const sip::Message* response, bool report, bool failover, Output& out);
+  void forkNoAnswer(Output& out);
   void onInitialProvisional(PendingClient& client, const sip::Message& response, Output& out);
   void onInitialFinal(const PendingClient& client, const sip::Message& response, Output& out);
   void targetFailed(std::uint16_t status, std::string_view reason, const sip::Message* response,
@@ -281,8 +315,18 @@ class Call {
   std::string callKey_;
   std::string inboundTo_;  // the caller's To (without tag), the default outbound To
   std::vector<Target> targets_;
-  std::size_t targetIndex_ = 0;
-  std::uint32_t attemptCseq_ = 0;  // CSeq of the outbound INVITE to the current target
+  std::size_t targetIndex_ = 0;  // the current attempt (forking: the selected branch's target)
+  std::size_t groupEnd_ = 0;     // one past the current group's last target
+  // Forking: the branches of every forked group so far (a late 2xx of an old one is released
+  // on its own flow); the current group's start at groupBranches_. Empty for calls that never
+  // fork, so single-target groups pay nothing.
+  std::vector<Branch> branches_;
+  std::size_t groupBranches_ = 0;
+  std::size_t selected_ = 0;          // index in branches_ of the branch in the Outbound slot
+  std::uint32_t earlyMediaCseq_ = 0;  // the branch whose provisional SDP is relayed (RFC 3960)
+  bool forking_ = false;              // the current group has several branches, none won yet
+  bool stopAfterGroup_ = false;       // a branch's 3xx/4xx ends the search with its group
+  std::uint32_t attemptCseq_ = 0;     // CSeq of the outbound INVITE to the current target
   std::uint32_t initialServerId_ = 0;
   std::uint32_t nextServerId_ = 1;
   std::uint16_t bestStatus_ = 0;  // best failure so far (RFC 3261 16.7 step 6)

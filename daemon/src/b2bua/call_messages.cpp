@@ -124,7 +124,7 @@ std::string_view Call::sessionOf(LegId on) const noexcept {
 
 void Call::respond(LegId on, const sip::Message& request, ServerRef server, std::uint16_t status,
                    std::string_view reason, const sip::Message* relayed, Output& out,
-                   std::string* keep) {
+                   std::string* keep, bool withBody) {
   std::vector<sip::HeaderLine> lines;
   // 12.1.1: a response that can establish a dialog (101-299 to an INVITE without To tag)
   // copies every Record-Route value of the request, in order, so the caller's proxies stay in
@@ -141,7 +141,7 @@ void Call::respond(LegId on, const sip::Message& request, ServerRef server, std:
   }
   std::string body;
   std::string_view contentType;
-  if (relayed && !relayed->body().empty()) {
+  if (relayed && withBody && !relayed->body().empty()) {
     body = relayBody(otherLeg(on), on, *relayed, request.method());
     contentType = relayed->header(sip::HeaderId::ContentType);
   }
@@ -239,6 +239,7 @@ Call::PendingClient* Call::sendRequest(LegId on, sip::Method method, const sip::
 // The CSeq of the INVITE a PRACK on `on` acknowledges a provisional of (RFC 3262 7.2).
 std::uint32_t Call::attemptCseqFor(LegId on) const noexcept {
   const Leg& l = leg(on);
+  if (on == LegId::Outbound && forking_) return attemptCseq_;  // the selected branch's INVITE
   for (auto it = l.clients.rbegin(); it != l.clients.rend(); ++it) {
     if (it->method == sip::Method::Invite) return it->cseq;
   }
@@ -289,7 +290,7 @@ void Call::sendCancel(LegId on, PendingClient& client, Output& out) {
   std::string cseq = uintText(client.cseq) + " CANCEL";
   std::string maxForwards = uintText(config_.defaultMaxForwards);
   std::vector<sip::HeaderLine> lines;
-  lines.reserve(6 + client.routes.size());
+  lines.reserve(7 + client.routes.size());
   lines.push_back({"Via", via});
   lines.push_back({"Max-Forwards", maxForwards});
   for (const std::string& route : client.routes) lines.push_back({"Route", route});
@@ -297,6 +298,10 @@ void Call::sendCancel(LegId on, PendingClient& client, Output& out) {
   lines.push_back({"To", client.to});
   lines.push_back({"Call-ID", d.callId});
   lines.push_back({"CSeq", cseq});
+  if (client.completedElsewhere) {
+    // RFC 3326 / RFC 3261 16.7 step 10 in spirit: another branch answered.
+    lines.push_back({"Reason", "SIP;cause=200;text=\"Call completed elsewhere\""});
+  }
   sip::RequestSpec spec;
   spec.method = sip::Method::Cancel;
   spec.requestUri = client.requestUri;
@@ -319,12 +324,15 @@ void Call::sendCancel(LegId on, PendingClient& client, Output& out) {
 // dialog with BYE (13.2.2.4, 15). Fire and forget: neither is tracked.
 void Call::ackAndByeStray(const sip::Message& response, Output& out, LegId on) {
   const Dialog& base = leg(on).dialog;
+  // A forked branch's answer goes back the way its INVITE went (its target's transport, flow).
+  const Branch* branch = on == LegId::Outbound ? branchOf(response.cseq().number) : nullptr;
+  const Target* target = branch ? &targets_[branch->target] : nullptr;
   Dialog stray;
   stray.callId = base.callId;
   stray.localTag = base.localTag;
   stray.localUri = base.localUri;
   stray.remoteUri = nameAddrWithoutTag(response.to());
-  stray.transport = base.transport;
+  stray.transport = target ? target->transport : base.transport;
   stray.localCseq = response.cseq().number;
   if (applyUacResponse(response, stray) != DialogError::None) return;
   for (sip::Method method : {sip::Method::Ack, sip::Method::Bye}) {
@@ -345,7 +353,7 @@ void Call::ackAndByeStray(const sip::Message& response, Output& out, LegId on) {
     a.branch = std::move(branch);
     a.nextHop = std::move(built.nextHop);
     a.transport = stray.transport;
-    a.flow = leg(on).flow;
+    a.flow = target ? target->flow : leg(on).flow;
     out.actions.push_back(std::move(a));
   }
 }

@@ -66,7 +66,8 @@ struct TransferPolicy {
 };
 
 // One place to send the outbound INVITE to, from the routing layer (registered contact, trunk
-// contact, softswitch ...), tried in order.
+// contact, softswitch ...). Consecutive targets with the same `group` are forked in parallel;
+// groups are tried in order (docs/b2bua.md "Forking").
 struct Target {
   std::string requestUri;         // Request-URI of the outbound INVITE
   std::string nextHop;            // where to send it (URI to resolve); empty: the Request-URI
@@ -80,6 +81,14 @@ struct Target {
   // An attended transfer's target: the Replaces value (RFC 3891) naming the target's dialog
   // that the new one replaces; sent in the INVITE. Empty otherwise.
   std::string replaces;
+  // routing::Attempt::group: equal values in a row form one group, its INVITEs sent at once.
+  // kOwnGroup (the default): a group of its own, tried after the previous one.
+  static constexpr std::uint32_t kOwnGroup = 0xffffffffu;
+  std::uint32_t group = kOwnGroup;
+  // RFC 3261 16.6/16.7 search (registered contacts): any failure below 600 moves on to the next
+  // group. False (trunks, softswitches): only 408, 5xx and timeouts fail over; a 3xx/4xx ends
+  // the search once its group is over.
+  bool huntOnFailure = false;
 };
 
 struct RouteDecision {
