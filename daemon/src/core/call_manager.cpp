@@ -284,8 +284,8 @@ void CallManager::route(const sip::Uri& uri, b2bua::RouteDecision& decision,
     decision.failureReason = std::string{reasonFor(plan_.status)};
     return;
   }
-  // Attempts are tried one after the other in the plan's order; attempts of one group (equal
-  // q-values) are not forked in parallel yet (docs/calls.md).
+  // Attempts of one group (equal q-values) are forked in parallel, groups tried in the plan's
+  // order; registered contacts hunt on any failure below 600 (docs/b2bua.md "Forking").
   decision.targets.reserve(plan_.attempts.size());
   for (const auto& attempt : plan_.attempts) {
     b2bua::Target target;
@@ -294,6 +294,8 @@ void CallManager::route(const sip::Uri& uri, b2bua::RouteDecision& decision,
     target.transport = std::string{transport::transportName(attempt.hop.transport)};
     target.noAnswerTimeout = b2bua::Duration{attempt.timeout.count()};
     target.flow = attempt.flow;
+    target.group = attempt.group;
+    target.huntOnFailure = attempt.kind == routing::AttemptKind::Registered;
     target.transfer = toPolicy(transfers_.ofDn(attempt.dn));
     decision.targets.push_back(std::move(target));
     health.push_back(attempt.health);
@@ -420,7 +422,7 @@ bool CallManager::onResponse(const sip::Message& response, transaction::ClientTr
     const bool ringing = state == b2bua::CallState::Routing || state == b2bua::CallState::Early;
     if (match.leg == b2bua::LegId::Outbound && ringing) {
       // The initial INVITE's answer (a re-INVITE's 2xx may come from a transfer target now).
-      const std::size_t index = match.call->targetIndex();
+      const std::size_t index = match.call->targetIndexFor(response.cseq().number);
       if (index < slot->targets.size()) health_.callResult(slot->targets[index], status);
     } else if (match.leg == b2bua::LegId::Transfer && match.call->transferring()) {
       const std::size_t index = match.call->transferTargetIndex();
