@@ -284,8 +284,13 @@ void Call::sendAck(LegId on, std::uint32_t cseq, const sip::Message* source, Out
 void Call::sendCancel(LegId on, PendingClient& client, Output& out) {
   client.cancelSent = true;
   const Dialog& d = leg(on).dialog;
+  // A forked branch's INVITE went out on its own target's transport and flow; so does its CANCEL.
+  const Branch* branch =
+      on == LegId::Outbound && client.kind == ClientKind::Initial ? branchOf(client.cseq) : nullptr;
+  const Target* target = branch ? &targets_[branch->target] : nullptr;
+  const std::string& transport = target ? target->transport : d.transport;
   std::string via =
-      "SIP/2.0/" + d.transport + " " + config_.viaSentBy + ";branch=" + client.branch + ";rport";
+      "SIP/2.0/" + transport + " " + config_.viaSentBy + ";branch=" + client.branch + ";rport";
   std::string from = d.localUri + ";tag=" + d.localTag;
   std::string cseq = uintText(client.cseq) + " CANCEL";
   std::string maxForwards = uintText(config_.defaultMaxForwards);
@@ -314,8 +319,8 @@ void Call::sendCancel(LegId on, PendingClient& client, Output& out) {
   a.cseq = client.cseq;
   a.branch = client.branch;
   a.nextHop = client.nextHop;
-  a.transport = d.transport;
-  a.flow = leg(on).flow;
+  a.transport = transport;
+  a.flow = target ? target->flow : leg(on).flow;
   // Not tracked: its 200 and its timeout change nothing (the INVITE's final response does).
   out.actions.push_back(std::move(a));
 }

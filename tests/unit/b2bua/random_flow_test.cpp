@@ -121,6 +121,107 @@ BOOST_AUTO_TEST_CASE(random_event_orders) {
   }
 }
 
+// The walk over a forked group: 2-3 parallel branches (equal q) and one more group, responses
+// and early-dialog requests from every branch's tag, caller CANCEL/PRACK/ACK, timers, timeouts.
+BOOST_AUTO_TEST_CASE(random_forked_orders) {
+  std::mt19937 random(20261128);
+  constexpr std::string_view kTags[] = {"b0", "b1", "b2", "b3"};
+  std::size_t reached[8] = {};
+  std::size_t endedCalls = 0;
+  for (int round = 0; round < 1000; ++round) {
+    CallFixture f;
+    Checker checker;
+    RouteDecision route;
+    const std::size_t branches = 2 + random() % 2;
+    for (std::size_t i = 0; i <= branches; ++i) {
+      Target t;
+      t.requestUri = "sip:2002@192.0.2." + std::to_string(20 + i) + ":5070";
+      t.flow = "udp:192.0.2." + std::to_string(20 + i) + ":5070";
+      t.group = i < branches ? 0 : 1;
+      t.huntOnFailure = random() % 2 == 0;
+      t.noAnswerTimeout = Duration{i < branches && random() % 2 ? 1000 : 0};
+      route.targets.push_back(t);
+    }
+    f.startCall(callerInvite(round % 3 == 0 ? std::string_view{} : kOfferSdp), route);
+    checker.check(f.out);
+    for (int step = 0; step < 40; ++step) {
+      Output out;
+      switch (random() % 6) {
+        case 0:
+        case 1:
+        case 2: {  // a response to something the call sent, from one of the branches' phones
+          if (checker.sent.empty()) break;
+          const Action& a = checker.sent[random() % checker.sent.size()];
+          PeerResponse peer = CallFixture::ok200(random() % 2 ? kAnswerSdp : std::string_view{});
+          peer.status = kStatuses[random() % std::size(kStatuses)];
+          peer.reason = "Random";
+          std::string rseq = std::to_string(1 + random() % 3);
+          if (peer.status > 100 && peer.status < 200 && random() % 2) {
+            peer.headers.push_back({"Require", "100rel"});
+            peer.headers.push_back({"RSeq", rseq});
+          }
+          auto sent = parseWire(a.bytes);
+          std::string_view tag =
+              sent->to().tag.empty() ? kTags[random() % std::size(kTags)] : sent->to().tag;
+          peer.toTag = tag;
+          f.call.onResponse(a.leg, *answer(a, peer), out);
+          break;
+        }
+        case 3: {  // a request from the caller or from one branch's phone
+          bool caller = random() % 2;
+          std::string_view method = kMethods[random() % std::size(kMethods)];
+          std::uint32_t cseq = static_cast<std::uint32_t>(random() % 30);
+          if (method == "ACK" && caller && random() % 2) cseq = 10;
+          std::string branch = "z9hG4bKf" + std::to_string(random());
+          std::string extra;
+          if (method == "PRACK")
+            extra = "RAck: " + std::to_string(1 + random() % 3) + " 10 INVITE\n";
+          std::string bytes;
+          if (caller) {
+            bytes =
+                callerRequest(f.call, method, cseq, extra, random() % 2 ? kOfferSdp : "", branch);
+          } else {
+            bytes = calleeRequest(f.call, method, cseq, extra, {}, branch);
+            std::string_view tag = kTags[random() % std::size(kTags)];
+            const std::string& current = f.call.dialog(LegId::Outbound).remoteTag;
+            if (!current.empty()) {
+              std::size_t at = bytes.find(";tag=" + current);
+              if (at != std::string::npos) bytes.replace(at + 5, current.size(), tag);
+            }
+          }
+          f.call.onRequest(caller ? LegId::Inbound : LegId::Outbound, parseWire(bytes), 1000 + step,
+                           out);
+          break;
+        }
+        case 4: {  // a timer
+          TimerId id{static_cast<TimerKind>(random() % 4),
+                     random() % 2 ? LegId::Inbound : LegId::Outbound};
+          f.call.onTimer(id, out);
+          break;
+        }
+        case 5: {  // a client transaction timeout
+          if (checker.sent.empty()) break;
+          f.call.onClientTimeout(checker.sent[random() % checker.sent.size()].clientRef(), out);
+          break;
+        }
+      }
+      checker.check(out);
+      ++reached[static_cast<std::size_t>(f.call.state())];
+      if (f.call.state() == CallState::Confirmed) {
+        BOOST_REQUIRE(checker.replica.complete());
+        BOOST_REQUIRE(checker.replica.leg(LegId::Inbound) == f.call.dialog(LegId::Inbound));
+        BOOST_REQUIRE(checker.replica.leg(LegId::Outbound) == f.call.dialog(LegId::Outbound));
+      }
+    }
+    endedCalls += checker.endedCount;
+  }
+  BOOST_TEST(reached[static_cast<std::size_t>(CallState::Early)] > 0u);
+  BOOST_TEST(reached[static_cast<std::size_t>(CallState::Confirmed)] > 0u);
+  BOOST_TEST(reached[static_cast<std::size_t>(CallState::Cancelling)] > 0u);
+  BOOST_TEST(endedCalls > 100u);
+  BOOST_TEST_MESSAGE("forked walks ended: " << endedCalls);
+}
+
 // The same walk with transfers in the mix: REFERs from either side (blind, attended, broken),
 // routing decisions for them, answers and timeouts on the Transfer leg, requests arriving there.
 BOOST_AUTO_TEST_CASE(random_transfer_orders) {
