@@ -1,0 +1,191 @@
+"""Parallel forking of an Extension's equal-q contacts (docs/b2bua.md "Forking").
+
+Real sipd; two phones register the same Extension (a REGISTER each, distinct contacts);
+a SIPp UAC calls it. Equal q: both ring at once, the first 2xx wins and the other branch
+gets a CANCEL with Reason cause=200 (RFC 3326) and answers 487. Different q: the lower q
+gets its INVITE only after the higher one failed (RFC 3261 16.6). Every process a test
+starts is stopped, also on failure."""
+
+import socket
+import threading
+import time
+
+from conftest import sipd_only
+from test_calls import (explain, make_sipd_with, register, run_uac, start_uas,  # noqa: F401
+                        uases)
+
+pytestmark = sipd_only
+
+
+def register_q(s, user, port, q):
+    c = s.udp()
+    try:
+        resp = s.register(c, user, contact=f"<sip:{user}@127.0.0.1:{port}>;q={q}")
+    finally:
+        c.close()
+    assert resp is not None and resp.code == 200, resp
+
+
+def test_equal_q_contacts_ring_at_once_first_answer_wins(make_sipd, tmp_path, uases):
+    s = make_sipd_with(make_sipd)
+    answering = start_uas(uases, "fork_uas_answer.xml", s, tmp_path)
+    cancelled = start_uas(uases, "fork_uas_cancelled.xml", s, tmp_path)
+    register(s, "7002", answering.port)
+    register(s, "7002", cancelled.port)
+    uac = run_uac(s, tmp_path, "7002")
+    a = answering.finish(timeout=20)
+    b = cancelled.finish(timeout=20)
+    assert uac.returncode == 0 and a.returncode == 0 and b.returncode == 0, \
+        explain(s, uac, a, b)
+    # Both branches: one Call-ID and From tag (one UAC), a CSeq each.
+    inv_a = first_invite(answering.messages())
+    inv_b = first_invite(cancelled.messages())
+    assert inv_a["call-id"] == inv_b["call-id"], (inv_a, inv_b)
+    assert tag_of(inv_a["from"]) == tag_of(inv_b["from"]), (inv_a, inv_b)
+    assert inv_a["cseq"] != inv_b["cseq"], (inv_a, inv_b)
+    assert "Reason: SIP;cause=200;text=\"Call completed elsewhere\"" in cancelled.messages()
+    s.wait_bus_name()
+    counters = s.counters()
+    assert int(counters["calls.answered"]) == 1, counters
+    assert int(counters["calls.active"]) == 0, counters
+
+
+def first_invite(log):
+    """Headers (lower-case names) of the first INVITE in a SIPp message log."""
+    start = log.index("INVITE sip:")
+    headers = {}
+    for line in log[start:].splitlines()[1:]:
+        if not line.strip():
+            break
+        name, _, value = line.partition(":")
+        headers.setdefault(name.strip().lower(), value.strip())
+    return headers
+
+
+def tag_of(value):
+    return value.split("tag=", 1)[1].split(";", 1)[0]
+
+
+class Phone:
+    """A python phone on a UDP port: records what it receives (with a shared order counter)
+    and answers INVITE with 486 after `busy_after` seconds, or 180 + 200 at once; BYE 200."""
+
+    clock_lock = threading.Lock()
+
+    def __init__(self, name, mode, events, busy_after=0.3):
+        self.name = name
+        self.mode = mode
+        self.events = events
+        self.busy_after = busy_after
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.stop_flag = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _note(self, what):
+        with Phone.clock_lock:
+            self.events.append((self.name, what))
+
+    def _serve(self):
+        self.sock.settimeout(0.1)
+        deadline = time.monotonic() + 30
+        seen = set()
+        while not self.stop_flag.is_set() and time.monotonic() < deadline:
+            try:
+                data, peer = self.sock.recvfrom(65535)
+            except OSError:
+                continue
+            head = data.decode("utf-8", "replace").split("\r\n\r\n", 1)[0].split("\r\n")
+            method = head[0].split(" ", 1)[0]
+            if method == "INVITE":
+                if head[0] in seen:
+                    continue  # a retransmission (sent before our 180 arrived)
+                seen.add(head[0])
+                self._note("INVITE")
+                self.sock.sendto(response(head, 180, "Ringing"), peer)
+                if self.mode == "busy":
+                    time.sleep(self.busy_after)
+                    self._note("486")
+                    self.sock.sendto(response(head, 486, "Busy Here"), peer)
+                else:
+                    self.sock.sendto(response(head, 200, "OK", self.port, sdp=True), peer)
+                    self._note("200")
+            elif method == "BYE":
+                self._note("BYE")
+                self.sock.sendto(response(head, 200, "OK"), peer)
+            elif method in ("ACK", "CANCEL"):
+                self._note(method)
+
+    def close(self):
+        self.stop_flag.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+def response(head, code, reason, port=None, sdp=False):
+    keep = [line for line in head[1:] if line.split(":", 1)[0].strip().lower() in
+            ("via", "from", "call-id", "cseq", "to")]
+    keep = [line + ";tag=ph1" if line.lower().startswith("to:") and "tag=" not in line
+            else line for line in keep]
+    if port is not None:
+        keep.append(f"Contact: <sip:phone@127.0.0.1:{port}>")
+    body = ""
+    if sdp:
+        body = ("v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+                "t=0 0\r\nm=audio 40002 RTP/AVP 0\r\na=sendrecv\r\n")
+        keep.append("Content-Type: application/sdp")
+    return (f"SIP/2.0 {code} {reason}\r\n" + "\r\n".join(keep) +
+            f"\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode()
+
+
+def test_higher_q_first_lower_q_after_its_failure(make_sipd, tmp_path):
+    s = make_sipd_with(make_sipd)
+    events = []
+    high = Phone("high", "busy", events)
+    low = Phone("low", "answer", events)
+    try:
+        register_q(s, "7002", high.port, "1.0")
+        register_q(s, "7002", low.port, "0.5")
+        uac = run_uac(s, tmp_path, "7002")
+        assert uac.returncode == 0, explain(s, uac)
+        deadline = time.monotonic() + 5
+        while ("low", "BYE") not in events and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        high.close()
+        low.close()
+    order = [e for e in events if e[1] in ("INVITE", "486", "200", "BYE")]
+    # RFC 3261 16.6: q=0.5 only after q=1.0 answered 486; never both at once.
+    assert order == [("high", "INVITE"), ("high", "486"), ("low", "INVITE"), ("low", "200"),
+                     ("low", "BYE")], events
+    assert ("high", "CANCEL") not in events
+
+
+def test_busy_on_both_equal_q_contacts_relays_486(make_sipd, tmp_path):
+    s = make_sipd_with(make_sipd)
+    events = []
+    one = Phone("one", "busy", events, busy_after=0.1)
+    two = Phone("two", "busy", events, busy_after=0.4)
+    caller = None
+    try:
+        register(s, "7002", one.port)
+        register(s, "7002", two.port)
+        from test_calls import Caller
+        caller = Caller(s)
+        caller.invite("7002")
+        final = caller.final()
+        caller.ack(final)
+        assert final.code == 486, final
+    finally:
+        one.close()
+        two.close()
+        if caller:
+            caller.close()
+    invites = [e for e in events if e[1] == "INVITE"]
+    assert sorted(invites) == [("one", "INVITE"), ("two", "INVITE")], events
+    # Both rang before either answered (parallel, not sequential).
+    assert events.index(("two", "INVITE")) < events.index(("one", "486")), events
+    s.wait_bus_name()
+    assert int(s.counters()["calls.active"]) == 0
