@@ -358,7 +358,7 @@ bool Call::isLiveAttempt(std::uint32_t cseq) const noexcept {
   if (!forking_) return cseq == attemptCseq_;
   const Branch* branch = branchOf(cseq);
   return branch && branch->open &&
-         static_cast<std::size_t>(branch - branches_.data()) >= groupBranches_;
+         static_cast<std::size_t>(branch - fork_->branches.data()) >= fork_->groupBranches;
 }
 
 void Call::onInitialProvisional(PendingClient& client, const sip::Message& response, Output& out) {

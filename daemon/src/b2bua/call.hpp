@@ -317,16 +317,19 @@ class Call {
   std::vector<Target> targets_;
   std::size_t targetIndex_ = 0;  // the current attempt (forking: the selected branch's target)
   std::size_t groupEnd_ = 0;     // one past the current group's last target
-  // Forking: the branches of every forked group so far (a late 2xx of an old one is released
-  // on its own flow); the current group's start at groupBranches_. Empty for calls that never
-  // fork, so single-target groups pay nothing.
-  std::vector<Branch> branches_;
-  std::size_t groupBranches_ = 0;
-  std::size_t selected_ = 0;          // index in branches_ of the branch in the Outbound slot
-  std::uint32_t earlyMediaCseq_ = 0;  // the branch whose provisional SDP is relayed (RFC 3960)
-  bool forking_ = false;              // the current group has several branches, none won yet
-  bool stopAfterGroup_ = false;       // a branch's 3xx/4xx ends the search with its group
-  std::uint32_t attemptCseq_ = 0;     // CSeq of the outbound INVITE to the current target
+  // Forking (docs/b2bua.md "Forking"): the branches of every forked group so far (a late 2xx of
+  // an old one is released on its own flow), the current group's from `groupBranches`.
+  // Allocated by the first forked group: calls that never fork pay one pointer.
+  struct ForkState {
+    std::vector<Branch> branches;
+    std::size_t groupBranches = 0;
+    std::size_t selected = 0;          // the branch whose early dialog is in the Outbound slot
+    std::uint32_t earlyMediaCseq = 0;  // the branch whose provisional SDP is relayed (RFC 3960)
+  };
+  std::unique_ptr<ForkState> fork_;
+  bool forking_ = false;           // the current group has several branches, none won yet
+  bool stopAfterGroup_ = false;    // a branch's 3xx/4xx ends the search with its group
+  std::uint32_t attemptCseq_ = 0;  // CSeq of the outbound INVITE to the current target
   std::uint32_t initialServerId_ = 0;
   std::uint32_t nextServerId_ = 1;
   std::uint16_t bestStatus_ = 0;  // best failure so far (RFC 3261 16.7 step 6)

@@ -14,30 +14,33 @@ namespace sipha::b2bua {
 
 void Call::startFork(const sip::Message& invite, Output& out) {
   forking_ = true;
-  groupBranches_ = branches_.size();
+  if (!fork_) fork_ = std::make_unique<ForkState>();
+  fork_->groupBranches = fork_->branches.size();
   for (std::size_t index = targetIndex_; index < groupEnd_; ++index) {
     std::uint32_t cseq = sendAttempt(index, invite, out);
     Branch branch;
     branch.target = index;
     branch.cseq = cseq;
     branch.dialog = leg(LegId::Outbound).dialog;
-    branches_.push_back(std::move(branch));
+    fork_->branches.push_back(std::move(branch));
   }
   // The Outbound slot holds the last branch's dialog, as sendAttempt left it.
-  selected_ = branches_.size() - 1;
-  targetIndex_ = branches_[selected_].target;
-  attemptCseq_ = branches_[selected_].cseq;
+  fork_->selected = fork_->branches.size() - 1;
+  targetIndex_ = fork_->branches[fork_->selected].target;
+  attemptCseq_ = fork_->branches[fork_->selected].cseq;
 }
 
 Call::Branch* Call::branchOf(std::uint32_t cseq) noexcept {
-  for (Branch& branch : branches_) {
+  if (!fork_) return nullptr;
+  for (Branch& branch : fork_->branches) {
     if (branch.cseq == cseq) return &branch;
   }
   return nullptr;
 }
 
 const Call::Branch* Call::branchOf(std::uint32_t cseq) const noexcept {
-  for (const Branch& branch : branches_) {
+  if (!fork_) return nullptr;
+  for (const Branch& branch : fork_->branches) {
     if (branch.cseq == cseq) return &branch;
   }
   return nullptr;
@@ -49,26 +52,27 @@ std::size_t Call::targetIndexFor(std::uint32_t inviteCseq) const noexcept {
 }
 
 std::size_t Call::openBranches() const noexcept {
-  if (!forking_) return 0;
+  if (!forking_ || !fork_) return 0;
   std::size_t open = 0;
-  for (std::size_t i = groupBranches_; i < branches_.size(); ++i) open += branches_[i].open;
+  for (std::size_t i = fork_->groupBranches; i < fork_->branches.size(); ++i)
+    open += fork_->branches[i].open;
   return open;
 }
 
 // Puts `branch`'s early dialog into the Outbound slot (the selected one's goes back to its
 // Branch). The leg's CSeq counter is shared by every branch and stays.
 void Call::selectBranch(Branch& branch) {
-  std::size_t index = static_cast<std::size_t>(&branch - branches_.data());
-  if (index == selected_) return;
+  std::size_t index = static_cast<std::size_t>(&branch - fork_->branches.data());
+  if (index == fork_->selected) return;
   Leg& o = leg(LegId::Outbound);
   std::optional<std::uint32_t> localCseq = o.dialog.localCseq;
-  branches_[selected_].dialog = std::move(o.dialog);
+  fork_->branches[fork_->selected].dialog = std::move(o.dialog);
   o.dialog = branch.dialog;
   o.dialog.localCseq = localCseq;
   const Target& target = targets_[branch.target];
   o.flow = target.flow;
   o.policy = target.transfer;
-  selected_ = index;
+  fork_->selected = index;
   targetIndex_ = branch.target;
   attemptCseq_ = branch.cseq;
 }
@@ -80,9 +84,9 @@ void Call::routeToBranch(LegId on, const sip::Message& request) {
   if (state_ != CallState::Routing && state_ != CallState::Early) return;
   if (on == LegId::Outbound) {
     std::string_view tag = request.from().tag;
-    for (std::size_t i = groupBranches_; i < branches_.size(); ++i) {
-      Branch& branch = branches_[i];
-      const Dialog& d = i == selected_ ? leg(LegId::Outbound).dialog : branch.dialog;
+    for (std::size_t i = fork_->groupBranches; i < fork_->branches.size(); ++i) {
+      Branch& branch = fork_->branches[i];
+      const Dialog& d = i == fork_->selected ? leg(LegId::Outbound).dialog : branch.dialog;
       if (branch.open && !tag.empty() && d.remoteTag == tag) {
         selectBranch(branch);
         return;
@@ -95,8 +99,8 @@ void Call::routeToBranch(LegId on, const sip::Message& request) {
   std::uint32_t rseq = 0;
   auto [end, error] = std::from_chars(rack.data(), rack.data() + rack.size(), rseq);
   if (error != std::errc{} || end == rack.data()) return;
-  for (std::size_t i = branches_.size(); i > groupBranches_; --i) {
-    Branch& branch = branches_[i - 1];
+  for (std::size_t i = fork_->branches.size(); i > fork_->groupBranches; --i) {
+    Branch& branch = fork_->branches[i - 1];
     if (branch.open && branch.lastRseq == rseq) {
       selectBranch(branch);
       return;
@@ -117,8 +121,8 @@ void Call::noteBranchProvisional(Branch& branch, const sip::Message& response) {
 // without body.
 bool Call::relayEarlyBody(std::uint32_t cseq, const sip::Message& response) {
   if (response.body().empty()) return true;
-  if (earlyMediaCseq_ == 0) earlyMediaCseq_ = cseq;
-  return earlyMediaCseq_ == cseq;
+  if (fork_->earlyMediaCseq == 0) fork_->earlyMediaCseq = cseq;
+  return fork_->earlyMediaCseq == cseq;
 }
 
 // The first 2xx: its branch takes the Outbound slot; every other open branch of the group is
@@ -128,8 +132,8 @@ void Call::winBranch(std::uint32_t cseq, Output& out) {
   if (!winner) return;
   selectBranch(*winner);
   winner->open = false;
-  for (std::size_t i = groupBranches_; i < branches_.size(); ++i) {
-    Branch& branch = branches_[i];
+  for (std::size_t i = fork_->groupBranches; i < fork_->branches.size(); ++i) {
+    Branch& branch = fork_->branches[i];
     if (!branch.open) continue;
     branch.open = false;
     auto it = findClient(LegId::Outbound, branch.cseq, sip::Method::Invite);
@@ -169,8 +173,8 @@ void Call::branchFailed(std::uint32_t cseq, std::uint16_t status, std::string_vi
 // The group's no-answer timeout: every open branch is cancelled (9.1: once it had a
 // provisional), the next group starts (not a trunk failure, 480 when nothing is left).
 void Call::forkNoAnswer(Output& out) {
-  for (std::size_t i = groupBranches_; i < branches_.size(); ++i) {
-    Branch& branch = branches_[i];
+  for (std::size_t i = fork_->groupBranches; i < fork_->branches.size(); ++i) {
+    Branch& branch = fork_->branches[i];
     if (!branch.open) continue;
     branch.open = false;
     auto it = findClient(LegId::Outbound, branch.cseq, sip::Method::Invite);
