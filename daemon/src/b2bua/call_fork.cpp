@@ -164,7 +164,19 @@ void Call::branchFailed(std::uint32_t cseq, std::uint16_t status, std::string_vi
     return;
   }
   if (!failover && !targets_[branch->target].huntOnFailure) stopAfterGroup_ = true;
-  if (openBranches() > 0) return;
+  if (openBranches() > 0) {
+    // A caller's request must not go to the dialog that just ended: select an open branch,
+    // one with an early dialog when there is one.
+    if (&fork_->branches[fork_->selected] == branch) {
+      Branch* next = nullptr;
+      for (std::size_t i = fork_->groupBranches; i < fork_->branches.size(); ++i) {
+        Branch& other = fork_->branches[i];
+        if (other.open && (!next || !other.dialog.remoteTag.empty())) next = &other;
+      }
+      if (next) selectBranch(*next);
+    }
+    return;
+  }
   forking_ = false;
   cancelTimer(TimerKind::NoAnswer, LegId::Outbound, out);
   nextGroupOrFail(response, better, out);

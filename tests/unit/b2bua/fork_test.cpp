@@ -369,6 +369,20 @@ BOOST_FIXTURE_TEST_CASE(update_on_a_branch_early_dialog_is_relayed_and_answered,
   BOOST_TEST(response(out, LegId::Outbound, 481));
 }
 
+BOOST_FIXTURE_TEST_CASE(caller_request_after_the_selected_branch_failed_goes_on, CallFixture) {
+  startCall(callerInvite(), forkRoute(2));
+  std::vector<Action> invites = invitesOf(out);
+  respondOutbound(invites[0], ringing("phoneA"));
+  respondOutbound(invites[1], ringing("phoneB"));  // phoneB is the selected branch now
+  respondOutbound(invites[1], finalOf("phoneB", 486, "Busy Here"));
+  BOOST_TEST(inboundFinals(out).empty());
+  requestIn(LegId::Inbound, callerRequest(call, "INFO", 11), 51);
+  const Action* info = request(out, LegId::Outbound, sip::Method::Info);
+  BOOST_REQUIRE(info);
+  BOOST_TEST(parseWire(info->bytes)->to().tag == "phoneA");  // the branch still ringing
+  BOOST_TEST(info->flow == "udp:192.0.2.20:5070");
+}
+
 BOOST_FIXTURE_TEST_CASE(group_no_answer_timeout_cancels_the_group_and_moves_on, CallFixture) {
   RouteDecision route = forkRoute(2, 1);
   route.targets[0].noAnswerTimeout = Duration{20000};
