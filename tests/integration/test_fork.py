@@ -11,6 +11,7 @@ import threading
 import time
 
 from conftest import sipd_only
+from harness import net
 from test_calls import (explain, make_sipd_with, register, run_uac, start_uas,  # noqa: F401
                         uases)
 
@@ -189,3 +190,31 @@ def test_busy_on_both_equal_q_contacts_relays_486(make_sipd, tmp_path):
     assert events.index(("two", "INVITE")) < events.index(("one", "486")), events
     s.wait_bus_name()
     assert int(s.counters()["calls.active"]) == 0
+
+
+def test_caller_cancel_cancels_every_branch(make_sipd, tmp_path, uases):
+    from test_calls import Caller
+    s = make_sipd_with(make_sipd)
+    one = start_uas(uases, "call_uas_ring.xml", s, tmp_path)
+    two = start_uas(uases, "call_uas_ring.xml", s, tmp_path)
+    register(s, "7002", one.port)
+    register(s, "7002", two.port)
+    c = Caller(s)
+    try:
+        c.invite("7002")
+        rung = []
+        c.responses(lambda r: r.code == 180 and rung.append(r) is None and len(rung) == 2)
+        c.cancel()
+        seen = c.responses(lambda r: r.code >= 200 and "INVITE" in r.get("cseq"))
+        assert seen[-1].code == 487, seen[-1]
+        c.ack(seen[-1])
+    finally:
+        c.close()
+    a = one.finish(timeout=20)
+    b = two.finish(timeout=20)
+    assert a.returncode == 0 and b.returncode == 0, explain(s, a, b)
+    # The caller gave up: no "completed elsewhere" on these CANCELs.
+    assert "Reason:" not in one.messages() and "Reason:" not in two.messages()
+    s.wait_bus_name()
+    net.wait_for(lambda: s.counter("calls.ended") == 1, 10, interval=0.05, what="call ended")
+    assert s.counter("calls.answered") == 0, s.counters()
