@@ -51,8 +51,8 @@ asan: $(DEPS_STAMP)
 
 fuzz: $(DEPS_STAMP)
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIPHA_FUZZ=ON
-	cmake --build build-fuzz -j$(JOBS) --target sip_parser_fuzz stream_framer_fuzz registrar_event_fuzz
-	mkdir -p build-fuzz/corpus build-fuzz/corpus-framer build-fuzz/corpus-event
+	cmake --build build-fuzz -j$(JOBS) --target sip_parser_fuzz stream_framer_fuzz registrar_event_fuzz dns_answer_fuzz
+	mkdir -p build-fuzz/corpus build-fuzz/corpus-framer build-fuzz/corpus-event build-fuzz/corpus-dns
 	cp tests/data/torture/valid/*.sip tests/data/torture/invalid/*.sip build-fuzz/corpus/
 	cp tests/data/torture/valid/*.sip tests/data/torture/invalid/*.sip build-fuzz/corpus-framer/
 	cp tests/fuzz/seeds/registrar_event/*.bin build-fuzz/corpus-event/
@@ -62,6 +62,8 @@ fuzz: $(DEPS_STAMP)
 		-artifact_prefix=build-fuzz/stream_framer- build-fuzz/corpus-framer
 	build-fuzz/bin/registrar_event_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-artifact_prefix=build-fuzz/registrar_event- build-fuzz/corpus-event
+	build-fuzz/bin/dns_answer_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=build-fuzz/dns_answer- build-fuzz/corpus-dns
 
 bench: build
 	bench/run.sh build/bin/sipd

@@ -12,6 +12,7 @@
 #include "sip/name_addr.hpp"
 #include "sip/params.hpp"
 #include "sip/parser.hpp"
+#include "sip/text.hpp"
 #include "transport/peer_format.hpp"
 
 namespace sipha::core {
@@ -20,6 +21,7 @@ namespace {
 using b2bua::ActionKind;
 using sip::HeaderLine;
 using sip::Method;
+using sip::text::iequals;
 
 // A bound on the calls a peer can make sipd hold (each call owns two dialogs and messages).
 constexpr std::size_t kMaxCalls = 65536;
@@ -53,16 +55,6 @@ std::string_view reasonFor(int status) {
   }
 }
 
-bool equalsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const char x = (a[i] >= 'A' && a[i] <= 'Z') ? static_cast<char>(a[i] + 32) : a[i];
-    const char y = (b[i] >= 'A' && b[i] <= 'Z') ? static_cast<char>(b[i] + 32) : b[i];
-    if (x != y) return false;
-  }
-  return true;
-}
-
 // The Replaces header of a Refer-To URI (RFC 3891 / RFC 3515 2.1: "?Replaces=..." with %HH
 // escapes), decoded into `buffer`; empty when absent or malformed.
 std::string_view replacesHeader(std::string_view headers, std::span<char> buffer) {
@@ -70,7 +62,7 @@ std::string_view replacesHeader(std::string_view headers, std::span<char> buffer
     const std::size_t amp = headers.find('&');
     const std::string_view item = headers.substr(0, amp);
     const std::size_t equals = item.find('=');
-    if (equals != std::string_view::npos && equalsNoCase(item.substr(0, equals), "Replaces")) {
+    if (equals != std::string_view::npos && iequals(item.substr(0, equals), "Replaces")) {
       const sip::Unescaped value = sip::unescape(item.substr(equals + 1), buffer);
       return value.ok ? value.value : std::string_view{};
     }
@@ -78,64 +70,6 @@ std::string_view replacesHeader(std::string_view headers, std::span<char> buffer
     headers.remove_prefix(amp + 1);
   }
   return {};
-}
-
-// The destination of a next-hop URI (RFC 3263 4.1/4.2 for literal addresses: the transport
-// parameter, sips -> TLS, the default port of the transport). Host names are not resolved yet.
-bool resolveNextHop(std::string_view uriText, std::string_view viaTransport,
-                    transport::Peer& peer) {
-  sip::Uri uri;
-  if (!sip::parseUri(uriText, uri) || !uri.isSip()) return false;
-  transport::TransportKind kind = transport::TransportKind::Udp;
-  if (equalsNoCase(viaTransport, "TCP")) kind = transport::TransportKind::Tcp;
-  if (equalsNoCase(viaTransport, "TLS")) kind = transport::TransportKind::Tls;
-  if (const auto param = uri.paramList().find("transport")) {
-    if (equalsNoCase(*param, "udp")) kind = transport::TransportKind::Udp;
-    if (equalsNoCase(*param, "tcp")) kind = transport::TransportKind::Tcp;
-    if (equalsNoCase(*param, "tls")) kind = transport::TransportKind::Tls;
-  }
-  if (uri.scheme == sip::UriScheme::Sips) kind = transport::TransportKind::Tls;
-  const std::uint16_t port = uri.portOr(kind == transport::TransportKind::Tls ? 5061 : 5060);
-  return transport::makePeer(kind, uri.hostAddress(), port, peer);
-}
-
-// A registered phone's flow over a stream transport ("tcp:1.2.3.4:5060#7", "tls:[::1]:5061#9",
-// as formatPeer wrote it for the REGISTER): requests to the phone reuse its connection, the only
-// way to reach a phone that does not accept connections (RFC 5626 3.3 motivates it). UDP flows
-// are not used: the Contact is (no NAT traversal yet, docs/calls.md).
-bool parseStreamFlow(std::string_view text, transport::Peer& peer) {
-  transport::TransportKind kind;
-  if (text.starts_with("tcp:")) {
-    kind = transport::TransportKind::Tcp;
-  } else if (text.starts_with("tls:")) {
-    kind = transport::TransportKind::Tls;
-  } else {
-    return false;
-  }
-  text.remove_prefix(4);
-  std::uint64_t connectionId = 0;
-  if (const auto hash = text.find('#'); hash != std::string_view::npos) {
-    const std::string_view digits = text.substr(hash + 1);
-    if (std::from_chars(digits.data(), digits.data() + digits.size(), connectionId).ec !=
-        std::errc{}) {
-      return false;
-    }
-    text = text.substr(0, hash);
-  }
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return false;
-  std::uint16_t port = 0;
-  const std::string_view portText = text.substr(colon + 1);
-  if (std::from_chars(portText.data(), portText.data() + portText.size(), port).ec != std::errc{}) {
-    return false;
-  }
-  std::string_view host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (!transport::makePeer(kind, host, port, peer)) return false;
-  peer.connectionId = connectionId;
-  return true;
 }
 
 }  // namespace
@@ -170,6 +104,10 @@ CallManager::~CallManager() {
     for (auto& byLeg : slot.timers) {
       for (auto& handle : byLeg) wheel_.cancel(handle);
     }
+    if (resolver_ != nullptr) resolver_->cancel(slot.pendingDns);
+  }
+  if (resolver_ != nullptr) {
+    for (const auto& [ticket, handle] : probeDns_) resolver_->cancel(handle);
   }
 }
 
@@ -273,7 +211,7 @@ void CallManager::route(const sip::Uri& uri, b2bua::RouteDecision& decision,
     const registrar::Registrar* registrar = registrar_();
     if (registrar == nullptr) return bindings;
     bindings = registrar->bindingsOf(extension, host, now);
-    if (bindings.empty() && !equalsNoCase(host, registrarHost_)) {
+    if (bindings.empty() && !iequals(host, registrarHost_)) {
       bindings = registrar->bindingsOf(extension, registrarHost_, now);
     }
     return bindings;
@@ -503,40 +441,6 @@ void CallManager::execute(b2bua::Call* call, b2bua::Output& out) {
   if (ended && slotOf(call, serial) != nullptr) endCall(call);
 }
 
-void CallManager::sendRequest(b2bua::Call* call, Slot& slot, b2bua::Action& action,
-                              std::vector<b2bua::ClientRef>& failed) {
-  transport::Peer peer;
-  const bool viaFlow = !action.flow.empty() && parseStreamFlow(action.flow, peer);
-  if (!viaFlow && !resolveNextHop(action.nextHop, action.transport, peer)) {
-    ++counters_.unresolved;
-    common::logDebug("calls: cannot resolve next hop ", action.nextHop);
-    if (action.startsTransaction()) failed.push_back(action.clientRef());
-    return;
-  }
-  if (!action.startsTransaction()) {
-    sink_.send(peer, action.bytes);  // ACK for a 2xx: no transaction (17)
-    return;
-  }
-  transaction::OutgoingRequest request;
-  request.method = action.method;
-  request.branch = action.branch;
-  request.destination = peer;
-  std::string invite;
-  if (action.method == Method::Invite) invite = action.bytes;
-  const transaction::ClientStart start =
-      transactions_.startClient(request, std::move(action.bytes));
-  if (start.error != transaction::StartError::None || start.transaction == nullptr) {
-    failed.push_back(action.clientRef());
-    return;
-  }
-  ClientRecord record;
-  record.call = call;
-  record.serial = slot.serial;
-  record.ref = action.clientRef();
-  record.invite = std::move(invite);
-  attach(*start.transaction, std::move(record));
-}
-
 void CallManager::sendResponse(Slot& slot, b2bua::Action& action) {
   const auto found = servers_.find(action.server);
   if (found == servers_.end()) {
@@ -582,6 +486,8 @@ void CallManager::endCall(b2bua::Call* call) {
     for (auto& byLeg : found->second.timers) {
       for (auto& handle : byLeg) wheel_.cancel(handle);
     }
+    // No DNS answer to a call that is gone; its queued requests go with it.
+    if (resolver_ != nullptr) resolver_->cancel(found->second.pendingDns);
     slots_.erase(found);
   }
   ++counters_.ended;
@@ -656,102 +562,6 @@ void CallManager::onTerminated(transaction::Transaction& transaction) {
   const std::uint64_t id = userDataToRef(transaction.userData());
   servers_.erase(id);
   clients_.erase(id);
-}
-
-namespace {
-
-// A monotonic instant as CLOCK_REALTIME microseconds, given both clocks' "now".
-std::uint64_t realtimeUsecOf(timer::TimePoint at, timer::TimePoint now,
-                             std::uint64_t nowRealtimeUsec) {
-  const auto ageUsec = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(now - at).count());
-  return nowRealtimeUsec > ageUsec ? nowRealtimeUsec - ageUsec : 0;
-}
-
-}  // namespace
-
-std::vector<TrunkRow> CallManager::trunkRows(std::uint64_t nowRealtimeUsec) const {
-  const timer::TimePoint now = wheel_.clock().now();
-  std::vector<TrunkRow> rows;
-  for (const auto& status : health_.statuses()) {
-    TrunkRow row;
-    row.dn = std::string{status.dn};
-    row.contact = std::string{status.contact};
-    row.state = std::string{routing::stateName(status.state)};
-    row.reason = std::string{routing::reasonName(status.reason)};
-    row.sinceUsec = realtimeUsecOf(status.since, now, nowRealtimeUsec);
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-std::vector<CallRow> CallManager::callRows(std::uint64_t nowRealtimeUsec) const {
-  const timer::TimePoint now = wheel_.clock().now();
-  std::vector<std::pair<std::uint64_t, CallRow>> ordered;  // by serial: the order of arrival
-  ordered.reserve(slots_.size());
-  for (const auto& [call, slot] : slots_) {
-    if (call->ended()) continue;  // leaving the table with this event
-    CallRow row;
-    row.callId = call->dialog(b2bua::LegId::Inbound).callId;
-    row.state = std::string{b2bua::callStateName(call->state())};
-    row.inbound = call->dialog(b2bua::LegId::Inbound).remoteUri;
-    row.outbound = call->dialog(b2bua::LegId::Outbound).remoteUri;
-    row.sinceUsec = realtimeUsecOf(slot.started, now, nowRealtimeUsec);
-    ordered.emplace_back(slot.serial, std::move(row));
-  }
-  std::sort(ordered.begin(), ordered.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<CallRow> rows;
-  rows.reserve(ordered.size());
-  for (auto& entry : ordered) rows.push_back(std::move(entry.second));
-  return rows;
-}
-
-void CallManager::sendProbe(const routing::ProbeRequest& probe) {
-  // RFC 3261 11: an OPTIONS outside any dialog; any final answer proves the contact is up.
-  transport::Peer peer;
-  const routing::NextHop& hop = *probe.hop;
-  const std::string_view host = (!hop.host.empty() && hop.host.front() == '[')
-                                    ? std::string_view{hop.host}.substr(1, hop.host.size() - 2)
-                                    : std::string_view{hop.host};
-  if (!transport::makePeer(hop.transport, host, hop.port, peer)) {
-    ++counters_.unresolved;
-    health_.probeFailed(probe.id, probe.probe);
-    return;
-  }
-  ++counters_.probesSent;
-  const std::string branch = ids_.branch();
-  const std::string via = "SIP/2.0/" + std::string{transport::transportName(hop.transport)} + " " +
-                          callConfig_->viaSentBy + ";branch=" + branch;
-  const std::string to = "<" + std::string{probe.requestUri} + ">";
-  const std::string from = "<sip:sipd@" + registrarHost_ + ">;tag=" + ids_.tag();
-  const std::string callId = ids_.callId();
-  const HeaderLine headers[] = {{"Via", via},
-                                {"Max-Forwards", "70"},
-                                {"To", to},
-                                {"From", from},
-                                {"Call-ID", callId},
-                                {"CSeq", "1 OPTIONS"},
-                                {"Contact", callConfig_->contact}};
-  sip::RequestSpec spec;
-  spec.method = Method::Options;
-  spec.requestUri = probe.requestUri;
-  spec.headers = headers;
-  transaction::OutgoingRequest request;
-  request.method = Method::Options;
-  request.branch = branch;
-  request.destination = peer;
-  const transaction::ClientStart start =
-      transactions_.startClient(request, sip::buildRequest(spec));
-  if (start.error != transaction::StartError::None || start.transaction == nullptr) {
-    health_.probeFailed(probe.id, probe.probe);
-    return;
-  }
-  ClientRecord record;
-  record.kind = ClientKind::Probe;
-  record.health = probe.id;
-  record.probe = probe.probe;
-  attach(*start.transaction, std::move(record));
 }
 
 }  // namespace sipha::core

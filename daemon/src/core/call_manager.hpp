@@ -20,6 +20,7 @@
 #include "core/call_sdp.hpp"
 #include "core/core_counters.hpp"
 #include "registrar/registrar.hpp"
+#include "resolver/resolver.hpp"
 #include "routing/health_monitor.hpp"
 #include "routing/routing_table.hpp"
 #include "routing/transfer_policy.hpp"
@@ -38,7 +39,8 @@ struct CallCounters {
   std::uint64_t unmatched = 0;       // in-dialog requests / responses of no call (481 / stray)
   std::uint64_t loops = 0;           // 482: one of our outbound INVITEs came back to us
   std::uint64_t targetFailures = 0;  // outbound attempts that failed (TargetFailed)
-  std::uint64_t unresolved = 0;      // next hops that are not literal addresses (no DNS yet)
+  std::uint64_t unresolved = 0;      // next hops that did not resolve (bad URI, DNS error)
+  std::uint64_t dnsWaits = 0;        // requests queued while their next hop was resolved
   std::uint64_t lostServer = 0;      // a response for a server transaction already gone
   std::uint64_t probesSent = 0;      // OPTIONS probes (oos-check)
   std::uint64_t sdpErrors = 0;       // SDP bodies relayed unchanged: they did not parse
@@ -80,6 +82,9 @@ class CallManager {
   // trunk health and updates the call settings (live calls see them at once).
   void configure(const common::Config& config);
   void setProbing(bool enabled) { health_.setProbing(enabled); }
+  // Host names in next hops are resolved through `resolver` (RFC 3263, docs/dns.md); null:
+  // literal addresses only. The resolver must outlive this manager.
+  void setResolver(resolver::Resolver* resolver) noexcept { resolver_ = resolver; }
 
   enum class RequestResult : std::uint8_t {
     Handled,  // a call took it (and answers it)
@@ -134,7 +139,12 @@ class CallManager {
     timer::TimerHandle timers[b2bua::kTimerKinds][b2bua::kLegSlots];
     bool answered = false;
     timer::TimePoint started;  // when the INVITE arrived (GetCalls since-when)
+    // Requests waiting for DNS, in the order the call produced them (a later request of the
+    // call never overtakes one waiting), and the resolution the first one waits for.
+    std::deque<b2bua::Action> pendingSends;
+    resolver::ResolveHandle pendingDns = resolver::kNoHandle;
   };
+  enum class HopState : std::uint8_t { Ready, Pending, Failed };
 
   void startCall(std::unique_ptr<sip::Message>& invite, transaction::ServerTransaction& server,
                  const transport::Peer& from);
@@ -151,12 +161,22 @@ class CallManager {
   void execute(b2bua::Call* call, b2bua::Output& out);
   void sendRequest(b2bua::Call* call, Slot& slot, b2bua::Action& action,
                    std::vector<b2bua::ClientRef>& failed);
+  void dispatchRequest(b2bua::Call* call, Slot& slot, b2bua::Action& action,
+                       const transport::Peer& peer, std::vector<b2bua::ClientRef>& failed);
+  // The peer of a next hop that is a host name: from the cache, or Pending with `query` set.
+  HopState resolveName(b2bua::Action& action, transport::Peer& peer, resolver::NextHopQuery& query);
+  void waitForDns(b2bua::Call* call, Slot& slot, const resolver::NextHopQuery& query);
+  void onDnsAnswer(b2bua::Call* call, std::uint64_t serial, const resolver::ResolveResult& result);
+  void reportFailed(b2bua::Call* call, std::uint64_t serial,
+                    const std::vector<b2bua::ClientRef>& failed);
   void sendResponse(Slot& slot, b2bua::Action& action);
   void startTimer(b2bua::Call* call, Slot& slot, const b2bua::Action& action);
   void fireTimer(b2bua::Call* call, std::uint64_t key);
   void endCall(b2bua::Call* call);
   Slot* slotOf(const b2bua::Call* call, std::uint64_t serial);
   void sendProbe(const routing::ProbeRequest& probe);
+  void sendProbeTo(routing::HealthId id, std::uint64_t number, std::string_view requestUri,
+                   const transport::Peer& peer);
   std::uint64_t attach(transaction::ClientTransaction& client, ClientRecord record);
   ClientRecord* recordOf(const transaction::Transaction& transaction);
 
@@ -176,6 +196,10 @@ class CallManager {
   bool holdRfc3264_ =
       true;  // sip-hold-rfc3264  // host tried for registered Extensions besides the R-URI's
   std::unordered_map<const b2bua::Call*, Slot> slots_;
+  resolver::Resolver* resolver_ = nullptr;
+  // Probes waiting for DNS: ticket -> handle (cancelled at destruction).
+  std::unordered_map<std::uint64_t, resolver::ResolveHandle> probeDns_;
+  std::uint64_t nextProbeTicket_ = 1;
   std::uint64_t nextSerial_ = 1;
   std::unordered_map<std::uint64_t, transaction::ServerTransaction*> servers_;
   std::unordered_map<std::uint64_t, ClientRecord> clients_;

@@ -99,6 +99,7 @@ void SipCore::configure(std::shared_ptr<const common::Config> config) {
                      : nullptr;
         });
     calls_->setProbing(role_.primary());
+    calls_->setResolver(resolver_);
   }
   calls_->configure(*config_);
 }

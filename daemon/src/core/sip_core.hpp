@@ -48,6 +48,8 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
   const CallManager& calls() const { return *calls_; }
   // Trunk probing (oos-check) runs on the primary only.
   void setProbing(bool enabled);
+  // Next-hop host names resolve through `resolver` (set before configure; outlives the core).
+  void setResolver(resolver::Resolver* resolver) noexcept { resolver_ = resolver; }
   const CoreCounters& counters() const { return counters_; }
   const SourceTable& optionsSources() const { return optionsSources_; }
   const SourceTable& droppedSources() const { return droppedSources_; }
@@ -92,6 +94,7 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
   std::unique_ptr<transaction::TransactionLayer> transactions_;
   std::unique_ptr<RegisterHandler> registerHandler_;
   std::unique_ptr<CallManager> calls_;  // after transactions_: destroyed before it
+  resolver::Resolver* resolver_ = nullptr;
   CoreCounters counters_;
   RateMeter<10> callRate_;
   SourceTable optionsSources_;

@@ -37,6 +37,7 @@ SipdApp::~SipdApp() {
   bus_.reset();
   if (journalSource_ != nullptr) sd_event_source_disable_unref(journalSource_);
   core_.reset();
+  resolver_.reset();  // after the calls (they cancel their lookups), before the loop
   transports_.reset();
   timerDriver_.reset();
   wheel_.reset();
@@ -80,9 +81,14 @@ int SipdApp::start() {
       event_, [this](std::string&& bytes, const transport::Peer& from) {
         core_->onMessage(std::move(bytes), from);
       });
-  core_ = std::make_unique<SipCore>(*wheel_, *transports_, *role_, &realtimeUsec);
-  core_->configure(config_);
   std::string error;
+  // RFC 3263 next hops (docs/dns.md); without c-ares, numeric next hops still work.
+  resolver_ = resolver::makeResolver(event_, clock_, resolver::ResolverSettings{}, error);
+  if (!error.empty()) common::logWarning("dns: ", error, "; host names in next hops will fail");
+  error.clear();
+  core_ = std::make_unique<SipCore>(*wheel_, *transports_, *role_, &realtimeUsec);
+  core_->setResolver(resolver_.get());
+  core_->configure(config_);
   if (!core_->registrar().open(config_, error)) {
     common::logError("registrar: ", error);
     return 1;
@@ -235,6 +241,8 @@ control::CallResult SipdApp::reload() {
 }
 
 std::vector<control::CounterValue> SipdApp::counterValues() const {
+  const resolver::ResolverCounters dns =
+      resolver_ ? resolver_->counters() : resolver::ResolverCounters{};
   const auto& core = core_->counters();
   const auto& transport = transports_->counters();
   const auto& transactions = core_->transactions().counters();
@@ -292,6 +300,13 @@ std::vector<control::CounterValue> SipdApp::counterValues() const {
       {"calls.transfers", calls.transfers},
       {"calls.target_failures", calls.targetFailures},
       {"calls.unresolved", calls.unresolved},
+      {"calls.dns_waits", calls.dnsWaits},
+      {"dns.requests", dns.requests},
+      {"dns.cache_hits", dns.cacheHits},
+      {"dns.lookups", dns.lookups},
+      {"dns.joined", dns.joined},
+      {"dns.failed", dns.failed},
+      {"dns.overloaded", dns.overloaded},
       {"calls.lost_server", calls.lostServer},
       {"calls.probes", calls.probesSent},
       {"calls.sdp_errors", calls.sdpErrors},

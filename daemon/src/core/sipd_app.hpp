@@ -12,6 +12,7 @@
 #include "control/sipd_bus_service.hpp"
 #include "core/role_state.hpp"
 #include "core/sip_core.hpp"
+#include "resolver/resolver.hpp"
 #include "timer/clock.hpp"
 #include "timer/sd_event_driver.hpp"
 #include "timer/timer_wheel.hpp"
@@ -50,6 +51,7 @@ class SipdApp {
   std::unique_ptr<timer::SdEventTimerDriver> timerDriver_;
   std::unique_ptr<RoleState> role_;
   std::unique_ptr<transport::TransportManager> transports_;
+  std::unique_ptr<resolver::Resolver> resolver_;  // before core_: outlives the calls using it
   std::unique_ptr<SipCore> core_;
   std::unique_ptr<control::SipdBusService> bus_;
   control::ServiceNotifier notifier_;

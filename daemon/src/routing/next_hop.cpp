@@ -1,5 +1,7 @@
 #include "routing/next_hop.hpp"
 
+#include <arpa/inet.h>
+
 #include <cctype>
 
 #include "sip/uri.hpp"
@@ -88,13 +90,29 @@ std::string parseContactList(std::string_view text, std::vector<NextHop>& out) {
   return {};
 }
 
+namespace {
+
+// An IPv4 address or a bracketed IPv6 reference (as parseContact stores them).
+bool isLiteralHost(const std::string& host) {
+  if (!host.empty() && host.front() == '[') return true;
+  in_addr address{};
+  return inet_pton(AF_INET, host.c_str(), &address) == 1;
+}
+
+}  // namespace
+
 std::string requestUri(const NextHop& hop, std::string_view user) {
   std::string uri;
   uri.reserve(16 + user.size() + hop.host.size() + hop.params.size());
   uri.append(hop.sips ? "sips:" : "sip:");
   if (!user.empty()) uri.append(user).push_back('@');
-  uri.append(hop.host).push_back(':');
-  uri.append(std::to_string(hop.port));
+  uri.append(hop.host);
+  // A host name written without a port keeps it so: RFC 3263 4.2 then looks up SRV (and NAPTR)
+  // records, which an explicit port would skip (docs/dns.md). Literal addresses get the port.
+  if (hop.explicitPort || isLiteralHost(hop.host)) {
+    uri.push_back(':');
+    uri.append(std::to_string(hop.port));
+  }
   if (!hop.params.empty()) uri.append(";").append(hop.params);
   return uri;
 }

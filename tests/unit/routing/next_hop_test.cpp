@@ -31,6 +31,10 @@ BOOST_AUTO_TEST_CASE(reference_tls_form_and_defaults) {
   BOOST_TEST(requestUri(hop, "1") == "sip:1@10.0.0.2:5061;transport=tls");
   BOOST_TEST(parseContact("gw.example.com", hop).empty());
   BOOST_TEST(hop.port == 5060);
+  // A name without a port stays without one: RFC 3263 looks up NAPTR/SRV (docs/dns.md).
+  BOOST_TEST(requestUri(hop, "1") == "sip:1@gw.example.com");
+  BOOST_TEST(parseContact("gw.example.com;transport=tcp", hop).empty());
+  BOOST_TEST(requestUri(hop, "1") == "sip:1@gw.example.com;transport=tcp");
 }
 
 BOOST_AUTO_TEST_CASE(sip_uris) {
