@@ -3,25 +3,9 @@
 #include <utility>
 
 namespace sipha::core {
-namespace {
-
-bool isSdp(std::string_view contentType) {
-  // "application/sdp", case-insensitive, parameters allowed (RFC 3261 20.15).
-  constexpr std::string_view kSdp = "application/sdp";
-  if (contentType.size() < kSdp.size()) return false;
-  for (std::size_t i = 0; i < kSdp.size(); ++i) {
-    char c = contentType[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    if (c != kSdp[i]) return false;
-  }
-  const std::string_view rest = contentType.substr(kSdp.size());
-  return rest.empty() || rest.front() == ';' || rest.front() == ' ' || rest.front() == '\t';
-}
-
-}  // namespace
 
 std::string SdpBodyTransform::transform(const b2bua::BodyContext& context, std::string_view body) {
-  if (body.empty() || !isSdp(context.contentType)) return std::string{body};
+  if (body.empty() || !b2bua::isSdpType(context.contentType)) return std::string{body};
   const bool answersPending = offerValid_ && offerFrom_ == context.to;
   bool answer = false;
   if (context.status != 0) {

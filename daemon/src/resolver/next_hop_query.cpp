@@ -1,22 +1,13 @@
 #include "resolver/next_hop_query.hpp"
 
+#include "sip/text.hpp"
 #include "sip/uri.hpp"
 #include "transport/peer_format.hpp"
 
 namespace sipha::resolver {
-namespace {
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool equalsNoCase(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-}  // namespace
+using sip::text::iequals;
+using sip::text::toLower;
 
 bool queryFromUri(std::string_view uriText, NextHopQuery& out) {
   sip::Uri uri;
@@ -34,11 +25,11 @@ bool queryFromUri(std::string_view uriText, NextHopQuery& out) {
     out.port = uri.port;
   }
   if (const auto param = params.find("transport")) {
-    if (equalsNoCase(*param, "udp")) {
+    if (iequals(*param, "udp")) {
       out.transport = transport::TransportKind::Udp;
-    } else if (equalsNoCase(*param, "tcp")) {
+    } else if (iequals(*param, "tcp")) {
       out.transport = transport::TransportKind::Tcp;
-    } else if (equalsNoCase(*param, "tls")) {
+    } else if (iequals(*param, "tls")) {
       out.transport = transport::TransportKind::Tls;
     } else {
       return false;  // sctp, ws, wss ...: not supported by sipd's transports
@@ -76,7 +67,7 @@ bool resolveLiteral(const NextHopQuery& query, ResolveResult& result) {
 std::string queryKey(const NextHopQuery& query) {
   std::string key;
   key.reserve(query.host.size() + 12);
-  for (const char c : bareHost(query.host)) key.push_back(lower(c));
+  for (const char c : bareHost(query.host)) key.push_back(toLower(c));
   key += '|';
   key += std::to_string(query.port);
   key += '|';
