@@ -240,6 +240,7 @@ class Call {
   void noteBranchProvisional(Branch& branch, const sip::Message& response);
   bool relayEarlyBody(std::uint32_t cseq, const sip::Message& response);
   void winBranch(std::uint32_t cseq, Output& out);
+  void cancelOpenBranches(bool completedElsewhere, Output& out);
   void branchFailed(std::uint32_t cseq, std::uint16_t status, std::string_view reason,
                     const sip::Message* response, bool report, bool failover, Output& out);
   void forkNoAnswer(Output& out);

@@ -132,20 +132,26 @@ void Call::winBranch(std::uint32_t cseq, Output& out) {
   if (!winner) return;
   selectBranch(*winner);
   winner->open = false;
+  cancelOpenBranches(/*completedElsewhere=*/true, out);
+  forking_ = false;  // from here on only the winner's CSeq is live
+}
+
+// Closes every open branch of the group and CANCELs it (9.1: at once if it had a provisional,
+// else when its first provisional arrives); `completedElsewhere` adds Reason cause=200.
+void Call::cancelOpenBranches(bool completedElsewhere, Output& out) {
   for (std::size_t i = fork_->groupBranches; i < fork_->branches.size(); ++i) {
     Branch& branch = fork_->branches[i];
     if (!branch.open) continue;
     branch.open = false;
     auto it = findClient(LegId::Outbound, branch.cseq, sip::Method::Invite);
     if (it == leg(LegId::Outbound).clients.end() || it->cancelSent) continue;
-    it->completedElsewhere = true;
+    it->completedElsewhere = completedElsewhere;
     if (it->provisional) {
       sendCancel(LegId::Outbound, *it, out);
     } else {
       it->cancelWanted = true;
     }
   }
-  forking_ = false;  // from here on only the winner's CSeq is live
 }
 
 // A final failure (or a timeout) of one branch: 6xx ends the search at once (16.7 step 5; the
@@ -185,18 +191,7 @@ void Call::branchFailed(std::uint32_t cseq, std::uint16_t status, std::string_vi
 // The group's no-answer timeout: every open branch is cancelled (9.1: once it had a
 // provisional), the next group starts (not a trunk failure, 480 when nothing is left).
 void Call::forkNoAnswer(Output& out) {
-  for (std::size_t i = fork_->groupBranches; i < fork_->branches.size(); ++i) {
-    Branch& branch = fork_->branches[i];
-    if (!branch.open) continue;
-    branch.open = false;
-    auto it = findClient(LegId::Outbound, branch.cseq, sip::Method::Invite);
-    if (it == leg(LegId::Outbound).clients.end() || it->cancelSent) continue;
-    if (it->provisional) {
-      sendCancel(LegId::Outbound, *it, out);
-    } else {
-      it->cancelWanted = true;
-    }
-  }
+  cancelOpenBranches(/*completedElsewhere=*/false, out);
   forking_ = false;
   bool better = bestStatus_ == 0 || 4 < bestStatus_ / 100;
   recordFailure(480, "Temporarily Unavailable", targetIndex_, false, out);
