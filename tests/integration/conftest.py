@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from harness import dbus, kamailio, sipd as sipd_mod
+from harness import dbus, kamailio, peers, sipd as sipd_mod
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA_DIR = os.environ.get("SIPHA_TEST_DATA_DIR", os.path.join(REPO, "tests", "data"))
@@ -58,6 +58,15 @@ def make_sipd(tmp_path, bus):
 def sipd(make_sipd):
     """A started standalone sipd (primary by itself), Extension DNs 7001 and 7002."""
     return make_sipd().start()
+
+
+@pytest.fixture
+def sipp_peers(tmp_path):
+    """SIPp peers in the background: sipp_peers.start(scenario, server, **SippPeer kwargs)
+    -> a started harness.peers.SippPeer; every one is stopped at teardown."""
+    made = peers.SippPeers(tmp_path)
+    yield made
+    made.stop_all()
 
 
 @pytest.fixture

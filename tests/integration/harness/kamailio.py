@@ -57,6 +57,11 @@ class Kamailio:
         net.wait_for(answers, 15, what="kamailio answering OPTIONS")
         return self
 
+    def log(self):
+        """Kamailio's stdout and stderr so far (its xlog lines)."""
+        with open(os.path.join(self.tmpdir, "kamailio.log"), errors="replace") as f:
+            return f.read()
+
     def stop(self):
         """Stops kamailio and its children (its own process group)."""
         if self.proc is None:

@@ -84,24 +84,34 @@ def port_bound(port, host="127.0.0.1"):
 
 
 class SippPeer:
-    """SIPp running a scenario in the background on its own port (usually a UAS).
+    """SIPp running a scenario in the background on its own port (a UAS, or a UAC that a test
+    lets run while it looks at sipd).
 
-    server: where SIPp sends (its requests; responses go back to the request's source)."""
+    server: where SIPp sends (its requests; responses go back to the request's source).
+    options: the rest of sipp.command's (keys, extra, calls, trace_msg, transport).
+    prefix: a command the SIPp line is run under (e.g. `ip netns exec NAME`); bound: how to
+    tell that SIPp has bound its port (default: port_bound here)."""
 
-    def __init__(self, scenario, server, workdir, *, port=None, timeout=40, keys=None,
-                 extra=()):
+    def __init__(self, scenario, server, workdir, *, port=None, timeout=40, prefix=(),
+                 bound=None, **options):
         self.port = port or net.free_udp_tcp_port()
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.cmd, self.name = sipp.command(scenario, server, self.workdir, port=self.port,
-                                           timeout=timeout, keys=keys, extra=extra)
+                                           timeout=timeout, **options)
         self.timeout = timeout
-        self.proc = subprocess.Popen(self.cmd, cwd=self.workdir, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(list(prefix) + self.cmd, cwd=self.workdir,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
         # Bounded poll until SIPp has bound its socket (a peer sending earlier would get an
         # ICMP port unreachable).
-        net.wait_for(lambda: port_bound(self.port) or self.proc.poll() is not None, 5,
-                     what=f"sipp bound to {self.port}")
+        bound = bound or port_bound
+        try:
+            net.wait_for(lambda: bound(self.port) or self.proc.poll() is not None, 5,
+                         what=f"sipp bound to {self.port}")
+        except AssertionError:
+            self.stop()
+            raise
 
     @property
     def address(self):
@@ -141,3 +151,22 @@ def trace_of(result):
     """The parsed -trace_msg messages of a finished sipp.run (a SippResult)."""
     return parse_trace(result.file_text("_messages.log"))
 
+
+
+class SippPeers:
+    """The SIPp peers of one test (the `sipp_peers` fixture): each in its own work directory
+    under tmp_path, every one stopped by stop_all() at teardown."""
+
+    def __init__(self, tmp_path):
+        self.tmp_path = tmp_path
+        self.made = []
+
+    def start(self, scenario, server, **kwargs):
+        """A SippPeer (its keyword arguments) in tmp_path/peer<N>."""
+        peer = SippPeer(scenario, server, self.tmp_path / f"peer{len(self.made)}", **kwargs)
+        self.made.append(peer)
+        return peer
+
+    def stop_all(self):
+        for peer in self.made:
+            peer.stop()
