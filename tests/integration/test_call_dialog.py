@@ -10,39 +10,24 @@ blind-transfer-enabled are being changed)."""
 import pytest
 
 from conftest import sipd_only
-from harness import peers, sip, sipp
+from harness import peers, sip
+from harness.calls import explain, register, run_uac
 
 pytestmark = sipd_only
 
 
 @pytest.fixture
-def peers_made():
-    made = []
-    yield made
-    for p in made:
-        p.stop()
-
-
-@pytest.fixture
-def call(make_sipd, peers_made, tmp_path):
+def call(make_sipd, sipp_peers, tmp_path):
     """call(uac_scenario, uas_scenario) -> (sipd, caller trace, callee peer) for one call
     7001 -> 7002 through a fresh sipd; both SIPp ends must exit 0."""
 
     def run(uac_scenario, uas_scenario, tserver=None):
         s = make_sipd(extensions=("7001", "7002"), tserver=tserver).start()
-        callee = peers.SippPeer(uas_scenario, s.address, tmp_path / "uas", timeout=30)
-        peers_made.append(callee)
-        c = s.udp()
-        try:
-            resp = s.register(c, "7002", contact=f"<sip:7002@127.0.0.1:{callee.port}>")
-        finally:
-            c.close()
-        assert resp is not None and resp.code == 200, resp
-        uac = sipp.run(uac_scenario, s.address, str(tmp_path / "uac"), timeout=30,
-                       keys={"caller": "7001"}, extra=("-s", "7002"))
+        callee = sipp_peers.start(uas_scenario, s.address, timeout=30)
+        register(s, "7002", callee.port)
+        uac = run_uac(s, tmp_path, "7002", scenario=uac_scenario, timeout=30)
         uas = callee.finish(timeout=15)
-        assert uac.returncode == 0 and uas.returncode == 0, (
-            uac.explain() + "\n\n" + uas.explain() + "\n\nsipd stderr:\n" + s.stderr()[-4000:])
+        assert uac.returncode == 0 and uas.returncode == 0, explain(s, uac, uas)
         s.wait_bus_name()
         assert s.counter("calls.active") == 0 and s.counter("calls.ended") == 1, s.counters()
         return s, peers.trace_of(uac), callee

@@ -12,25 +12,15 @@ import time
 
 from conftest import sipd_only
 from harness import net
-from test_calls import (explain, make_sipd_with, register, run_uac, start_uas,  # noqa: F401
-                        uases)
+from harness.calls import Caller, explain, make_sipd_with, register, response, run_uac, start_uas
 
 pytestmark = sipd_only
 
 
-def register_q(s, user, port, q):
-    c = s.udp()
-    try:
-        resp = s.register(c, user, contact=f"<sip:{user}@127.0.0.1:{port}>;q={q}")
-    finally:
-        c.close()
-    assert resp is not None and resp.code == 200, resp
-
-
-def test_equal_q_contacts_ring_at_once_first_answer_wins(make_sipd, tmp_path, uases):
+def test_equal_q_contacts_ring_at_once_first_answer_wins(make_sipd, tmp_path, sipp_peers):
     s = make_sipd_with(make_sipd)
-    answering = start_uas(uases, "fork_uas_answer.xml", s, tmp_path)
-    cancelled = start_uas(uases, "fork_uas_cancelled.xml", s, tmp_path)
+    answering = start_uas(sipp_peers, "fork_uas_answer.xml", s)
+    cancelled = start_uas(sipp_peers, "fork_uas_cancelled.xml", s)
     register(s, "7002", answering.port)
     register(s, "7002", cancelled.port)
     uac = run_uac(s, tmp_path, "7002")
@@ -39,32 +29,24 @@ def test_equal_q_contacts_ring_at_once_first_answer_wins(make_sipd, tmp_path, ua
     assert uac.returncode == 0 and a.returncode == 0 and b.returncode == 0, \
         explain(s, uac, a, b)
     # Both branches: one Call-ID and From tag (one UAC), a CSeq each.
-    inv_a = first_invite(answering.messages())
-    inv_b = first_invite(cancelled.messages())
-    assert inv_a["call-id"] == inv_b["call-id"], (inv_a, inv_b)
-    assert tag_of(inv_a["from"]) == tag_of(inv_b["from"]), (inv_a, inv_b)
-    assert inv_a["cseq"] != inv_b["cseq"], (inv_a, inv_b)
-    assert "Reason: SIP;cause=200;text=\"Call completed elsewhere\"" in cancelled.messages()
+    inv_a = answering.received("INVITE")[0]
+    inv_b = cancelled.received("INVITE")[0]
+    assert inv_a.get("call-id") == inv_b.get("call-id"), (inv_a.text, inv_b.text)
+    assert tag_of(inv_a.get("from")) == tag_of(inv_b.get("from")), (inv_a.text, inv_b.text)
+    assert inv_a.get("cseq") != inv_b.get("cseq"), (inv_a.text, inv_b.text)
+    assert "Reason: SIP;cause=200;text=\"Call completed elsewhere\"" in cancelled.trace()
     s.wait_bus_name()
     counters = s.counters()
     assert int(counters["calls.answered"]) == 1, counters
     assert int(counters["calls.active"]) == 0, counters
 
 
-def first_invite(log):
-    """Headers (lower-case names) of the first INVITE in a SIPp message log."""
-    start = log.index("INVITE sip:")
-    headers = {}
-    for line in log[start:].splitlines()[1:]:
-        if not line.strip():
-            break
-        name, _, value = line.partition(":")
-        headers.setdefault(name.strip().lower(), value.strip())
-    return headers
-
-
 def tag_of(value):
     return value.split("tag=", 1)[1].split(";", 1)[0]
+
+
+PHONE_SDP = ("v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+             "t=0 0\r\nm=audio 40002 RTP/AVP 0\r\na=sendrecv\r\n")
 
 
 class Phone:
@@ -105,17 +87,18 @@ class Phone:
                     continue  # a retransmission (sent before our 180 arrived)
                 seen.add(head[0])
                 self._note("INVITE")
-                self.sock.sendto(response(head, 180, "Ringing"), peer)
+                self.sock.sendto(response(head, 180, "Ringing", tag="ph1"), peer)
                 if self.mode == "busy":
                     time.sleep(self.busy_after)
                     self._note("486")
-                    self.sock.sendto(response(head, 486, "Busy Here"), peer)
+                    self.sock.sendto(response(head, 486, "Busy Here", tag="ph1"), peer)
                 else:
-                    self.sock.sendto(response(head, 200, "OK", self.port, sdp=True), peer)
+                    self.sock.sendto(response(head, 200, "OK", tag="ph1", contact_port=self.port,
+                                              sdp=PHONE_SDP), peer)
                     self._note("200")
             elif method == "BYE":
                 self._note("BYE")
-                self.sock.sendto(response(head, 200, "OK"), peer)
+                self.sock.sendto(response(head, 200, "OK", tag="ph1"), peer)
             elif method in ("ACK", "CANCEL"):
                 self._note(method)
 
@@ -125,30 +108,14 @@ class Phone:
         self.sock.close()
 
 
-def response(head, code, reason, port=None, sdp=False):
-    keep = [line for line in head[1:] if line.split(":", 1)[0].strip().lower() in
-            ("via", "from", "call-id", "cseq", "to")]
-    keep = [line + ";tag=ph1" if line.lower().startswith("to:") and "tag=" not in line
-            else line for line in keep]
-    if port is not None:
-        keep.append(f"Contact: <sip:phone@127.0.0.1:{port}>")
-    body = ""
-    if sdp:
-        body = ("v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
-                "t=0 0\r\nm=audio 40002 RTP/AVP 0\r\na=sendrecv\r\n")
-        keep.append("Content-Type: application/sdp")
-    return (f"SIP/2.0 {code} {reason}\r\n" + "\r\n".join(keep) +
-            f"\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode()
-
-
 def test_higher_q_first_lower_q_after_its_failure(make_sipd, tmp_path):
     s = make_sipd_with(make_sipd)
     events = []
     high = Phone("high", "busy", events)
     low = Phone("low", "answer", events)
     try:
-        register_q(s, "7002", high.port, "1.0")
-        register_q(s, "7002", low.port, "0.5")
+        register(s, "7002", high.port, q="1.0")
+        register(s, "7002", low.port, q="0.5")
         uac = run_uac(s, tmp_path, "7002")
         assert uac.returncode == 0, explain(s, uac)
         deadline = time.monotonic() + 5
@@ -164,7 +131,7 @@ def test_higher_q_first_lower_q_after_its_failure(make_sipd, tmp_path):
     assert ("high", "CANCEL") not in events
 
 
-def test_busy_on_both_equal_q_contacts_relays_486(make_sipd, tmp_path):
+def test_busy_on_both_equal_q_contacts_relays_486(make_sipd):
     s = make_sipd_with(make_sipd)
     events = []
     one = Phone("one", "busy", events, busy_after=0.1)
@@ -173,7 +140,6 @@ def test_busy_on_both_equal_q_contacts_relays_486(make_sipd, tmp_path):
     try:
         register(s, "7002", one.port)
         register(s, "7002", two.port)
-        from test_calls import Caller
         caller = Caller(s)
         caller.invite("7002")
         final = caller.final()
@@ -192,11 +158,10 @@ def test_busy_on_both_equal_q_contacts_relays_486(make_sipd, tmp_path):
     assert int(s.counters()["calls.active"]) == 0
 
 
-def test_caller_cancel_cancels_every_branch(make_sipd, tmp_path, uases):
-    from test_calls import Caller
+def test_caller_cancel_cancels_every_branch(make_sipd, sipp_peers):
     s = make_sipd_with(make_sipd)
-    one = start_uas(uases, "call_uas_ring.xml", s, tmp_path)
-    two = start_uas(uases, "call_uas_ring.xml", s, tmp_path)
+    one = start_uas(sipp_peers, "call_uas_ring.xml", s)
+    two = start_uas(sipp_peers, "call_uas_ring.xml", s)
     register(s, "7002", one.port)
     register(s, "7002", two.port)
     c = Caller(s)
@@ -214,7 +179,7 @@ def test_caller_cancel_cancels_every_branch(make_sipd, tmp_path, uases):
     b = two.finish(timeout=20)
     assert a.returncode == 0 and b.returncode == 0, explain(s, a, b)
     # The caller gave up: no "completed elsewhere" on these CANCELs.
-    assert "Reason:" not in one.messages() and "Reason:" not in two.messages()
+    assert "Reason:" not in one.trace() and "Reason:" not in two.trace()
     s.wait_bus_name()
     net.wait_for(lambda: s.counter("calls.ended") == 1, 10, interval=0.05, what="call ended")
     assert s.counter("calls.answered") == 0, s.counters()

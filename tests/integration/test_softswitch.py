@@ -13,21 +13,13 @@ import time
 import pytest
 
 from conftest import sipd_only
-from harness import kamailio, net, peers, sip, sipp
-from test_calls import Caller
+from harness import kamailio, net, peers, sip
+from harness.calls import Caller, explain, failed_call, run_uac
 
 pytestmark = sipd_only
 
 SOFTSWITCH_CFG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kamailio",
                               "softswitch.cfg.in")
-
-
-@pytest.fixture
-def peers_made():
-    made = []
-    yield made
-    for p in made:
-        p.stop()
 
 
 @pytest.fixture
@@ -59,12 +51,6 @@ def start_pair(make_sipd, kamailios, tmp_path, *, softswitch=None, dns=None, tse
     return k, s
 
 
-def start_peer(peers_made, tmp_path, scenario, server, **kwargs):
-    p = peers.SippPeer(scenario, server, tmp_path / f"peer{len(peers_made)}", **kwargs)
-    peers_made.append(p)
-    return p
-
-
 def register_at(k, user, port):
     """The phone's REGISTER at Kamailio (its Contact = the SIPp phone's port)."""
     c = sip.UdpClient(k.address)
@@ -77,15 +63,22 @@ def register_at(k, user, port):
     assert resp is not None and resp.code == 200, resp
 
 
-def kamailio_log(k):
-    with open(os.path.join(k.tmpdir, "kamailio.log"), errors="replace") as f:
-        return f.read()
+def start_phone(sipp_peers, k, scenario):
+    """A SIPp phone registered at Kamailio as 4001."""
+    phone = sipp_peers.start(scenario, k.address)
+    register_at(k, "4001", phone.port)
+    return phone
 
 
-def explain(s, k, *results):
-    text = "\n\n".join(r.explain() for r in results)
-    return (text + "\n\nsipd stderr:\n" + s.stderr()[-4000:] + "\n\nkamailio log:\n" +
-            kamailio_log(k)[-4000:])
+def call_phone(s, k, sipp_peers, tmp_path, phone="ss_phone_uas.xml", caller="call_uac.xml",
+               timeout=15):
+    """A SIPp caller (7001 at sipd) calls 4001, a SIPp phone behind the softswitch; both SIPp
+    ends must exit 0. Returns (the phone's SippPeer, the caller's SippResult)."""
+    peer = start_phone(sipp_peers, k, phone)
+    uac = run_uac(s, tmp_path, "4001", scenario=caller, timeout=30)
+    callee = peer.finish(timeout=timeout)
+    assert uac.returncode == 0 and callee.returncode == 0, explain(s, uac, callee, kamailio=k)
+    return peer, uac
 
 
 def vias(message):
@@ -119,7 +112,7 @@ def check_invite_via_softswitch(s, k, phone, uac_trace):
     assert f"sip:127.0.0.1:{k.port};lr" in (invite.get("record-route") or ""), invite.text
     # sipd sent the Extension number as user part to the softswitch's contact.
     assert (f"ss: INVITE sip:4001@127.0.0.1:{k.port} from 127.0.0.1:{s.port}"
-            in kamailio_log(k)), kamailio_log(k)
+            in k.log()), k.log()
     assert invite.uri.startswith("sip:4001@127.0.0.1:"), invite.uri
     assert invite.get("to").startswith("<sip:4001@"), invite.text
     # From, Call-ID and Contact are sipd's outbound leg, not the caller's.
@@ -138,14 +131,9 @@ def check_in_dialog_through_softswitch(s, k, message):
 
 
 def test_call_to_extension_reaches_phone_through_softswitch_caller_hangs_up(
-        make_sipd, kamailios, peers_made, tmp_path):
+        make_sipd, kamailios, sipp_peers, tmp_path):
     k, s = start_pair(make_sipd, kamailios, tmp_path)
-    phone = start_peer(peers_made, tmp_path, "ss_phone_uas.xml", k.address)
-    register_at(k, "4001", phone.port)
-    uac = sipp.run("call_uac.xml", s.address, str(tmp_path / "uac"), timeout=30,
-                   keys={"caller": "7001"}, extra=("-s", "4001"))
-    callee = phone.finish(timeout=15)
-    assert uac.returncode == 0 and callee.returncode == 0, explain(s, k, uac, callee)
+    phone, uac = call_phone(s, k, sipp_peers, tmp_path)
 
     check_invite_via_softswitch(s, k, phone, peers.trace_of(uac))
     # ACK and BYE of sipd's outbound leg came through Kamailio (route set from the 200's
@@ -156,18 +144,14 @@ def test_call_to_extension_reaches_phone_through_softswitch_caller_hangs_up(
     assert s.counter("calls.answered") == 1
 
 
-def test_phone_behind_softswitch_hangs_up(make_sipd, kamailios, peers_made, tmp_path):
+def test_phone_behind_softswitch_hangs_up(make_sipd, kamailios, sipp_peers, tmp_path):
     k, s = start_pair(make_sipd, kamailios, tmp_path)
-    phone = start_peer(peers_made, tmp_path, "ss_phone_uas_bye.xml", k.address)
-    register_at(k, "4001", phone.port)
-    uac = sipp.run("call_uac_wait_bye.xml", s.address, str(tmp_path / "uac"), timeout=30,
-                   keys={"caller": "7001"}, extra=("-s", "4001"))
-    callee = phone.finish(timeout=15)
-    assert uac.returncode == 0 and callee.returncode == 0, explain(s, k, uac, callee)
+    phone, uac = call_phone(s, k, sipp_peers, tmp_path, phone="ss_phone_uas_bye.xml",
+                            caller="call_uac_wait_bye.xml")
     check_invite_via_softswitch(s, k, phone, peers.trace_of(uac))
     # The phone's BYE went through Kamailio to sipd, which ended the caller's leg with a BYE
     # of that dialog and answered the phone's BYE 200 (through Kamailio again).
-    assert f"ss: BYE sip:127.0.0.1:{s.port}" in kamailio_log(k), kamailio_log(k)
+    assert f"ss: BYE sip:127.0.0.1:{s.port}" in k.log(), k.log()
     bye = only([m for m in peers.trace_of(uac) if m.direction == "received"
                 and m.method == "BYE"], "BYE at the caller")
     assert vias(bye) == [f"127.0.0.1:{s.port}"], bye.text
@@ -180,58 +164,46 @@ def test_softswitch_phone_not_registered_gets_480(make_sipd, kamailios, tmp_path
     """Extension 4002's phone is not registered at the softswitch: Kamailio answers 480 and
     sipd relays it (a 4xx is the callee side's decision, not retried)."""
     k, s = start_pair(make_sipd, kamailios, tmp_path)
-    c = Caller(s)
-    try:
-        c.invite("4002")
-        final = c.final(timeout=5)
-        assert final.code == 480, final
-        c.ack(final)
-    finally:
-        c.close()
+    final = failed_call(s, "4002", timeout=5)
+    assert final.code == 480, final
     assert (f"ss: INVITE sip:4002@127.0.0.1:{k.port} from 127.0.0.1:{s.port}"
-            in kamailio_log(k)), kamailio_log(k)
+            in k.log()), k.log()
     wait_calls_idle(s, ended=1)
     assert s.counter("calls.failed") == 1
 
 
 def test_local_registration_of_softswitch_extension_is_ignored(make_sipd, kamailios,
-                                                               peers_made, tmp_path):
+                                                               sipp_peers, tmp_path):
     """A phone registering 4001 at sipd does not divert the call: the Extension's phone is
     at the softswitch (docs/routing.md rule 1)."""
     k, s = start_pair(make_sipd, kamailios, tmp_path)
-    phone = start_peer(peers_made, tmp_path, "ss_phone_uas.xml", k.address)
-    register_at(k, "4001", phone.port)
     c = s.udp()
     try:
         stray = s.register(c, "4001", contact="<sip:4001@127.0.0.1:9>")
     finally:
         c.close()
-    uac = sipp.run("call_uac.xml", s.address, str(tmp_path / "uac"), timeout=30,
-                   keys={"caller": "7001"}, extra=("-s", "4001"))
-    callee = phone.finish(timeout=15)
-    assert uac.returncode == 0 and callee.returncode == 0, explain(s, k, uac, callee)
+    phone, uac = call_phone(s, k, sipp_peers, tmp_path)
     assert stray is not None, "sipd did not answer the REGISTER"
     check_invite_via_softswitch(s, k, phone, peers.trace_of(uac))
 
 
 # ---- phone behind the softswitch -> sipd -> trunk gateway -----------------------------
 
-def test_phone_behind_softswitch_calls_trunk_through_sipd(make_sipd, kamailios, peers_made,
+def test_phone_behind_softswitch_calls_trunk_through_sipd(make_sipd, kamailios, sipp_peers,
                                                           tmp_path):
     gw_port = net.free_udp_tcp_port()
     k, s = start_pair(make_sipd, kamailios, tmp_path, dns={"gw1": {
         "type": "Trunk", "contact": f"127.0.0.1:{gw_port}", "prefix": "9",
         "replace-prefix": "0049"}})
-    gateway = start_peer(peers_made, tmp_path, "call_uas.xml", s.address, port=gw_port)
+    gateway = sipp_peers.start("call_uas.xml", s.address, port=gw_port)
     # The phone 4001 dials 9301234 at its softswitch; Kamailio does not know the number and
     # forwards it to sipd, which routes it to the trunk by prefix.
-    uac = sipp.run("call_uac.xml", k.address, str(tmp_path / "uac"), timeout=30,
-                   keys={"caller": "4001"}, extra=("-s", "9301234"))
+    uac = run_uac(k, tmp_path, "9301234", caller="4001", timeout=30)
     gw = gateway.finish(timeout=15)
-    assert uac.returncode == 0 and gw.returncode == 0, explain(s, k, uac, gw)
+    assert uac.returncode == 0 and gw.returncode == 0, explain(s, uac, gw, kamailio=k)
 
     assert f"ss: INVITE sip:9301234@127.0.0.1:{k.port} from 127.0.0.1:{uac_port(uac)}" in \
-        kamailio_log(k)
+        k.log()
     invite = only(gateway.received("INVITE"), "INVITE at the gateway")
     assert invite.uri == f"sip:0049301234@127.0.0.1:{gw_port}", invite.uri
     assert vias(invite) == [f"127.0.0.1:{s.port}"], invite.text  # sipd's leg only
@@ -248,7 +220,7 @@ def test_phone_behind_softswitch_calls_trunk_through_sipd(make_sipd, kamailios, 
     # go through its softswitch.
     assert f"sip:127.0.0.1:{k.port};lr" in (ok.get("record-route") or ""), ok.text
     assert f"ss: BYE sip:127.0.0.1:{s.port} from 127.0.0.1:{uac_port(uac)}" in \
-        kamailio_log(k), kamailio_log(k)
+        k.log(), k.log()
     assert only(gateway.received("BYE"), "BYE at the gateway")
     wait_calls_idle(s, ended=1)
 
@@ -266,7 +238,7 @@ def trunk_row(s, dn):
 
 
 def test_softswitch_out_of_service_when_kamailio_stops_and_back(make_sipd, kamailios,
-                                                                peers_made, tmp_path):
+                                                                sipp_peers, tmp_path):
     """oos-check = 1, oos-force = 1 on the softswitch DN: Kamailio answers the OPTIONS
     probes (in service); stopped, it goes out of service (GetTrunks) and a call to its
     Extension fails at once with routing's 503 + Retry-After (docs/routing.md: every contact
@@ -284,17 +256,11 @@ def test_softswitch_out_of_service_when_kamailio_stops_and_back(make_sipd, kamai
     _, _, state, reason, since = trunk_row(s, "ss1")
     assert state == "out-of-service", (state, reason)
     assert 0 < since <= int(time.time() * 1e6)
-    c = Caller(s)
-    try:
-        started = time.monotonic()
-        c.invite("4001")
-        final = c.final(timeout=3)
-        elapsed = time.monotonic() - started
-        assert final.code == 503 and final.get("retry-after"), final
-        assert elapsed < 1.0, elapsed  # no INVITE waited for Timer B
-        c.ack(final)
-    finally:
-        c.close()
+    started = time.monotonic()
+    final = failed_call(s, "4001", timeout=3)
+    elapsed = time.monotonic() - started
+    assert final.code == 503 and final.get("retry-after"), final
+    assert elapsed < 1.0, elapsed  # no INVITE waited for Timer B
     assert s.counter("calls.target_failures") == 0  # the softswitch was not tried
 
     k.start()  # the same port again
@@ -302,12 +268,7 @@ def test_softswitch_out_of_service_when_kamailio_stops_and_back(make_sipd, kamai
                  what="softswitch back in service")
     _, _, state, _, since_back = trunk_row(s, "ss1")
     assert state == "in-service" and since_back >= since
-    phone = start_peer(peers_made, tmp_path, "ss_phone_uas.xml", k.address)
-    register_at(k, "4001", phone.port)
-    uac = sipp.run("call_uac.xml", s.address, str(tmp_path / "uac"), timeout=30,
-                   keys={"caller": "7001"}, extra=("-s", "4001"))
-    callee = phone.finish(timeout=15)
-    assert uac.returncode == 0 and callee.returncode == 0, explain(s, k, uac, callee)
+    call_phone(s, k, sipp_peers, tmp_path)
     wait_calls_idle(s, ended=2)
 
 
@@ -329,31 +290,24 @@ def test_softswitch_range_errors_refused(make_sipd):
 # ---- failover and CANCEL through the softswitch ------------------------------------------
 
 def test_softswitch_contact_backup_takes_the_call_when_contact_is_dead(
-        make_sipd, kamailios, peers_made, tmp_path):
+        make_sipd, kamailios, sipp_peers, tmp_path):
     """contact = a port nobody answers, contact-backup = Kamailio: the INVITE to the contact
     times out (Timer B, T1 = 50 ms) and the call goes to the backup, Extension number kept."""
     dead = net.free_udp_tcp_port()
     k, s = start_pair(make_sipd, kamailios, tmp_path, tserver={"sip-timer-t1": 50},
                       softswitch={"contact": f"127.0.0.1:{dead}",
                                   "contact-backup": "127.0.0.1:@KPORT@"})
-    phone = start_peer(peers_made, tmp_path, "ss_phone_uas.xml", k.address)
-    register_at(k, "4001", phone.port)
-    uac = sipp.run("call_uac.xml", s.address, str(tmp_path / "uac"), timeout=30,
-                   keys={"caller": "7001"}, extra=("-s", "4001"))
-    callee = phone.finish(timeout=20)
-    assert uac.returncode == 0 and callee.returncode == 0, explain(s, k, uac, callee)
+    phone, uac = call_phone(s, k, sipp_peers, tmp_path, timeout=20)
     check_invite_via_softswitch(s, k, phone, peers.trace_of(uac))
     assert s.counter("calls.target_failures") >= 1
     wait_calls_idle(s, ended=1)
 
 
 def test_cancel_before_answer_reaches_phone_through_softswitch(make_sipd, kamailios,
-                                                               peers_made, tmp_path):
+                                                               sipp_peers, tmp_path):
     k, s = start_pair(make_sipd, kamailios, tmp_path)
-    phone = start_peer(peers_made, tmp_path, "ss_phone_uas_ring.xml", k.address)
-    register_at(k, "4001", phone.port)
-    c = Caller(s)
-    try:
+    phone = start_phone(sipp_peers, k, "ss_phone_uas_ring.xml")
+    with Caller(s) as c:
         c.invite("4001")
         assert c.responses(lambda r: r.code == 180)[-1].code == 180
         c.cancel()
@@ -361,14 +315,12 @@ def test_cancel_before_answer_reaches_phone_through_softswitch(make_sipd, kamail
         assert (200, "CANCEL") in {(r.code, r.get("cseq").split()[1]) for r in seen}, seen
         assert seen[-1].code == 487, seen[-1]
         c.ack(seen[-1])
-    finally:
-        c.close()
     callee = phone.finish(timeout=15)
-    assert callee.returncode == 0, explain(s, k, callee)
+    assert callee.returncode == 0, explain(s, callee, kamailio=k)
     # sipd cancelled its INVITE at the softswitch, which (a stateful proxy) cancelled its
     # own branch toward the phone (RFC 3261 16.10: hop by hop, only the proxy's Via).
     assert (f"ss: CANCEL sip:4001@127.0.0.1:{k.port} from 127.0.0.1:{s.port}"
-            in kamailio_log(k)), kamailio_log(k)
+            in k.log()), k.log()
     cancel = only(phone.received("CANCEL"), "CANCEL at the phone")
     assert vias(cancel) == [f"127.0.0.1:{k.port}"], cancel.text
     invite = only(phone.received("INVITE"), "INVITE at the phone")
@@ -387,16 +339,10 @@ def test_loop_through_softswitch_is_answered_482(make_sipd, kamailios, tmp_path)
     which relays it to the caller. One pass only, and the call ends."""
     k, s = start_pair(make_sipd, kamailios, tmp_path,
                       dns={"4999": {"type": "Extension", "contact": "ss1"}})
-    c = Caller(s)
-    try:
-        c.invite("4999")
-        final = c.final(timeout=10)
-        assert final.code == 482, final
-        c.ack(final)
-    finally:
-        c.close()
-    passes = kamailio_log(k).count(f"ss: INVITE sip:4999@127.0.0.1:{k.port} from 127.0.0.1:")
-    assert passes == 1, kamailio_log(k)
+    final = failed_call(s, "4999", timeout=10)
+    assert final.code == 482, final
+    passes = k.log().count(f"ss: INVITE sip:4999@127.0.0.1:{k.port} from 127.0.0.1:")
+    assert passes == 1, k.log()
     assert s.counter("calls.loops") == 1, s.counters()
     wait_calls_idle(s, ended=1)
     assert s.counter("calls.started") == 1, s.counters()
@@ -404,14 +350,13 @@ def test_loop_through_softswitch_is_answered_482(make_sipd, kamailios, tmp_path)
 
 # ---- the web UI's view of a call through the softswitch ---------------------------------
 
-def test_established_call_counted_on_dbus(make_sipd, kamailios, peers_made, tmp_path):
+def test_established_call_counted_on_dbus(make_sipd, kamailios, sipp_peers, tmp_path):
     """While the call to 4001 is up (the caller talks for 2 s), D-Bus ActiveCalls is 1 and
     GetCalls lists it (the caller's Call-ID, both parties, since-when); then both legs are gone
     and CallsPerSecond counts the call."""
     k, s = start_pair(make_sipd, kamailios, tmp_path)
-    phone = start_peer(peers_made, tmp_path, "ss_phone_uas.xml", k.address)
-    register_at(k, "4001", phone.port)
-    caller = start_peer(peers_made, tmp_path, "ss_caller_long.xml", s.address,
+    phone = start_phone(sipp_peers, k, "ss_phone_uas.xml")
+    caller = sipp_peers.start("ss_caller_long.xml", s.address,
                         keys={"caller": "7001"}, extra=("-s", "4001"))
     net.wait_for(lambda: s.counter("calls.answered") == 1, 10, interval=0.05,
                  what="the call answered")
@@ -425,7 +370,7 @@ def test_established_call_counted_on_dbus(make_sipd, kamailios, peers_made, tmp_
     assert before - 10_000_000 < since <= before, (since, before)
     uac = caller.finish(timeout=20)
     callee = phone.finish(timeout=15)
-    assert uac.returncode == 0 and callee.returncode == 0, explain(s, k, uac, callee)
+    assert uac.returncode == 0 and callee.returncode == 0, explain(s, uac, callee, kamailio=k)
     # The phone's ACK arrived before the count was read: the call was confirmed, not ringing.
     assert only(phone.received("BYE"), "BYE at the phone")
     wait_calls_idle(s, ended=1)

@@ -14,78 +14,14 @@ blind REFER to 9003 (Trunk DN gwC, prefix 9, another SIPp). Three cases:
   Replaces for its dialog of that call, B the re-INVITE, and the consultation call is ended.
 Every SIPp run is bounded; failures show the SIPp traces and sipd's stderr."""
 
-import os
-import subprocess
 import time
-
-import pytest
 
 from conftest import sipd_only
 from harness import net, sip, sipp
+from harness.calls import explain, register, start_uas
+from harness.peers import Message
 
 pytestmark = sipd_only
-
-
-class Peer:
-    """A SIPp UAS (gateway) in the background on its own port."""
-
-    def __init__(self, scenario, sipd, workdir, port, timeout=40, calls=1):
-        self.port = port
-        self.workdir = str(workdir)
-        os.makedirs(self.workdir, exist_ok=True)
-        self.cmd, self.name = sipp.command(scenario, sipd.address, self.workdir, port=port,
-                                           timeout=timeout, calls=calls)
-        self.timeout = timeout
-        self.proc = subprocess.Popen(self.cmd, cwd=self.workdir, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and not port_bound(port):
-            time.sleep(0.02)
-
-    def finish(self, timeout=None):
-        try:
-            out, err = self.proc.communicate(timeout=timeout or self.timeout)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            out, err = self.proc.communicate()
-        result = sipp.SippResult(self.proc, self.cmd, self.workdir, self.name)
-        result.stdout, result.stderr = out, err
-        return result
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-    def messages(self):
-        return sipp.SippResult(self.proc, self.cmd, self.workdir, self.name).file_text(
-            "_messages.log")
-
-
-def port_bound(port):
-    import socket
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.bind(("127.0.0.1", port))
-        return False
-    except OSError:
-        return True
-    finally:
-        s.close()
-
-
-@pytest.fixture
-def peers():
-    made = []
-    yield made
-    for p in made:
-        p.stop()
-
-
-def start_peer(peers, scenario, sipd, tmp_path, port, calls=1):
-    p = Peer(scenario, sipd, tmp_path / f"peer{len(peers)}", port, calls=calls)
-    peers.append(p)
-    return p
 
 
 def run_transferor(sipd, tmp_path, scenario="xfer_uac_refer.xml", target="9003"):
@@ -93,9 +29,16 @@ def run_transferor(sipd, tmp_path, scenario="xfer_uac_refer.xml", target="9003")
                     keys={"caller": "7001", "target": target}, extra=("-s", "8002"))
 
 
-def explain(sipd, *results):
-    text = "\n\n".join(r.explain() for r in results)
-    return text + "\n\nsipd stderr:\n" + sipd.stderr()[-4000:]
+def run_transfer(s, sipp_peers, tmp_path, gateways, scenario="xfer_uac_refer.xml",
+                 target="9003"):
+    """gateways: (port, scenario) of SIPp gateways (B behind gwB, then C behind gwC), started
+    before A's transfer (run_transferor); every SIPp run must exit 0. Returns their SippPeers."""
+    peers = [start_uas(sipp_peers, uas, s, port=port) for port, uas in gateways]
+    a = run_transferor(s, tmp_path, scenario=scenario, target=target)
+    results = [p.finish(timeout=30) for p in peers]
+    assert a.returncode == 0 and all(r.returncode == 0 for r in results), \
+        explain(s, a, *results)
+    return peers
 
 
 def transfer_sipd(make_sipd, b_port, c_port, *, refer_enabled=None, blind=None):
@@ -110,30 +53,18 @@ def transfer_sipd(make_sipd, b_port, c_port, *, refer_enabled=None, blind=None):
 
 
 def wait_no_calls(sipd, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    active = None
-    while time.monotonic() < deadline:
-        active = sipd.get_property("ActiveCalls")
-        if active == 0:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"ActiveCalls still {active}")
+    net.wait_for(lambda: sipd.get_property("ActiveCalls") == 0, timeout, interval=0.1,
+                 what="ActiveCalls 0")
 
 
-def test_blind_transfer_by_reinvite_when_refer_is_disabled(make_sipd, tmp_path, peers):
+def test_blind_transfer_by_reinvite_when_refer_is_disabled(make_sipd, tmp_path, sipp_peers):
     b_port, c_port = net.free_udp_tcp_port(), net.free_udp_tcp_port()
     s = transfer_sipd(make_sipd, b_port, c_port, refer_enabled="false", blind="true")
-    b = start_peer(peers, "xfer_uas_transferee.xml", s, tmp_path, b_port)
-    c = start_peer(peers, "xfer_uas_target.xml", s, tmp_path, c_port)
-    a = run_transferor(s, tmp_path)
-    transferee = b.finish(timeout=30)
-    target = c.finish(timeout=30)
-    assert a.returncode == 0, explain(s, a, transferee, target)
-    assert transferee.returncode == 0 and target.returncode == 0, explain(s, a, transferee,
-                                                                          target)
+    b, c = run_transfer(s, sipp_peers, tmp_path, [(b_port, "xfer_uas_transferee.xml"),
+                                                  (c_port, "xfer_uas_target.xml")])
     # C got its INVITE from sipd on a new dialog, with B's SDP (B's media port 17002) and the
     # REFER's Referred-By; B got a re-INVITE (not a REFER) with C's SDP (19003).
-    to_c, to_b = target.file_text("_messages.log"), b.messages()
+    to_c, to_b = c.trace(), b.trace()
     assert "INVITE sip:9003@127.0.0.1:" in to_c, to_c
     assert "m=audio 17002 " in to_c, to_c
     assert "Referred-By: <sip:7001@" in to_c, to_c
@@ -149,110 +80,71 @@ def test_blind_transfer_by_reinvite_when_refer_is_disabled(make_sipd, tmp_path, 
     assert int(counters["calls.transfers"]) == 1, counters
 
 
-def test_refer_relayed_when_refer_is_enabled(make_sipd, tmp_path, peers):
+def test_refer_relayed_when_refer_is_enabled(make_sipd, tmp_path, sipp_peers):
     b_port, c_port = net.free_udp_tcp_port(), net.free_udp_tcp_port()
     s = transfer_sipd(make_sipd, b_port, c_port, blind="true")  # refer-enabled: default true
-    b = start_peer(peers, "xfer_uas_refer_relay.xml", s, tmp_path, b_port)
-    a = run_transferor(s, tmp_path)
-    transferee = b.finish(timeout=30)
-    assert a.returncode == 0 and transferee.returncode == 0, explain(s, a, transferee)
-    to_b = b.messages()
+    [b] = run_transfer(s, sipp_peers, tmp_path, [(b_port, "xfer_uas_refer_relay.xml")])
+    to_b = b.trace()
     assert "REFER sip:" in to_b, to_b
     assert "Refer-To: <sip:9003@" in to_b, to_b
     s.wait_bus_name()
     wait_no_calls(s)
 
 
-def test_blind_refer_refused_403_when_not_enabled(make_sipd, tmp_path, peers):
+def test_blind_refer_refused_403_when_not_enabled(make_sipd, tmp_path, sipp_peers):
     b_port, c_port = net.free_udp_tcp_port(), net.free_udp_tcp_port()
     s = transfer_sipd(make_sipd, b_port, c_port, refer_enabled="false")  # blind: default false
-    b = start_peer(peers, "call_uas.xml", s, tmp_path, b_port)
-    a = run_transferor(s, tmp_path, scenario="xfer_uac_refer_403.xml")
-    transferee = b.finish(timeout=30)
-    assert a.returncode == 0 and transferee.returncode == 0, explain(s, a, transferee)
-    assert "REFER sip:" not in b.messages()
+    [b] = run_transfer(s, sipp_peers, tmp_path, [(b_port, "call_uas.xml")],
+                       scenario="xfer_uac_refer_403.xml")
+    assert "REFER sip:" not in b.trace()
     s.wait_bus_name()
     wait_no_calls(s)
 
 
-def test_busy_target_is_notified_and_the_call_stays(make_sipd, tmp_path, peers):
+def test_busy_target_is_notified_and_the_call_stays(make_sipd, tmp_path, sipp_peers):
     """The target answers 486: the transferor gets NOTIFY "SIP/2.0 486 Busy Here"
     (terminated), no BYE; the call with B stays and ends when A hangs up (B gets the BYE)."""
     b_port, c_port = net.free_udp_tcp_port(), net.free_udp_tcp_port()
     s = transfer_sipd(make_sipd, b_port, c_port, refer_enabled="false", blind="true")
-    b = start_peer(peers, "call_uas.xml", s, tmp_path, b_port)
-    c = start_peer(peers, "call_uas_486.xml", s, tmp_path, c_port)
-    a = run_transferor(s, tmp_path, scenario="xfer_uac_refer_fail.xml")
-    transferee = b.finish(timeout=30)
-    target = c.finish(timeout=30)
-    assert a.returncode == 0 and transferee.returncode == 0 and target.returncode == 0, \
-        explain(s, a, transferee, target)
-    to_b = b.messages()
+    b, _ = run_transfer(s, sipp_peers, tmp_path, [(b_port, "call_uas.xml"),
+                                                  (c_port, "call_uas_486.xml")],
+                        scenario="xfer_uac_refer_fail.xml")
+    to_b = b.trace()
     assert to_b.count("INVITE sip:") == 1, to_b  # no re-INVITE: the transfer never got there
     s.wait_bus_name()
     wait_no_calls(s)
     assert int(s.counter("calls.target_failures")) == 1
 
 
-def test_transferor_leaving_after_202_does_not_stop_the_transfer(make_sipd, tmp_path, peers):
+def test_transferor_leaving_after_202_does_not_stop_the_transfer(make_sipd, tmp_path,
+                                                                sipp_peers):
     """A hangs up right after the 202 and NOTIFY 100 (a blind transfer does not need it): C
     still gets the INVITE with B's SDP, B the re-INVITE with C's; B's BYE reaches C."""
     b_port, c_port = net.free_udp_tcp_port(), net.free_udp_tcp_port()
     s = transfer_sipd(make_sipd, b_port, c_port, refer_enabled="false", blind="true")
-    b = start_peer(peers, "xfer_uas_transferee.xml", s, tmp_path, b_port)
-    c = start_peer(peers, "xfer_uas_target_slow.xml", s, tmp_path, c_port)
-    a = run_transferor(s, tmp_path, scenario="xfer_uac_refer_leave.xml")
-    transferee = b.finish(timeout=30)
-    target = c.finish(timeout=30)
-    assert a.returncode == 0 and transferee.returncode == 0 and target.returncode == 0, \
-        explain(s, a, transferee, target)
+    run_transfer(s, sipp_peers, tmp_path, [(b_port, "xfer_uas_transferee.xml"),
+                                           (c_port, "xfer_uas_target_slow.xml")],
+                 scenario="xfer_uac_refer_leave.xml")
     s.wait_bus_name()
     wait_no_calls(s)
 
 
-def test_transfer_to_a_registered_extension(make_sipd, tmp_path, peers):
+def test_transfer_to_a_registered_extension(make_sipd, tmp_path, sipp_peers):
     """The Refer-To is routed like a new call: 7002 is an Extension registered at sipd, so C is
     reached at its registered contact."""
     b_port, c_port = net.free_udp_tcp_port(), net.free_udp_tcp_port()
     s = transfer_sipd(make_sipd, b_port, net.free_udp_tcp_port(), refer_enabled="false",
                       blind="true")
-    b = start_peer(peers, "xfer_uas_transferee.xml", s, tmp_path, b_port)
-    c = start_peer(peers, "xfer_uas_target.xml", s, tmp_path, c_port)
-    client = s.udp()
-    try:
-        resp = s.register(client, "7002", contact=f"<sip:7002@127.0.0.1:{c_port}>")
-    finally:
-        client.close()
-    assert resp is not None and resp.code == 200, resp
-    a = run_transferor(s, tmp_path, target="7002")
-    transferee = b.finish(timeout=30)
-    target = c.finish(timeout=30)
-    assert a.returncode == 0 and transferee.returncode == 0 and target.returncode == 0, \
-        explain(s, a, transferee, target)
-    assert f"INVITE sip:7002@127.0.0.1:{c_port}" in target.file_text("_messages.log")
+    register(s, "7002", c_port)  # C's SIPp starts below, before the transfer
+    _, c = run_transfer(s, sipp_peers, tmp_path, [(b_port, "xfer_uas_transferee.xml"),
+                                                  (c_port, "xfer_uas_target.xml")],
+                        target="7002")
+    assert f"INVITE sip:7002@127.0.0.1:{c_port}" in c.trace()
     s.wait_bus_name()
     wait_no_calls(s)
 
 
 # ---- attended transfer: a python transferor with two dialogs ------------------------------
-
-class Request:
-    def __init__(self, raw):
-        text = raw.decode("utf-8", "replace")
-        head, _, self.body = text.partition("\r\n\r\n")
-        lines = head.split("\r\n")
-        self.method = lines[0].split(" ", 1)[0]
-        self.headers = []
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            self.headers.append((name.strip().lower(), value.strip()))
-
-    def get(self, name):
-        return next((v for n, v in self.headers if n == name), None)
-
-    def all(self, name):
-        return [v for n, v in self.headers if n == name]
-
 
 class Phone:
     """Extension 7001 as a python UA on one UDP socket: several dialogs with sipd."""
@@ -284,7 +176,7 @@ class Phone:
             if raw is None:
                 break
             if not raw.startswith(b"SIP/2.0"):
-                self.pending.append(Request(raw))
+                self.pending.append(Message("received", raw.decode("utf-8", "replace")))
                 continue
             resp = sip.Response(raw)
             if resp.get("call-id") == call_id and resp.get("cseq").endswith(method) and \
@@ -328,7 +220,7 @@ class Phone:
                     break
                 if raw.startswith(b"SIP/2.0"):
                     continue
-                req = Request(raw)
+                req = Message("received", raw.decode("utf-8", "replace"))
             lines = ["SIP/2.0 200 OK"] + [f"Via: {v}" for v in req.all("via")] + [
                 f"From: {req.get('from')}", f"To: {req.get('to')}",
                 f"Call-ID: {req.get('call-id')}", f"CSeq: {req.get('cseq')}",
@@ -341,15 +233,15 @@ class Phone:
         self.client.close()
 
 
-def test_attended_transfer_by_reinvite(make_sipd, tmp_path, peers):
+def test_attended_transfer_by_reinvite(make_sipd, tmp_path, sipp_peers):
     """A talks to B (refer-enabled = false) and, in a consultation call, to C; A's REFER on the
     first call names the consultation dialog (Replaces). sipd INVITEs C with a Replaces for C's
     dialog of the consultation call, re-INVITEs B with C's session, NOTIFYs A (100, 200), BYEs A
     on both calls; then B's BYE reaches C on the new dialog."""
     b_port, c_port = net.free_udp_tcp_port(), net.free_udp_tcp_port()
     s = transfer_sipd(make_sipd, b_port, c_port, refer_enabled="false")  # blind not needed
-    b = start_peer(peers, "xfer_uas_transferee.xml", s, tmp_path, b_port)
-    c = start_peer(peers, "xfer_uas_target_any.xml", s, tmp_path, c_port, calls=2)
+    b = start_uas(sipp_peers, "xfer_uas_transferee.xml", s, port=b_port)
+    c = start_uas(sipp_peers, "xfer_uas_target_any.xml", s, port=c_port, calls=2)
     a = Phone(s)
     try:
         first = a.call("8002", 15001)
@@ -375,6 +267,6 @@ def test_attended_transfer_by_reinvite(make_sipd, tmp_path, peers):
     to_c = target.file_text("_messages.log")
     assert "Replaces: " in to_c, to_c
     assert "m=audio 17002 " in to_c, to_c  # B's session offered to C
-    assert "m=audio 19003 " in b.messages()  # C's session offered to B
+    assert "m=audio 19003 " in b.trace()  # C's session offered to B
     s.wait_bus_name()
     wait_no_calls(s)

@@ -10,15 +10,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from conftest import sipd_only  # noqa: E402
-from harness import sipp  # noqa: E402
-from test_calls import explain  # noqa: E402
+from harness.calls import explain  # noqa: E402
 
 pytestmark = sipd_only
 
@@ -89,48 +87,22 @@ def ns(tmp_path):
     n.close()
 
 
-def sipp_in_ns(ns, scenario, sipd, workdir, port=None, timeout=30):
-    os.makedirs(workdir, exist_ok=True)
-    cmd, name = sipp.command(scenario, sipd.address, str(workdir), port=port, timeout=timeout)
-    proc = ns.popen(cmd, cwd=str(workdir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                    text=True)
-    return proc, cmd, name
-
-
-def finish(proc, cmd, workdir, name, timeout=30):
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-    result = sipp.SippResult(proc, cmd, str(workdir), name)
-    result.stdout, result.stderr = out, err
-    return result
-
-
 def udp_bound_in(ns, port):
     out = run("ip", "netns", "exec", ns.name, "ss", "-Hlun", f"sport = :{port}").stdout
     return f":{port}" in out
 
 
-def call_through(ns, s, tmp_path, gw_port, number):
+def call_through(ns, s, sipp_peers, gw_port, number):
     """A SIPp gateway on gw_port and a SIPp caller of `number`, both in the namespace."""
-    uas_dir, uac_dir = tmp_path / "uas", tmp_path / "uac"
-    os.makedirs(uas_dir, exist_ok=True)
-    uas = sipp_in_ns(ns, "call_uas.xml", s, uas_dir, port=gw_port)
-    deadline = time.monotonic() + 5  # until the gateway's socket is bound (polled, bounded)
-    while time.monotonic() < deadline and not udp_bound_in(ns, gw_port):
-        time.sleep(0.05)
-    cmd, name = sipp.command("call_uac.xml", s.address, str(uac_dir), timeout=30,
-                             keys={"caller": "7001"}, extra=("-s", number))
-    uac_proc = ns.popen(cmd, cwd=str(uac_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                        text=True)
-    uac = finish(uac_proc, cmd, uac_dir, name)
-    gateway = finish(uas[0], uas[1], uas_dir, uas[2])
-    return uac, gateway
+    in_ns = dict(prefix=("ip", "netns", "exec", ns.name), timeout=30,
+                 bound=lambda port: udp_bound_in(ns, port))
+    gateway = sipp_peers.start("call_uas.xml", s.address, port=gw_port, **in_ns)
+    uac = sipp_peers.start("call_uac.xml", s.address, keys={"caller": "7001"},
+                           extra=("-s", number), **in_ns)
+    return uac.finish(), gateway.finish()
 
 
-def test_trunk_domain_resolved_by_naptr_srv_a(ns, make_sipd, tmp_path):
+def test_trunk_domain_resolved_by_naptr_srv_a(ns, make_sipd, sipp_peers):
     gw_port = 5990
     ns.dns([
         {"name": "sipha.test", "type": "NAPTR",
@@ -144,7 +116,7 @@ def test_trunk_domain_resolved_by_naptr_srv_a(ns, make_sipd, tmp_path):
         "type": "Trunk", "contact": "sipha.test", "prefix": "9"}})
     s.binary = str(ns.wrapper)
     s.start()
-    uac, gateway = call_through(ns, s, tmp_path, gw_port, "9301234")
+    uac, gateway = call_through(ns, s, sipp_peers, gw_port, "9301234")
     assert uac.returncode == 0 and gateway.returncode == 0, explain(s, uac, gateway)
     assert "INVITE sip:9301234@sipha.test" in gateway.file_text("_messages.log")
     queries = ns.queries()
@@ -154,7 +126,7 @@ def test_trunk_domain_resolved_by_naptr_srv_a(ns, make_sipd, tmp_path):
     assert s.counter("calls.unresolved") == 0
 
 
-def test_failover_to_the_next_trunk_when_a_name_does_not_exist(ns, make_sipd, tmp_path):
+def test_failover_to_the_next_trunk_when_a_name_does_not_exist(ns, make_sipd, sipp_peers):
     gw_port = 5991
     ns.dns([{"name": "gw.sipha.test", "type": "A", "data": "127.0.0.1"}])
     s = make_sipd(extensions=("7001", "7002"), dns={
@@ -164,7 +136,7 @@ def test_failover_to_the_next_trunk_when_a_name_does_not_exist(ns, make_sipd, tm
                 "priority": 2}})
     s.binary = str(ns.wrapper)
     s.start()
-    uac, gateway = call_through(ns, s, tmp_path, gw_port, "9123")
+    uac, gateway = call_through(ns, s, sipp_peers, gw_port, "9123")
     assert uac.returncode == 0 and gateway.returncode == 0, explain(s, uac, gateway)
     assert f"INVITE sip:9123@gw.sipha.test:{gw_port}" in gateway.file_text("_messages.log")
     assert "missing.sipha.test A" in ns.queries()
