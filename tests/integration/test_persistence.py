@@ -33,18 +33,12 @@ def query_all(sipd, users, batch=100, timeout=5.0):
                 pending[cid] = user
                 c.send(sip.request("REGISTER", f"sip:{sipd.host}:{sipd.port}", "UDP", c.local,
                                    user=user, call_id=cid))
-            deadline = time.monotonic() + timeout
-            while pending and (left := deadline - time.monotonic()) > 0:
-                raw = c.recv(left)
-                if raw is None:
-                    break
-                try:
-                    resp = sip.Response(raw)
-                except ValueError:
-                    continue
+            for resp in c.responses(timeout):
                 user = pending.pop(resp.get("call-id"), None)
                 if user is not None:
                     results[user] = resp
+                if not pending:
+                    break
             for user in pending.values():
                 results[user] = None
     finally:

@@ -98,15 +98,7 @@ class Caller:
     def responses(self, until, timeout=10.0):
         """Responses received until one satisfies until(resp); returns them all."""
         seen = []
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            raw = self.client.recv(left)
-            if raw is None:
-                break
-            try:
-                resp = sip.Response(raw)
-            except ValueError:
-                continue
+        for resp in self.client.responses(timeout):
             seen.append(resp)
             if until(resp):
                 return seen

@@ -27,15 +27,7 @@ class Message:
         else:
             self.code, self.method = None, parts[0]
         self.uri = parts[1] if self.method and len(parts) > 1 else None
-        self.headers = []
-        for line in lines[1:]:
-            if line[:1] in (" ", "\t") and self.headers:
-                name, value = self.headers[-1]
-                self.headers[-1] = (name, value + " " + line.strip())
-                continue
-            name, _, value = line.partition(":")
-            name = name.strip().lower()
-            self.headers.append((sip.COMPACT.get(name, name), value.strip()))
+        self.headers = sip.parse_headers(lines[1:])
 
     def all(self, name):
         return [v for n, v in self.headers if n == name.lower()]

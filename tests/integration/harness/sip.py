@@ -14,6 +14,20 @@ def token():
     return os.urandom(6).hex()
 
 
+def parse_headers(lines):
+    """Header lines as [(lower-case long name, value)], folded lines joined (RFC 3261 7.3.1)."""
+    headers = []
+    for line in lines:
+        if line[:1] in (" ", "\t") and headers:
+            name, value = headers[-1]
+            headers[-1] = (name, value + " " + line.strip())
+            continue
+        name, _, value = line.partition(":")
+        name = name.strip().lower()
+        headers.append((COMPACT.get(name, name), value.strip()))
+    return headers
+
+
 class Response:
     def __init__(self, raw):
         self.raw = raw
@@ -26,15 +40,7 @@ class Response:
             raise ValueError(f"not a SIP response: {self.status_line!r}")
         self.code = int(parts[1])
         self.reason = parts[2] if len(parts) > 2 else ""
-        self.headers = []  # (lower-case long name, value)
-        for line in lines[1:]:
-            if line[:1] in (" ", "\t") and self.headers:
-                name, value = self.headers[-1]
-                self.headers[-1] = (name, value + " " + line.strip())
-                continue
-            name, _, value = line.partition(":")
-            name = name.strip().lower()
-            self.headers.append((COMPACT.get(name, name), value.strip()))
+        self.headers = parse_headers(lines[1:])
 
     def all(self, name):
         return [v for n, v in self.headers if n == name.lower()]
@@ -96,7 +102,38 @@ def call_id_of(raw):
     return None
 
 
-class UdpClient:
+class Client:
+    """What UdpClient and StreamClient share: send(), recv(timeout) -> bytes, or None (timeout)
+    or b"" (connection closed)."""
+
+    def responses(self, timeout):
+        """The responses received (parsed; anything else skipped) until timeout has passed,
+        nothing arrived in time or the connection closed."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            raw = self.recv(left)
+            if not raw:
+                return
+            try:
+                resp = Response(raw)
+            except ValueError:
+                continue
+            yield resp
+
+    def exchange(self, data, timeout=3.0, final=True):
+        """Sends data; returns the first (final if asked) response with the same Call-ID."""
+        cid = call_id_of(data)
+        self.send(data)
+        for resp in self.responses(timeout):
+            if cid is not None and resp.get("call-id") != cid:
+                continue
+            if final and resp.code < 200:
+                continue
+            return resp
+        return None
+
+
+class UdpClient(Client):
     def __init__(self, server, host="127.0.0.1"):
         self.server = server
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -116,31 +153,11 @@ class UdpClient:
         except socket.timeout:
             return None
 
-    def exchange(self, data, timeout=3.0, final=True):
-        """Sends data; returns the first (final if asked) response with the same Call-ID."""
-        cid = call_id_of(data)
-        self.send(data)
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            raw = self.recv(left)
-            if raw is None:
-                return None
-            try:
-                resp = Response(raw)
-            except ValueError:
-                continue
-            if cid is not None and resp.get("call-id") != cid:
-                continue
-            if final and resp.code < 200:
-                continue
-            return resp
-        return None
-
     def close(self):
         self.sock.close()
 
 
-class StreamClient:
+class StreamClient(Client):
     """SIP over a TCP or TLS connection; frames messages by Content-Length."""
 
     def __init__(self, server, tls_context=None, timeout=3.0, server_hostname=None):
@@ -197,25 +214,6 @@ class StreamClient:
             if not chunk:
                 return b""
             self.buffer += chunk
-
-    def exchange(self, data, timeout=3.0, final=True):
-        cid = call_id_of(data)
-        self.send(data)
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            raw = self.recv(left)
-            if not raw:
-                return None
-            try:
-                resp = Response(raw)
-            except ValueError:
-                continue
-            if cid is not None and resp.get("call-id") != cid:
-                continue
-            if final and resp.code < 200:
-                continue
-            return resp
-        return None
 
     def close(self):
         try:
