@@ -174,18 +174,15 @@ def test_oos_check_marks_gateway_out_of_service_and_back(make_sipd):
     assert final.code == 503, final
     assert final.get("retry-after"), final
 
-    gw = Gateway(port)
-    try:
+    with Gateway(port) as gw:
         gw.serve_until(lambda: s.counter("trunks.out_of_service") == 0, 10,
                        "trunk not back in service")
         assert gw.options >= 1
         [[_, _, state, _, since_back]] = s.call("GetTrunks")[0]
         assert state == "in-service" and since_back >= since, (state, since_back, since)
-        final = failed_call(s, "8123", timeout=3, meanwhile=lambda: gw.serve(1.0))
+        final = gw.call(s, "8123")
         assert final.code == 486, final
         assert gw.invites and gw.invites[0].startswith(f"INVITE sip:8123@127.0.0.1:{port}")
-    finally:
-        gw.close()
 
 
 def test_reload_rebuilds_the_routing_table(make_sipd):
@@ -200,13 +197,10 @@ def test_reload_rebuilds_the_routing_table(make_sipd):
     count = len(s.notify_lines)
     s.sighup()
     assert s.wait_notify(lambda lines: "READY=1" in lines[count:], 10), s.notify_lines[count:]
-    gw = Gateway(port)
-    try:
-        final = failed_call(s, "6123", timeout=3, meanwhile=lambda: gw.serve(1.0))
+    with Gateway(port) as gw:
+        final = gw.call(s, "6123")
         assert final.code == 486, final
         assert gw.invites and gw.invites[0].startswith(f"INVITE sip:6123@127.0.0.1:{port}")
-    finally:
-        gw.close()
 
 
 def test_phone_registered_over_tcp_is_called_on_its_connection(make_sipd):

@@ -152,7 +152,7 @@ def response(head, code, reason, tag="gw1", contact_port=None, sdp=None):
 
 class Gateway:
     """A minimal gateway on a UDP port: answers OPTIONS 200 and INVITE 486 (then takes the
-    ACK), so a test can start and stop a trunk's far end at will."""
+    ACK), so a test can start and stop a trunk's far end at will. A context manager."""
 
     def __init__(self, port):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -177,6 +177,17 @@ class Gateway:
             elif method == "INVITE":
                 self.invites.append(head[0])
                 self.sock.sendto(response(head, 486, "Busy Here"), peer)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def call(self, sipd, number):
+        """failed_call to number while this gateway serves for 1 s: its final response (the
+        gateway's 486 when the INVITE reached it)."""
+        return failed_call(sipd, number, timeout=3, meanwhile=lambda: self.serve(1.0))
 
     def serve_until(self, done, seconds, what):
         """Serves in slices of 0.3 s until done() holds; fails after seconds."""

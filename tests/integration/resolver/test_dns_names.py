@@ -59,11 +59,8 @@ def test_oos_check_probes_a_host_name(make_sipd):
         "oos-force": 1}}).start()
     s.wait_bus_name()
     wait_counter(s, "trunks.out_of_service", lambda v: v == 1, 10)
-    gw = Gateway(port)
-    try:
+    with Gateway(port) as gw:
         gw.serve_until(lambda: s.counter("trunks.out_of_service") == 0, 10,
                        "trunk not back in service")
         assert gw.options >= 1
-    finally:
-        gw.close()
     assert s.counter("calls.unresolved") == 0
