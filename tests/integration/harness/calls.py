@@ -48,8 +48,10 @@ def explain(sipd, *results, kamailio=None):
 
 def wait_counter(sipd, name, predicate, seconds):
     """Polls sipd's D-Bus counter `name` until predicate(value) holds (bounded)."""
-    net.wait_for(lambda: predicate(sipd.counter(name)), seconds, interval=0.1,
-                 what=f"{name} (now {sipd.counter(name)})")
+    try:
+        net.wait_for(lambda: predicate(sipd.counter(name)), seconds, interval=0.1, what=name)
+    except AssertionError:
+        raise AssertionError(f"{name} = {sipd.counter(name)} after {seconds}s") from None
 
 
 # ---- a python caller for the failure paths -----------------------------------------------

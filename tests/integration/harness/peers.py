@@ -144,7 +144,6 @@ def trace_of(result):
     return parse_trace(result.file_text("_messages.log"))
 
 
-
 class SippPeers:
     """The SIPp peers of one test (the `sipp_peers` fixture): each in its own work directory
     under tmp_path, every one stopped by stop_all() at teardown."""
