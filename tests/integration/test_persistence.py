@@ -72,7 +72,9 @@ def test_bindings_survive_sigkill_under_register_load(make_sipd, tmp_path):
             load.kill()
             load.wait(10)
     registered = registered_in_log(log)
-    assert len(registered) >= len(AORS) // 4, f"only {len(registered)} 200s logged by SIPp"
+    # Bindings counts bindings accepted in memory; their 200s wait for the group commit, so at
+    # the kill some of the quarter are not yet acknowledged (nor promised): allow for them.
+    assert len(registered) >= len(AORS) // 8, f"only {len(registered)} 200s logged by SIPp"
     assert len(registered) < len(AORS), "every REGISTER succeeded: the kill came too late"
 
     print(f"SIGKILL after {len(registered)} of {len(AORS)} REGISTERs were answered 200")
