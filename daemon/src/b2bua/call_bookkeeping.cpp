@@ -83,6 +83,7 @@ void Call::stop2xxRetransmission(LegId on, Output& out) {
   if (!await.active) return;
   await.active = false;
   await.bytes.clear();
+  await.bytes.shrink_to_fit();  // a confirmed call may last hours: give the 2xx's memory back
   cancelTimer(TimerKind::Retransmit2xx, on, out);
   cancelTimer(TimerKind::AckTimeout, on, out);
 }
@@ -90,6 +91,11 @@ void Call::stop2xxRetransmission(LegId on, Output& out) {
 void Call::confirm() {
   state_ = CallState::Confirmed;
   replicating_ = true;
+  // The INVITE's bookkeeping is done: an established call keeps only what it needs.
+  for (Leg& l : legs_) {
+    if (l.servers.empty()) l.servers.shrink_to_fit();
+    if (l.clients.empty()) l.clients.shrink_to_fit();
+  }
   markDirty(LegId::Inbound);
   markDirty(LegId::Outbound);
 }

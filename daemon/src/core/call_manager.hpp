@@ -140,8 +140,9 @@ class CallManager {
     bool answered = false;
     timer::TimePoint started;  // when the INVITE arrived (GetCalls since-when)
     // Requests waiting for DNS, in the order the call produced them (a later request of the
-    // call never overtakes one waiting), and the resolution the first one waits for.
-    std::deque<b2bua::Action> pendingSends;
+    // call never overtakes one waiting), and the resolution the first one waits for. A vector:
+    // libstdc++'s deque allocates even when empty, and this is empty for almost every call.
+    std::vector<b2bua::Action> pendingSends;
     resolver::ResolveHandle pendingDns = resolver::kNoHandle;
   };
   enum class HopState : std::uint8_t { Ready, Pending, Failed };

@@ -181,7 +181,7 @@ void CallManager::onDnsAnswer(b2bua::Call* call, std::uint64_t serial,
       break;
     }
     b2bua::Action action = std::move(next);
-    slot->pendingSends.pop_front();
+    slot->pendingSends.erase(slot->pendingSends.begin());
     if (state == HopState::Failed) {
       ++counters_.unresolved;
       if (action.startsTransaction()) failed.push_back(action.clientRef());
