@@ -310,9 +310,7 @@ void Call::tryTarget(Output& out) {
   PendingServer* server = findServer(LegId::Inbound, initialServerId_);
   if (!server) return;
   if (targetIndex_ >= targets_.size()) {
-    failUpstream(bestStatus_ ? bestStatus_ : 480,
-                 bestStatus_ ? std::string_view(bestReason_) : "Temporarily Unavailable", nullptr,
-                 out);
+    failUpstream(best_.statusOr480(), best_.reasonOr480(), nullptr, out);
     return;
   }
   // The group: the targets in a row with the same Target::group (routing::Attempt::group).
@@ -434,7 +432,7 @@ void Call::onInitialFinal(const PendingClient& client, const sip::Message& respo
 
 void Call::targetFailed(std::uint16_t status, std::string_view reason, const sip::Message* response,
                         bool reportHealth, bool failover, Output& out) {
-  bool better = bestStatus_ == 0 || status / 100 < bestStatus_ / 100;
+  const bool better = best_.beatenBy(status);
   recordFailure(status, reason, targetIndex_, reportHealth, out);
   bool hunt = targetIndex_ < targets_.size() && targets_[targetIndex_].huntOnFailure;
   if (status >= 600 || (!failover && !hunt)) {
@@ -448,18 +446,18 @@ void Call::targetFailed(std::uint16_t status, std::string_view reason, const sip
 // (the first one received of that class).
 void Call::recordFailure(std::uint16_t status, std::string_view reason, std::size_t target,
                          bool report, Output& out) {
-  if (report) {
-    Action a;
-    a.kind = ActionKind::TargetFailed;
-    a.leg = LegId::Outbound;
-    a.status = status;
-    a.targetIndex = target;
-    out.actions.push_back(std::move(a));
-  }
-  if (bestStatus_ == 0 || status / 100 < bestStatus_ / 100) {
-    bestStatus_ = status;
-    bestReason_.assign(reason);
-  }
+  if (report) emitTargetFailed(LegId::Outbound, status, target, out);
+  best_.offer(status, reason);
+}
+
+// Trunk health: the integrator reports the outcome to the target's contact (HealthMonitor).
+void Call::emitTargetFailed(LegId search, std::uint16_t status, std::size_t target, Output& out) {
+  Action a;
+  a.kind = ActionKind::TargetFailed;
+  a.leg = search;
+  a.status = status;
+  a.targetIndex = target;
+  out.actions.push_back(std::move(a));
 }
 
 // The current group failed: the next group starts, unless a branch stopped the search or none
@@ -470,7 +468,7 @@ void Call::nextGroupOrFail(const sip::Message* response, bool better, Output& ou
     tryTarget(out);
     return;
   }
-  failUpstream(bestStatus_, bestReason_, better ? response : nullptr, out);
+  failUpstream(best_.status, best_.reason, better ? response : nullptr, out);
 }
 
 void Call::failUpstream(std::uint16_t status, std::string_view reason, const sip::Message* response,

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "b2bua/actions.hpp"
+#include "b2bua/best_response.hpp"
 #include "b2bua/body_transform.hpp"
 #include "b2bua/dialog.hpp"
 #include "b2bua/ids.hpp"
@@ -192,8 +193,7 @@ class Call {
     std::vector<Target> targets;
     std::size_t index = 0;
     std::uint32_t attemptCseq = 0;
-    std::uint16_t bestStatus = 0;
-    std::string bestReason;
+    BestResponse best;  // 16.7 step 6 over the transfer's targets
   };
 
   // The Transfer slot exists from the first transfer on (most calls never need it).
@@ -228,6 +228,7 @@ class Call {
   void tryTarget(Output& out);
   std::uint32_t sendAttempt(std::size_t index, const sip::Message& invite, Output& out);
   bool isLiveAttempt(std::uint32_t cseq) const noexcept;
+  void emitTargetFailed(LegId search, std::uint16_t status, std::size_t target, Output& out);
   void recordFailure(std::uint16_t status, std::string_view reason, std::size_t target, bool report,
                      Output& out);
   void nextGroupOrFail(const sip::Message* response, bool better, Output& out);
@@ -333,8 +334,7 @@ class Call {
   std::uint32_t attemptCseq_ = 0;  // CSeq of the outbound INVITE to the current target
   std::uint32_t initialServerId_ = 0;
   std::uint32_t nextServerId_ = 1;
-  std::uint16_t bestStatus_ = 0;  // best failure so far (RFC 3261 16.7 step 6)
-  std::string bestReason_;
+  BestResponse best_;  // best failure so far (RFC 3261 16.7 step 6)
   std::uint16_t finalStatus_ = 0;
   bool replicating_ = false;
   std::uint64_t sequence_ = 0;

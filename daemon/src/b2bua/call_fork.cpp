@@ -162,7 +162,7 @@ void Call::branchFailed(std::uint32_t cseq, std::uint16_t status, std::string_vi
   Branch* branch = branchOf(cseq);
   if (!branch) return;
   branch->open = false;
-  bool better = bestStatus_ == 0 || status / 100 < bestStatus_ / 100;
+  const bool better = best_.beatenBy(status);
   recordFailure(status, reason, branch->target, report, out);
   if (status >= 600) {
     forking_ = false;
@@ -193,7 +193,7 @@ void Call::branchFailed(std::uint32_t cseq, std::uint16_t status, std::string_vi
 void Call::forkNoAnswer(Output& out) {
   cancelOpenBranches(/*completedElsewhere=*/false, out);
   forking_ = false;
-  bool better = bestStatus_ == 0 || 4 < bestStatus_ / 100;
+  const bool better = best_.beatenBy(480);
   recordFailure(480, "Temporarily Unavailable", targetIndex_, false, out);
   nextGroupOrFail(nullptr, better, out);
 }

@@ -162,10 +162,7 @@ void Call::onTransferRoute(RouteDecision route, Output& out) {
 
 void Call::tryTransferTarget(Output& out) {
   if (transfer_.index >= transfer_.targets.size()) {
-    transferFailed(
-        transfer_.bestStatus ? transfer_.bestStatus : 480,
-        transfer_.bestStatus ? std::string_view(transfer_.bestReason) : "Temporarily Unavailable",
-        out);
+    transferFailed(transfer_.best.statusOr480(), transfer_.best.reasonOr480(), out);
     return;
   }
   // The offer to the target is the transferee's session: without one there is nothing to offer
@@ -251,18 +248,8 @@ void Call::onTransferFinal(const PendingClient& client, const sip::Message& resp
 // target, 6xx and other 4xx stop; the best failure (16.7 step 6) goes to the transferor.
 void Call::transferTargetFailed(std::uint16_t status, std::string_view reason, bool reportHealth,
                                 bool failover, Output& out) {
-  if (reportHealth) {
-    Action a;
-    a.kind = ActionKind::TargetFailed;
-    a.leg = LegId::Transfer;
-    a.status = status;
-    a.targetIndex = transfer_.index;
-    out.actions.push_back(std::move(a));
-  }
-  if (transfer_.bestStatus == 0 || status / 100 < transfer_.bestStatus / 100) {
-    transfer_.bestStatus = status;
-    transfer_.bestReason.assign(reason);
-  }
+  if (reportHealth) emitTargetFailed(LegId::Transfer, status, transfer_.index, out);
+  transfer_.best.offer(status, reason);
   if (status >= 600 || !failover) {
     transferFailed(status, reason, out);
     return;
