@@ -13,6 +13,8 @@
 #include "b2bua/ids.hpp"
 #include "sip/message_builder.hpp"
 #include "sip/parser.hpp"
+// crlf() and the Method printer Boost.Test uses: shared with the sip tests.
+#include "../sip/test_messages.hpp"
 
 namespace sipha::b2bua {
 inline std::ostream& operator<<(std::ostream& os, CallState s) { return os << callStateName(s); }
@@ -33,12 +35,6 @@ inline std::ostream& operator<<(std::ostream& os, DialogState s) {
 }
 }  // namespace sipha::b2bua
 
-namespace sipha::sip {
-inline std::ostream& operator<<(std::ostream& os, Method m) {
-  return os << (m == Method::Unknown ? std::string_view("Unknown") : methodName(m));
-}
-}  // namespace sipha::sip
-
 namespace sipha::b2bua::test {
 
 class SequentialIds final : public IdSource {
@@ -53,15 +49,7 @@ class SequentialIds final : public IdSource {
   int branches_ = 0;
 };
 
-inline std::string crlf(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 64);
-  for (char c : text) {
-    if (c == '\n') out.push_back('\r');
-    out.push_back(c);
-  }
-  return out;
-}
+using sip::test::crlf;
 
 // Parses text written with "\n" line ends; fails the test on a parse error.
 inline std::unique_ptr<sip::Message> parse(std::string_view text, bool convert = true) {
