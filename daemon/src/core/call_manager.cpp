@@ -518,9 +518,9 @@ std::string CallManager::buildAck(const transaction::ClientTransaction& client,
                                   const sip::Message& response) {
   // RFC 3261 17.1.1.3: the ACK for a non-2xx final copies Request-URI, Call-ID, From, the top
   // Via and the Route headers of the INVITE; To is the response's (with its tag).
-  ClientRecord* record = recordOf(client);
-  if (record == nullptr || record->invite.empty()) return {};
-  sip::ParseResult parsed = sip::parseMessage(std::string{record->invite});
+  // The INVITE's bytes are the transaction's own: parsed (one copy) only for this rare case.
+  if (recordOf(client) == nullptr || !client.isInvite()) return {};
+  sip::ParseResult parsed = sip::parseMessage(std::string{client.requestBytes()});
   if (!parsed.ok()) return {};
   const sip::Message& invite = *parsed.message;
   std::string cseq = std::to_string(invite.cseq().number) + " ACK";

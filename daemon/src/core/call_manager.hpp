@@ -123,7 +123,6 @@ class CallManager {
     b2bua::Call* call = nullptr;
     std::uint64_t serial = 0;
     b2bua::ClientRef ref;
-    std::string invite;  // INVITE bytes, for the ACK of a non-2xx (17.1.1.3)
     routing::HealthId health;
     std::uint64_t probe = 0;
   };

@@ -214,8 +214,6 @@ void CallManager::dispatchRequest(b2bua::Call* call, Slot& slot, b2bua::Action& 
   request.method = action.method;
   request.branch = action.branch;
   request.destination = peer;
-  std::string invite;
-  if (action.method == Method::Invite) invite = action.bytes;
   const transaction::ClientStart start =
       transactions_.startClient(request, std::move(action.bytes));
   if (start.error != transaction::StartError::None || start.transaction == nullptr) {
@@ -226,7 +224,6 @@ void CallManager::dispatchRequest(b2bua::Call* call, Slot& slot, b2bua::Action& 
   record.call = call;
   record.serial = slot.serial;
   record.ref = action.clientRef();
-  record.invite = std::move(invite);
   attach(*start.transaction, std::move(record));
 }
 

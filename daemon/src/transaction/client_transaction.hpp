@@ -13,6 +13,9 @@ namespace sipha::transaction {
 class ClientTransaction final : public Transaction {
  public:
   const ClientKey& key() const noexcept { return key_; }
+  // The request this transaction sends (an INVITE's ACK for a non-2xx final is built from it,
+  // 17.1.1.3, while TransactionUser::buildAck runs; afterwards it holds that ACK).
+  std::string_view requestBytes() const noexcept { return bytes_; }
 
  private:
   friend class TransactionLayer;
