@@ -118,9 +118,8 @@ def test_higher_q_first_lower_q_after_its_failure(make_sipd, tmp_path):
         register(s, "7002", low.port, q="0.5")
         uac = run_uac(s, tmp_path, "7002")
         assert uac.returncode == 0, explain(s, uac)
-        deadline = time.monotonic() + 5
-        while ("low", "BYE") not in events and time.monotonic() < deadline:
-            time.sleep(0.05)
+        net.wait_for(lambda: ("low", "BYE") in events, 5, interval=0.05,
+                     what="the caller's BYE at the q=0.5 phone")
     finally:
         high.close()
         low.close()
