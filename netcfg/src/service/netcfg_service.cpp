@@ -1,6 +1,10 @@
 #include "service/netcfg_service.hpp"
 
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
 #include <ctime>
+#include <sstream>
 #include <utility>
 
 #include "common/config/config_loader.hpp"
@@ -8,7 +12,6 @@
 #include "control/bus_names.hpp"
 #include "firewall/ruleset.hpp"
 #include "kernel/desired_state.hpp"
-#include "service/json_text.hpp"
 #include "service/netcfg_bus_names.hpp"
 
 namespace sipha::netcfg::service {
@@ -202,46 +205,47 @@ void NetcfgService::restore() noexcept {
 }
 
 std::string NetcfgService::statusJson() {
-  if (!configured_) {
-    std::string out = "{\"mode\":" + jsonString("unconfigured");
-    out += ",\"role\":" + jsonString(control::roleName(role_));
-    out += ",\"epoch\":" + std::to_string(epoch_);
-    out += ",\"holdsVip\":false,\"vip\":\"\",\"serviceLink\":\"\"";
-    out += ",\"inSync\":true,\"pending\":[],\"problems\":[]";
-    out += ",\"lastChanges\":[],\"lastErrors\":[]";
-    out += ",\"firewall\":" + jsonString("not managed");
-    out += ",\"restores\":" + std::to_string(restores_);
-    out += ",\"netlinkEvents\":" + std::to_string(netlinkEvents_);
-    out += ",\"netlinkOverruns\":" + std::to_string(overruns_);
-    out += ",\"announcements\":" + std::to_string(announcer_.sent());
-    out += ",\"announceFailures\":" + std::to_string(announcer_.failed());
-    out += "}";
-    return out;
+  // One shape for both states (Poco::JSON, keys in this order); unconfigured: nothing managed.
+  const bool vip = configured_ && holdsVip();
+  kernel::ReconcileReport pending;
+  std::string vipText;
+  std::string mode = "unconfigured";
+  std::string firewall = "not managed";
+  if (configured_) {
+    pending = kernel::dryRun(client_, kernel::desiredState(config_, network_, vip));
+    if (const auto address = kernel::vipAddress(config_, network_)) {
+      vipText = address->prefix.address;
+    }
+    mode = network_.mode == NetworkMode::Takeover ? "takeover" : "bigip";
+    firewall = firewallError_.empty() ? "applied" : firewallError_;
   }
-  const bool vip = holdsVip();
-  kernel::ReconcileReport pending =
-      kernel::dryRun(client_, kernel::desiredState(config_, network_, vip));
-  const auto vipAddress = kernel::vipAddress(config_, network_);
-  std::string out = "{";
-  out += "\"mode\":" + jsonString(network_.mode == NetworkMode::Takeover ? "takeover" : "bigip");
-  out += ",\"role\":" + jsonString(control::roleName(role_));
-  out += ",\"epoch\":" + std::to_string(epoch_);
-  out += ",\"holdsVip\":" + std::string{vip ? "true" : "false"};
-  out += ",\"vip\":" + jsonString(vipAddress ? vipAddress->prefix.address : "");
-  out += ",\"serviceLink\":" + jsonString(network_.serviceLink);
-  out += ",\"inSync\":" + std::string{pending.changes.empty() && pending.ok() ? "true" : "false"};
-  out += ",\"pending\":" + jsonStringArray(pending.changes);
-  out += ",\"problems\":" + jsonStringArray(pending.errors);
-  out += ",\"lastChanges\":" + jsonStringArray(last_.changes);
-  out += ",\"lastErrors\":" + jsonStringArray(last_.errors);
-  out += ",\"firewall\":" + jsonString(firewallError_.empty() ? "applied" : firewallError_);
-  out += ",\"restores\":" + std::to_string(restores_);
-  out += ",\"netlinkEvents\":" + std::to_string(netlinkEvents_);
-  out += ",\"netlinkOverruns\":" + std::to_string(overruns_);
-  out += ",\"announcements\":" + std::to_string(announcer_.sent());
-  out += ",\"announceFailures\":" + std::to_string(announcer_.failed());
-  out += "}";
-  return out;
+  const auto array = [](const std::vector<std::string>& items) {
+    Poco::JSON::Array out;
+    for (const auto& item : items) out.add(item);
+    return out;
+  };
+  const std::vector<std::string> none;
+  Poco::JSON::Object status(Poco::JSON_PRESERVE_KEY_ORDER);
+  status.set("mode", mode);
+  status.set("role", std::string{control::roleName(role_)});
+  status.set("epoch", epoch_);
+  status.set("holdsVip", vip);
+  status.set("vip", vipText);
+  status.set("serviceLink", configured_ ? network_.serviceLink : std::string{});
+  status.set("inSync", !configured_ || (pending.changes.empty() && pending.ok()));
+  status.set("pending", array(pending.changes));
+  status.set("problems", array(pending.errors));
+  status.set("lastChanges", array(configured_ ? last_.changes : none));
+  status.set("lastErrors", array(configured_ ? last_.errors : none));
+  status.set("firewall", firewall);
+  status.set("restores", restores_);
+  status.set("netlinkEvents", netlinkEvents_);
+  status.set("netlinkOverruns", overruns_);
+  status.set("announcements", announcer_.sent());
+  status.set("announceFailures", announcer_.failed());
+  std::ostringstream out;
+  status.stringify(out);
+  return out.str();
 }
 
 }  // namespace sipha::netcfg::service
