@@ -129,6 +129,17 @@ inline constexpr std::string_view kAnswerSdp =
     "v=0\r\no=bob 7 7 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\n"
     "m=audio 5000 RTP/AVP 0\r\n";
 
+// The end of a test message: extra header lines, the SDP body with its Content-Type and
+// Content-Length, "\n" turned into CRLF in the head only.
+inline std::string finishMessage(std::string text, std::string_view extra, std::string_view body) {
+  text += extra;
+  if (!body.empty()) text += "Content-Type: application/sdp\n";
+  text += "Content-Length: " + std::to_string(body.size()) + "\n\n";
+  std::string out = crlf(text);
+  out += body;
+  return out;
+}
+
 // The caller's INVITE; `extra` lines are inserted before Content-Type.
 inline std::string callerInvite(std::string_view body = kOfferSdp, std::string_view extra = {},
                                 std::string_view maxForwards = "70") {
@@ -147,12 +158,7 @@ inline std::string callerInvite(std::string_view body = kOfferSdp, std::string_v
       "Supported: timer, 100rel\n"
       "Session-Expires: 1800;refresher=uac\n"
       "User-Agent: test-phone\n";
-  text += extra;
-  if (!body.empty()) text += "Content-Type: application/sdp\n";
-  text += "Content-Length: " + std::to_string(body.size()) + "\n\n";
-  std::string out = crlf(text);
-  out += body;
-  return out;
+  return finishMessage(std::move(text), extra, body);
 }
 
 // A request from the caller within its dialog (To tag = sipd's inbound tag).
@@ -167,12 +173,7 @@ inline std::string callerRequest(const Call& call, std::string_view method, std:
                      "To: <sip:2002@sipha.example.com>;tag=" + d.localTag + "\n" +
                      "Call-ID: in-call-1@192.0.2.10\n" + "CSeq: " + std::to_string(cseq) + " " +
                      std::string(method) + "\n" + "Contact: <sip:2001@192.0.2.10:5060>\n";
-  text += extra;
-  if (!body.empty()) text += "Content-Type: application/sdp\n";
-  text += "Content-Length: " + std::to_string(body.size()) + "\n\n";
-  std::string out = crlf(text);
-  out += body;
-  return out;
+  return finishMessage(std::move(text), extra, body);
 }
 
 // A request from the callee within the outbound dialog.
@@ -187,12 +188,7 @@ inline std::string calleeRequest(const Call& call, std::string_view method, std:
                      "To: " + d.localUri + ";tag=" + d.localTag + "\n" + "Call-ID: " + d.callId +
                      "\n" + "CSeq: " + std::to_string(cseq) + " " + std::string(method) + "\n" +
                      "Contact: <sip:2002@192.0.2.20:5070>\n";
-  text += extra;
-  if (!body.empty()) text += "Content-Type: application/sdp\n";
-  text += "Content-Length: " + std::to_string(body.size()) + "\n\n";
-  std::string out = crlf(text);
-  out += body;
-  return out;
+  return finishMessage(std::move(text), extra, body);
 }
 
 // Two targets by default: a trunk gateway and its backup.
