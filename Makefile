@@ -20,7 +20,7 @@ PACKAGES := build-essential cmake ninja-build pkg-config clang libclang-rt-14-de
 	dbus-daemon dbus-bin python3 python3-pytest openssl iproute2 procps util-linux \
 	sip-tester sipsak kamailio kamailio-sqlite-modules tcpdump nftables iputils-ping \
 	mmdebstrap erofs-utils cryptsetup-bin dosfstools mtools faketime fdisk binutils \
-	qemu-system-x86 ovmf sbsigntool lynis
+	qemu-system-x86 ovmf sbsigntool lynis conntrack
 
 .PHONY: all deps build test asan fuzz bench run format format-check clean image image-test image-test-full
 
@@ -51,17 +51,17 @@ asan: $(DEPS_STAMP)
 
 fuzz: $(DEPS_STAMP)
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIPHA_FUZZ=ON
-	cmake --build build-fuzz -j$(JOBS) --target sip_parser_fuzz stream_framer_fuzz registrar_event_fuzz dns_answer_fuzz
-	mkdir -p build-fuzz/corpus build-fuzz/corpus-framer build-fuzz/corpus-event build-fuzz/corpus-dns
+	cmake --build build-fuzz -j$(JOBS) --target sip_parser_fuzz stream_framer_fuzz replication_frame_fuzz dns_answer_fuzz
+	mkdir -p build-fuzz/corpus build-fuzz/corpus-framer build-fuzz/corpus-replication build-fuzz/corpus-dns
 	cp tests/data/torture/valid/*.sip tests/data/torture/invalid/*.sip build-fuzz/corpus/
 	cp tests/data/torture/valid/*.sip tests/data/torture/invalid/*.sip build-fuzz/corpus-framer/
-	cp tests/fuzz/seeds/registrar_event/*.bin build-fuzz/corpus-event/
+	cp tests/fuzz/seeds/replication_frame/*.bin build-fuzz/corpus-replication/
 	build-fuzz/bin/sip_parser_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		-artifact_prefix=build-fuzz/sip_parser- build-fuzz/corpus
 	build-fuzz/bin/stream_framer_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		-artifact_prefix=build-fuzz/stream_framer- build-fuzz/corpus-framer
-	build-fuzz/bin/registrar_event_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		-artifact_prefix=build-fuzz/registrar_event- build-fuzz/corpus-event
+	build-fuzz/bin/replication_frame_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+		-artifact_prefix=build-fuzz/replication_frame- build-fuzz/corpus-replication
 	build-fuzz/bin/dns_answer_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-artifact_prefix=build-fuzz/dns_answer- build-fuzz/corpus-dns
 

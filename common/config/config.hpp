@@ -59,9 +59,27 @@ using RawSection = std::map<std::string, RawOption>;
 
 enum class HaMode { Standalone, Pair };
 
+// sipd's options in [ha]: the replication link to the peer's sipd (docs/replication.md,
+// docs/configuration.md). Without peer-address a pair node replicates to nobody.
+struct ReplicationOptions {
+  std::string nodeId;                // node-id; default: [appliance] node-name, else "sipd"
+  std::string peerAddress;           // peer-address: the peer's HA-link address
+  std::string address;               // replication-address; default: [TServer] sip-interface
+  std::uint16_t port = 5072;         // replication-port (this node listens, the backup dials)
+  std::uint16_t peerPort = 0;        // peer-replication-port; 0: the same as replication-port
+  std::string certificateFile;       // certificate: this node's (PEM)
+  std::string privateKeyFile;        // private-key
+  std::string caFile;                // ca: the pair's CA; the peer's certificate must chain to it
+  std::string peerCertificateFile;   // peer-certificate: or the peer's exact certificate (pin)
+  std::uint32_t ackTimeoutMs = 300;  // replication-ack-timeout-ms (synchronous REGISTER)
+  std::uint32_t backlogRecords = 200000;  // replication-backlog (records kept for a resume)
+  bool enabled() const { return !peerAddress.empty(); }
+};
+
 struct HaOptions {
   HaMode mode = HaMode::Standalone;  // no [ha] section: standalone, sipd primary by itself
-  RawSection raw;                    // the agent's options, validated by sipha-agent
+  ReplicationOptions replication;    // sipd's
+  RawSection raw;                    // every option as written (the agent validates its own)
 };
 
 enum class DnType { Extension, Trunk, RoutingPoint, VoIPService };

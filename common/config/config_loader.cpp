@@ -183,6 +183,65 @@ std::optional<DnType> dnTypeFromName(std::string_view name) {
   return std::nullopt;
 }
 
+// [ha]: sipd's replication options; the agent's options are left to sipha-agent.
+const std::map<std::string, Setter<ReplicationOptions>, std::less<>>& replicationOptions() {
+  using R = ReplicationOptions;
+  static const std::map<std::string, Setter<R>, std::less<>> options{
+      {"node-id", textOption(&R::nodeId)},
+      {"peer-address", addressOption(&R::peerAddress)},
+      {"replication-address", addressOption(&R::address)},
+      {"replication-port", numberOption(&R::port, 1, 65535)},
+      {"peer-replication-port", numberOption(&R::peerPort, 1, 65535)},
+      {"certificate", pathOption(&R::certificateFile)},
+      {"private-key", pathOption(&R::privateKeyFile)},
+      {"ca", pathOption(&R::caFile)},
+      {"peer-certificate", pathOption(&R::peerCertificateFile)},
+      {"replication-ack-timeout-ms", numberOption(&R::ackTimeoutMs, 10, 10000)},
+      {"replication-backlog", numberOption(&R::backlogRecords, 1000, 10000000)},
+  };
+  return options;
+}
+
+void applyHaSection(const IniSection& section, Config& config, const std::string& path,
+                    std::vector<ConfigError>& errors) {
+  auto& ha = config.ha;
+  for (const auto& entry : section.entries) {
+    ha.raw.emplace(entry.key, RawOption{entry.value, entry.line});
+    if (entry.key == "mode") {
+      if (entry.value == "standalone") {
+        ha.mode = HaMode::Standalone;
+      } else if (entry.value == "pair") {
+        ha.mode = HaMode::Pair;
+      } else {
+        errors.push_back({path, entry.line, "ha.mode",
+                          "expected standalone or pair, got '" + entry.value + "'"});
+      }
+      continue;
+    }
+    const auto option = replicationOptions().find(entry.key);
+    if (option == replicationOptions().end()) continue;  // the agent's
+    if (auto reason = option->second(entry.value, ha.replication)) {
+      errors.push_back({path, entry.line, "ha." + entry.key, std::move(*reason)});
+    }
+  }
+  auto& replication = ha.replication;
+  if (!replication.enabled()) return;
+  const auto lineOf = [&](const char* key) {
+    const auto found = ha.raw.find(key);
+    return found == ha.raw.end() ? section.line : found->second.line;
+  };
+  if (replication.certificateFile.empty() || replication.privateKeyFile.empty()) {
+    errors.push_back({path, lineOf("peer-address"), "ha.certificate",
+                      "peer-address needs this node's certificate and private-key (the HA link "
+                      "is mutually authenticated TLS)"});
+  }
+  if (replication.caFile.empty() && replication.peerCertificateFile.empty()) {
+    errors.push_back({path, lineOf("peer-address"), "ha.ca",
+                      "peer-address needs ca (the pair's CA) or peer-certificate (the peer's "
+                      "certificate) to authenticate the peer"});
+  }
+}
+
 template <typename Model, typename Options>
 void applySection(const IniSection& section, const Options& options, Model& model,
                   const std::string& path, std::vector<ConfigError>& errors) {
@@ -286,19 +345,7 @@ ConfigLoadResult loadConfigText(std::string_view text, const std::string& path) 
     } else if (section.name == "appliance") {
       applySection(section, applianceOptions(), config.appliance, path, result.errors);
     } else if (section.name == "ha") {
-      for (const auto& entry : section.entries) {
-        if (entry.key == "mode") {
-          if (entry.value == "standalone") {
-            config.ha.mode = HaMode::Standalone;
-          } else if (entry.value == "pair") {
-            config.ha.mode = HaMode::Pair;
-          } else {
-            result.errors.push_back({path, entry.line, "ha.mode",
-                                     "expected standalone or pair, got '" + entry.value + "'"});
-          }
-        }
-        config.ha.raw.emplace(entry.key, RawOption{entry.value, entry.line});
-      }
+      applyHaSection(section, config, path, result.errors);
     } else if (section.name == "network" || section.name == "webui") {
       auto& target = section.name == "network" ? config.network : config.webui;
       for (const auto& entry : section.entries) {
@@ -311,6 +358,12 @@ ConfigLoadResult loadConfigText(std::string_view text, const std::string& path) 
     }
   }
   checkRequired(document, config, result.errors);
+  auto& replication = config.ha.replication;
+  if (replication.nodeId.empty()) {
+    replication.nodeId = config.appliance.nodeName.empty() ? "sipd" : config.appliance.nodeName;
+  }
+  if (replication.address.empty()) replication.address = config.tserver.sipInterface;
+  if (replication.peerPort == 0) replication.peerPort = replication.port;
   if (config.tserver.authenticationRealm.empty()) {
     config.tserver.authenticationRealm = config.tserver.sipAddress;
   }

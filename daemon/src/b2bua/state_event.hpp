@@ -2,11 +2,10 @@
 // The replication form of a call (issue 3 item 7): every change to a leg's dialog after the call
 // is answered is emitted as an ordered, numbered event carrying the leg's whole dialog state, so
 // the backup node can rebuild the call and re-INVITE or hang it up after a switchover.
-// Encoded as a sequence of netstrings ("<len>:<bytes>,"): binary-safe, bounded, no escaping.
+// Its wire form is the CallLeg record of sipd's state stream (replication/record.hpp).
+#include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string>
-#include <string_view>
 
 #include "b2bua/dialog.hpp"
 #include "b2bua/types.hpp"
@@ -28,13 +27,8 @@ struct StateEvent {
   friend bool operator==(const StateEvent&, const StateEvent&) = default;
 };
 
-// Limits the decoder enforces on what a peer can make it allocate.
-inline constexpr std::size_t kMaxEventBytes = 64 * 1024;
+// The longest route set a replicated dialog may carry (the record decoder refuses more).
 inline constexpr std::size_t kMaxRouteSet = 32;
-
-std::string serialize(const StateEvent& event);
-// nullopt on anything malformed, truncated, over a limit or of an unknown version.
-std::optional<StateEvent> parseStateEvent(std::string_view bytes);
 
 // Rebuilds a call's dialogs from its events on the backup node.
 class CallReplica {

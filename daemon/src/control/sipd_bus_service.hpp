@@ -49,6 +49,8 @@ class SipdBusService {
   // Signal RoleChanged(role, epoch) and PropertiesChanged for Role and Epoch. The latter
   // reads the handlers, so call it after the daemon has switched. -ENOTCONN without a bus.
   int emitRoleChanged(Role role, std::uint64_t epoch) noexcept;
+  // PropertiesChanged for ReplicationState and ReadyForSwitchover (docs/replication.md).
+  int emitReplicationChanged() noexcept;
 
  private:
   static int onNameReply(sd_bus_message* reply, void* userdata, sd_bus_error* error) noexcept;

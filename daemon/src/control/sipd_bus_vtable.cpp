@@ -159,6 +159,24 @@ int getCallsPerSecond(sd_bus*, const char*, const char*, const char*, sd_bus_mes
   });
 }
 
+int getReplicationState(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                        void* userdata, sd_bus_error* error) noexcept {
+  const auto& handlers = handlersOf(userdata);
+  return guarded(error, [&] {
+    const std::string state = handlers.replicationState ? handlers.replicationState() : "off";
+    return sd_bus_message_append(reply, "s", state.c_str());
+  });
+}
+
+int getReadyForSwitchover(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                          void* userdata, sd_bus_error* error) noexcept {
+  const auto& handlers = handlersOf(userdata);
+  return guarded(error, [&] {
+    const int ready = handlers.readyForSwitchover && handlers.readyForSwitchover() ? 1 : 0;
+    return sd_bus_message_append(reply, "b", ready);
+  });
+}
+
 int getRole(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
             sd_bus_error* error) noexcept {
   const auto& handlers = handlersOf(userdata);
@@ -220,6 +238,10 @@ const sd_bus_vtable kVtable[] = {
                              kMethodFlags),
     SD_BUS_PROPERTY("Role", "s", getRole, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Epoch", "t", getEpoch, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("ReplicationState", "s", getReplicationState, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("ReadyForSwitchover", "b", getReadyForSwitchover, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     // Counters, Bindings, ActiveCalls and CallsPerSecond change with traffic: read on demand, no
     // change signal.
     SD_BUS_PROPERTY("Counters", "a{st}", getCounters, 0, 0),

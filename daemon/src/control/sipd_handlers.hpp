@@ -79,6 +79,9 @@ struct SipdHandlers {
   std::function<double()> callsPerSecond;                      // property CallsPerSecond d
   std::function<std::vector<TrunkState>()> trunks;             // GetTrunks a(sssst)
   std::function<std::vector<CallState>()> calls;               // GetCalls a(sssst)
+  // Hot standby (docs/replication.md): "off", "connecting", "snapshot", "streaming", "degraded".
+  std::function<std::string()> replicationState;  // property ReplicationState s
+  std::function<bool()> readyForSwitchover;       // property ReadyForSwitchover b
 };
 
 }  // namespace sipha::control

@@ -87,7 +87,8 @@ CallManager::CallManager(timer::TimerWheel& wheel, transaction::TransactionLayer
       table_(kMaxCalls),
       health_(
           wheel, [this](const routing::ProbeRequest& probe) { sendProbe(probe); },
-          [](const routing::HealthEvent& event) {
+          [this](const routing::HealthEvent& event) {
+            publishTrunk(event);
             // Logged once, here, where the state changes (docs/error-policy.md).
             if (event.reason == routing::HealthReason::Configured) {
               common::logInfo("trunk ", event.dn, " contact ", event.contact, " ",
@@ -381,6 +382,7 @@ void CallManager::execute(b2bua::Call* call, b2bua::Output& out) {
   if (found == slots_.end()) return;
   Slot& slot = found->second;
   const std::uint64_t serial = slot.serial;
+  if (!out.events.empty()) publishCallEvents(slot, out);
   std::vector<b2bua::ClientRef> failed;
   std::string referTo;       // a RouteTransfer's Refer-To (empty: none)
   bool transferred = false;  // TransferCompleted: an attended transfer's replaced call may end

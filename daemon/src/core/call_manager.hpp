@@ -20,6 +20,8 @@
 #include "core/call_sdp.hpp"
 #include "core/core_counters.hpp"
 #include "registrar/registrar.hpp"
+#include "replication/record.hpp"
+#include "replication/state_log.hpp"
 #include "resolver/resolver.hpp"
 #include "routing/health_monitor.hpp"
 #include "routing/routing_table.hpp"
@@ -115,6 +117,21 @@ class CallManager {
   // Every call in the table, oldest first.
   std::vector<CallRow> callRows(std::uint64_t nowRealtimeUsec) const;
   const routing::RoutingTable& routingTable() const noexcept { return routes_; }
+
+  // Replication (call_replication.cpp, docs/replication.md). The primary publishes every call
+  // leg change (with its SDP o= state) and trunk health change to `log` (null: nothing).
+  void setStateLog(replication::StateLog* log) noexcept { log_ = log; }
+  // Every confirmed call and every trunk contact's state, as records (a backup's snapshot).
+  void snapshot(std::vector<replication::Record>& out, std::uint64_t nowRealtimeUsec) const;
+  // The backup: calls are held as replicas (no Call, no timer, nothing sent) until promotion.
+  void applyCallRecord(const replication::CallLegRecord& record);
+  void applyTrunkRecord(const replication::TrunkRecord& record);
+  void clearReplicas() { replicas_.clear(); }
+  std::size_t replicaCount() const noexcept { return replicas_.size(); }
+  // Promotion: every complete replica becomes a live call (Call::restore); returns how many.
+  std::size_t promoteReplicas();
+  // Demotion: every live call is dropped without sending anything (the new primary has them).
+  void dropAllCalls();
 
  private:
   enum class ClientKind : std::uint8_t { Call, Probe };
@@ -224,6 +241,15 @@ class CallManager {
   }
   routing::RouteResult plan_;  // reused per INVITE
   CallCounters counters_;
+  // Replication.
+  void publishCallEvents(Slot& slot, b2bua::Output& out);
+  void publishTrunk(const routing::HealthEvent& event);
+  struct Replica {
+    b2bua::CallReplica calls;
+    std::string sdp[2];  // sdp::LegSdpState::serialize() of Inbound, Outbound
+  };
+  replication::StateLog* log_ = nullptr;
+  std::unordered_map<std::string, Replica> replicas_;  // by call key (the caller's Call-ID)
 };
 
 }  // namespace sipha::core

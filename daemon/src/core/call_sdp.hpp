@@ -25,6 +25,14 @@ class SdpBodyTransform final : public b2bua::BodyTransform {
   // A transfer moved dialogs between slots: their o= state follows them.
   void swapLegs(b2bua::LegId a, b2bua::LegId b) override;
 
+  // Replication: the o= state presented toward a leg, and its restoration on the new primary.
+  const sdp::LegSdpState& legState(b2bua::LegId leg) const noexcept {
+    return legs_[b2bua::legIndex(leg)];
+  }
+  void restoreLeg(b2bua::LegId leg, const sdp::LegSdpState& state) {
+    legs_[b2bua::legIndex(leg)] = state;
+  }
+
  private:
   sdp::HoldStyle style_;
   std::uint64_t& errors_;

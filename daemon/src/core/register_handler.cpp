@@ -43,6 +43,9 @@ bool RegisterHandler::open(std::shared_ptr<const common::Config> config, std::st
         return info;
       },
       digestOptionsFrom(tserver));
+  if (log_ != nullptr) {
+    registrar_->setEventSink([this](const registrar::Event& event) { log_->publish(event); });
+  }
   if (!tserver.internalRegistrarPersistent) return true;
 
   std::error_code ignored;
@@ -51,7 +54,9 @@ bool RegisterHandler::open(std::shared_ptr<const common::Config> config, std::st
   journal_ = registrar::SqliteJournal::open(path, error);
   if (!journal_) return false;
   if (!journal_->load(*registrar_, now_(), error)) return false;
-  registrar_->setEventSink([this](const registrar::Event& event) { journal_->append(event); });
+  if (log_ == nullptr) {
+    registrar_->setEventSink([this](const registrar::Event& event) { journal_->append(event); });
+  }
   journal_->start();
   common::logInfo("registrar: ", registrar_->bindingCount(), " bindings loaded from ", path);
   scheduleExpiry();
@@ -137,28 +142,96 @@ void RegisterHandler::handle(const sip::Message& request,
   scheduleExpiry();
   if (result.eventSeq != 0 && changeListener_) changeListener_();
 
-  if (journal_ && result.status == 200 && result.eventSeq != 0) {
-    // Hold the 200 until the journal has these bindings on disk.
-    ++counters_.heldForDurability;
+  if (result.status == 200 && result.eventSeq != 0 && (journal_ || peerWait_)) {
+    // Hold the 200 until the journal has these bindings on disk and the backup has them
+    // (docs/replication.md "Synchronous REGISTER"): the two waits overlap.
     const std::uint64_t id = nextHeldId_++;
     held_.emplace(id, Held{&transaction, std::move(bytes)});
     heldIds_.emplace(&transaction, id);
-    journal_->afterDurable(result.eventSeq, [this, id](bool durable) {
-      const auto found = held_.find(id);
-      if (found == held_.end()) return;  // the transaction went away meanwhile
-      Held held = std::move(found->second);
-      held_.erase(found);
-      heldIds_.erase(held.transaction);
-      if (durable) {
-        responder_(*held.transaction, 200, std::move(held.bytes));
-      } else {
-        ++counters_.durabilityFailures;
-        responder_(*held.transaction, 500, asStoreFailure(held.bytes));
-      }
-    });
+    if (journal_) {
+      ++held_.at(id).waits;
+      ++counters_.heldForDurability;
+      journal_->afterDurable(result.eventSeq, [this, id](bool durable) {
+        const auto found = held_.find(id);
+        if (found == held_.end()) return;  // the transaction went away meanwhile
+        if (!durable) found->second.stored = false;
+        release(id);
+      });
+    }
+    if (peerWait_ && log_ != nullptr) {
+      ++held_.at(id).waits;
+      if (!peerWait_(log_->head(), [this, id](bool) { release(id); })) --held_.at(id).waits;
+    }
+    release(id);  // the registration's own hold
     return;
   }
   responder_(transaction, spec.status, std::move(bytes));
+}
+
+void RegisterHandler::release(std::uint64_t id) {
+  const auto found = held_.find(id);
+  if (found == held_.end()) return;
+  if (--found->second.waits > 0) return;
+  Held held = std::move(found->second);
+  held_.erase(found);
+  heldIds_.erase(held.transaction);
+  if (held.stored) {
+    responder_(*held.transaction, 200, std::move(held.bytes));
+  } else {
+    ++counters_.durabilityFailures;
+    responder_(*held.transaction, 500, asStoreFailure(held.bytes));
+  }
+}
+
+void RegisterHandler::setStateLog(replication::StateLog* log) {
+  log_ = log;
+  if (log_ != nullptr) log_->addConsumer(this);
+}
+
+void RegisterHandler::onRecord(std::uint64_t, const replication::Record& record, std::string_view) {
+  // The journal is the stream's first reader: the registrar's events reach it from here.
+  if (!journal_) return;
+  if (const auto* event = std::get_if<registrar::Event>(&record)) journal_->append(*event);
+}
+
+void RegisterHandler::setExpiring(bool expiring) {
+  expiring_ = expiring;
+  if (!expiring_) {
+    wheel_.cancel(expiryTimer_);
+  } else if (registrar_) {
+    scheduleExpiry();
+  }
+}
+
+void RegisterHandler::beginReplicaSnapshot() {
+  if (!registrar_) return;
+  registrar_->clear();
+  registrar_->setSequence(0);
+  snapshotSequence_ = 0;
+}
+
+void RegisterHandler::applyReplicated(const registrar::Event& event, bool fromSnapshot) {
+  if (!registrar_) return;
+  if (fromSnapshot) {
+    registrar_->restore(event);
+    snapshotSequence_ = std::max(snapshotSequence_, event.seq);
+  } else {
+    registrar_->apply(event);
+  }
+  if (changeListener_) changeListener_();
+}
+
+void RegisterHandler::endReplicaSnapshot() {
+  if (!registrar_) return;
+  registrar_->setSequence(std::max(registrar_->sequence(), snapshotSequence_));
+}
+
+void RegisterHandler::setNonceSecret(const std::string& secret) {
+  if (registrar_) registrar_->setNonceSecret(secret);
+}
+
+std::string RegisterHandler::nonceSecret() const {
+  return registrar_ ? registrar_->authenticator().options().secret : std::string{};
 }
 
 void RegisterHandler::drainCompletions() {
@@ -173,6 +246,7 @@ void RegisterHandler::forget(const transaction::Transaction& transaction) {
 }
 
 void RegisterHandler::scheduleExpiry() {
+  if (!expiring_) return;
   const auto next = registrar_->nextExpiry();
   if (!next) return;
   if (wheel_.pending(expiryTimer_) && expiryScheduledAt_ <= *next) return;

@@ -14,6 +14,7 @@
 #include "core/core_counters.hpp"
 #include "registrar/registrar.hpp"
 #include "registrar/sqlite_journal.hpp"
+#include "replication/state_log.hpp"
 #include "sip/message.hpp"
 #include "sip/message_builder.hpp"
 #include "timer/timer_wheel.hpp"
@@ -21,7 +22,7 @@
 
 namespace sipha::core {
 
-class RegisterHandler {
+class RegisterHandler final : public replication::StateConsumer {
  public:
   using NowSeconds = std::function<std::int64_t()>;  // wall clock, seconds since the epoch
   // Sends a response through its server transaction (so it is retransmitted as needed).
@@ -31,6 +32,26 @@ class RegisterHandler {
   RegisterHandler(timer::TimerWheel& wheel, CoreCounters& counters, NowSeconds now,
                   Responder responder);
   ~RegisterHandler();
+
+  // The state stream (docs/replication.md): set before open(). The registrar's events are
+  // published there, and the SQLite journal reads them back from it as its first consumer.
+  void setStateLog(replication::StateLog* log);
+  // Synchronous replication of REGISTER (docs/replication.md): `wait(seq, done)` returns true
+  // when the 200 must wait for the backup's acknowledgement of stream sequence `seq` (then
+  // `done(replicated)` runs later), false to answer without waiting.
+  using PeerWait = std::function<bool(std::uint64_t seq, std::function<void(bool)> done)>;
+  void setPeerWait(PeerWait wait) { peerWait_ = std::move(wait); }
+  // Only the primary expires bindings on its clock; a backup follows the primary's Expired
+  // events (docs/replication.md).
+  void setExpiring(bool expiring);
+  // The backup's side: the primary's events (apply) or snapshot (restore), and its nonce secret.
+  void beginReplicaSnapshot();
+  void applyReplicated(const registrar::Event& event, bool fromSnapshot);
+  void endReplicaSnapshot();
+  void setNonceSecret(const std::string& secret);
+  std::string nonceSecret() const;
+  void onRecord(std::uint64_t seq, const replication::Record& record,
+                std::string_view encoded) override;
 
   // Creates the registrar; with persistence opens <data-dir>/registrar.sqlite, loads the
   // unexpired bindings and starts the journal writer. False with `error` set on failure.
@@ -57,6 +78,7 @@ class RegisterHandler {
 
  private:
   bool buildRequest(const sip::Message& request, std::string_view source);
+  void release(std::uint64_t id);
   void scheduleExpiry();
   void expire();
 
@@ -81,7 +103,13 @@ class RegisterHandler {
   struct Held {
     transaction::ServerTransaction* transaction;
     std::string bytes;
+    int waits = 1;       // journal and/or backup, plus one while they are being registered
+    bool stored = true;  // false: the journal failed (answer 500)
   };
+  replication::StateLog* log_ = nullptr;
+  PeerWait peerWait_;
+  bool expiring_ = true;
+  std::uint64_t snapshotSequence_ = 0;
   std::unordered_map<std::uint64_t, Held> held_;
   std::unordered_map<const transaction::Transaction*, std::uint64_t> heldIds_;
   std::uint64_t nextHeldId_ = 1;

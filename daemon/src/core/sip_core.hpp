@@ -42,6 +42,7 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
   void onMessage(std::string&& bytes, const transport::Peer& from);
 
   RegisterHandler& registrar() { return *registerHandler_; }
+  const RegisterHandler& registrar() const { return *registerHandler_; }
   CallManager& calls() { return *calls_; }
   // New calls (INVITEs a call took) per second over the last 10 s (D-Bus CallsPerSecond).
   double callsPerSecond() { return callRate_.perSecond(wheel_.clock().now()); }

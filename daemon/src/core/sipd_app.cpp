@@ -4,6 +4,8 @@
 #include <sys/signalfd.h>
 #include <time.h>
 
+#include <chrono>
+
 #include "common/config/config_loader.hpp"
 #include "common/log/log.hpp"
 #include "control/bus_names.hpp"
@@ -35,6 +37,7 @@ SipdApp::SipdApp(std::string configPath) : configPath_(std::move(configPath)) {}
 SipdApp::~SipdApp() {
   if (wheel_) wheel_->cancel(statusTimer_);
   bus_.reset();
+  replication_.reset();
   if (journalSource_ != nullptr) sd_event_source_disable_unref(journalSource_);
   core_.reset();
   resolver_.reset();  // after the calls (they cancel their lookups), before the loop
@@ -86,13 +89,39 @@ int SipdApp::start() {
   resolver_ = resolver::makeResolver(event_, clock_, resolver::ResolverSettings{}, error);
   if (!error.empty()) common::logWarning("dns: ", error, "; host names in next hops will fail");
   error.clear();
+  // The state stream (docs/replication.md): the journal and the peer read it.
+  const auto& ha = config_->ha;
+  const bool replicating = ha.mode == common::HaMode::Pair && ha.replication.enabled();
+  stateLog_ = std::make_unique<replication::StateLog>(
+      ha.replication.backlogRecords, std::size_t{256} << 20,
+      [] {
+        return std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+      },
+      1);
   core_ = std::make_unique<SipCore>(*wheel_, *transports_, *role_, &realtimeUsec);
   core_->setResolver(resolver_.get());
   core_->configure(config_);
+  core_->registrar().setStateLog(stateLog_.get());
+  if (replicating) core_->calls().setStateLog(stateLog_.get());
   if (!core_->registrar().open(config_, error)) {
     common::logError("registrar: ", error);
     return 1;
   }
+  replication_ =
+      std::make_unique<ReplicationNode>(event_, *wheel_, *core_, *stateLog_, &realtimeUsec);
+  if (!replication_->start(*config_, error)) {
+    common::logError("replication: ", error);
+    return 1;
+  }
+  core_->registrar().setPeerWait([this](std::uint64_t seq, std::function<void(bool)> done) {
+    return replication_->waitForPeer(seq, std::move(done));
+  });
+  replication_->setListener([this] {
+    if (bus_) bus_->emitReplicationChanged();
+  });
+  replication_->setRole(role_->role(), role_->epoch());
   core_->registrar().setChangeListener([this] {
     if (wheel_->pending(statusTimer_)) return;
     statusTimer_ = wheel_->schedule(timer::Duration{1000}, [this] { updateStatus(); });
@@ -154,6 +183,10 @@ control::SipdHandlers SipdApp::handlers() {
     return rows;
   };
   handlers.role = [this] { return role_->role(); };
+  handlers.replicationState = [this] {
+    return std::string{replication::replicationStateName(replication_->state())};
+  };
+  handlers.readyForSwitchover = [this] { return replication_->readyForSwitchover(); };
   handlers.epoch = [this] { return role_->epoch(); };
   handlers.bindings = [this] {
     return static_cast<std::uint64_t>(core_->registrar().bindingCount());
@@ -206,6 +239,7 @@ control::CallResult SipdApp::setRole(control::Role role, std::uint64_t epoch) {
                       " (epoch ", epoch, ")");
   }
   core_->setProbing(role_->primary());
+  replication_->setRole(role_->role(), role_->epoch());
   bus_->emitRoleChanged(role_->role(), role_->epoch());
   updateStatus();
   return control::CallResult::success();
@@ -314,6 +348,9 @@ std::vector<control::CounterValue> SipdApp::counterValues() const {
       {"trunks.out_of_service", outOfService},
   };
   (void)transactions;
+  std::vector<std::pair<std::string, std::uint64_t>> replication;
+  replication_->appendCounters(replication);
+  for (auto& [name, value] : replication) values.push_back({std::move(name), value});
   return values;
 }
 

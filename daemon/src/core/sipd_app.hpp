@@ -10,6 +10,7 @@
 #include "common/config/config.hpp"
 #include "control/service_notifier.hpp"
 #include "control/sipd_bus_service.hpp"
+#include "core/replication_node.hpp"
 #include "core/role_state.hpp"
 #include "core/sip_core.hpp"
 #include "resolver/resolver.hpp"
@@ -51,8 +52,10 @@ class SipdApp {
   std::unique_ptr<timer::SdEventTimerDriver> timerDriver_;
   std::unique_ptr<RoleState> role_;
   std::unique_ptr<transport::TransportManager> transports_;
-  std::unique_ptr<resolver::Resolver> resolver_;  // before core_: outlives the calls using it
+  std::unique_ptr<resolver::Resolver> resolver_;     // before core_: outlives the calls using it
+  std::unique_ptr<replication::StateLog> stateLog_;  // before core_: its consumers go first
   std::unique_ptr<SipCore> core_;
+  std::unique_ptr<ReplicationNode> replication_;
   std::unique_ptr<control::SipdBusService> bus_;
   control::ServiceNotifier notifier_;
   sd_event_source* journalSource_ = nullptr;

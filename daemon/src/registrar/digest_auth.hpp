@@ -73,6 +73,10 @@ class DigestAuthenticator {
                        std::string_view requestUri, std::int64_t now) const;
 
   const DigestOptions& options() const noexcept { return options_; }
+  // The primary's secret on its backup: nonces issued before a switchover stay valid after it.
+  void setSecret(std::string secret) {
+    if (!secret.empty()) options_.secret = std::move(secret);
+  }
 
  private:
   void nonceMac(std::uint64_t timestamp, unsigned char (&mac)[32]) const;

@@ -5,9 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
-#include <vector>
 
 namespace sipha::registrar {
 
@@ -34,29 +32,9 @@ struct Event {
   bool operator==(const Event&) const = default;
 };
 
-constexpr std::uint8_t kEventFormatVersion = 1;
-// Fixed part after the 4-byte length prefix: version, kind, seq, expiresAt, cseq, q.
-constexpr std::size_t kEventFixedSize = 1 + 1 + 8 + 8 + 4 + 2;
-// Each string field is at most this long (u16 length prefix).
+// Each string field of an event is at most this long: BindingStore keeps a binding's strings
+// with 16-bit lengths. The state stream's record (replication/record.hpp, the one wire form of
+// an event) refuses longer fields.
 constexpr std::size_t kMaxEventFieldLength = 0xFFFF;
-
-// Appends the wire form of `event` to `out` (see README.md, "Event format"). Returns false (and
-// appends nothing) when a string field exceeds kMaxEventFieldLength.
-bool serializeEvent(const Event& event, std::vector<std::byte>& out);
-
-enum class DecodeStatus : std::uint8_t {
-  Ok,
-  NeedMore,    // the buffer holds only part of a record
-  BadVersion,  // unknown format version
-  Malformed,   // bad kind, lengths inconsistent with the record length
-};
-
-struct DecodeResult {
-  DecodeStatus status = DecodeStatus::Malformed;
-  std::size_t consumed = 0;  // bytes of `in` used by the record (when Ok)
-};
-
-// Decodes one record from the front of `in` into `event`. Never throws; untrusted input is safe.
-DecodeResult deserializeEvent(std::span<const std::byte> in, Event& event);
 
 }  // namespace sipha::registrar

@@ -66,6 +66,7 @@ class Registrar {
   // they are (a lowered registrar-max-contacts only refuses growth).
   void setOptions(const RegistrarOptions& options) { options_ = options; }
   const DigestAuthenticator& authenticator() const noexcept { return auth_; }
+  void setNonceSecret(std::string secret) { auth_.setSecret(std::move(secret)); }
 
   // "user@host" with the host lower-cased (RFC 3261 19.1.4), written into `out`.
   static void aorKey(std::string_view user, std::string_view host, std::string& out);

@@ -1,104 +1,33 @@
+// Registrar events replayed on another instance. Their encoding (the state stream's Binding
+// record) is tested in tests/unit/replication/record_test.cpp; here the stream goes through it.
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <random>
+#include <variant>
 
 #include "registrar/event.hpp"
+#include "replication/frame.hpp"
+#include "replication/record.hpp"
 #include "test_support.hpp"
 
 using namespace sipha::registrar;
 using namespace sipha::registrar::test;
 
-namespace {
-
-Event sample() {
-  Event e;
-  e.seq = 0x0102030405060708ULL;
-  e.kind = EventKind::Refreshed;
-  e.aor = "1001@sip.example.com";
-  e.contactUri = "sip:1001@192.0.2.10:5062;transport=tcp";
-  e.callId = "a84b4c76e66710@pc33";
-  e.cseq = 314159;
-  e.expiresAt = kT0 + 3600;
-  e.q = 700;
-  e.params = ";+sip.instance=\"<urn:uuid:1>\"";
-  e.source = "tcp:192.0.2.10:40000";
-  return e;
-}
-
-}  // namespace
-
 BOOST_AUTO_TEST_SUITE(events)
 
-BOOST_AUTO_TEST_CASE(round_trip) {
-  std::vector<std::byte> bytes;
-  BOOST_TEST(serializeEvent(sample(), bytes));
-  Event removed;
-  removed.seq = 9;
-  removed.kind = EventKind::Removed;
-  removed.aor = "x@y";
-  removed.contactUri = "sip:x@z";
-  BOOST_TEST(serializeEvent(removed, bytes));
-
-  Event decoded;
-  auto result = deserializeEvent(bytes, decoded);
-  BOOST_TEST((result.status == DecodeStatus::Ok));
-  BOOST_TEST((decoded == sample()));
-  result = deserializeEvent(std::span(bytes).subspan(result.consumed), decoded);
-  BOOST_TEST((result.status == DecodeStatus::Ok));
-  BOOST_TEST((decoded == removed));
-  BOOST_TEST(!decoded.q.has_value());
-}
-
-BOOST_AUTO_TEST_CASE(partial_and_bad_input) {
-  std::vector<std::byte> bytes;
-  serializeEvent(sample(), bytes);
-  Event decoded;
-  for (std::size_t n = 0; n < bytes.size(); ++n) {
-    BOOST_TEST(
-        (deserializeEvent(std::span(bytes).first(n), decoded).status == DecodeStatus::NeedMore));
-  }
-  auto badVersion = bytes;
-  badVersion[4] = std::byte{2};
-  BOOST_TEST((deserializeEvent(badVersion, decoded).status == DecodeStatus::BadVersion));
-  auto badKind = bytes;
-  badKind[5] = std::byte{9};
-  BOOST_TEST((deserializeEvent(badKind, decoded).status == DecodeStatus::Malformed));
-  auto badLength = bytes;
-  badLength[4 + kEventFixedSize] = std::byte{0xFF};  // aor length beyond the record
-  BOOST_TEST((deserializeEvent(badLength, decoded).status == DecodeStatus::Malformed));
-
-  Event tooLong = sample();
-  tooLong.params.assign(kMaxEventFieldLength + 1, 'x');
-  std::vector<std::byte> out;
-  BOOST_TEST(!serializeEvent(tooLong, out));
-  BOOST_TEST(out.empty());
-}
-
-BOOST_AUTO_TEST_CASE(random_bytes_never_crash) {
-  std::mt19937 random(42);
-  std::vector<std::byte> bytes;
-  serializeEvent(sample(), bytes);
-  Event decoded;
-  std::size_t ok = 0;
-  for (int round = 0; round < 20000; ++round) {
-    auto mutated = bytes;
-    const int flips = 1 + static_cast<int>(random() % 4);
-    for (int i = 0; i < flips; ++i) {
-      mutated[random() % mutated.size()] = static_cast<std::byte>(random() & 0xFF);
-    }
-    mutated.resize(random() % (mutated.size() + 1));
-    if (deserializeEvent(mutated, decoded).status == DecodeStatus::Ok) ++ok;
-  }
-  BOOST_TEST_MESSAGE("random mutations still decoding: " << ok);
-}
-
-// Events of a primary, serialized, decoded and applied in order, give the backup the same state.
+// Events of a primary, encoded as state stream records in Records frames, decoded and applied in
+// order, give the backup the same state.
 BOOST_AUTO_TEST_CASE(replayed_events_reach_the_same_state) {
   RegistrarOptions options;
   options.acceptUnknown = true;
   Registrar primary(options, extensions(), digestOptions());
   Registrar backup(options, extensions(), digestOptions());
-  std::vector<std::byte> stream;
-  primary.setEventSink([&](const Event& e) { BOOST_TEST(serializeEvent(e, stream)); });
+  std::vector<std::string> records;
+  primary.setEventSink([&](const Event& e) {
+    std::string record;
+    BOOST_TEST(sipha::replication::encodeRecord(e, record));
+    records.push_back(std::move(record));
+  });
 
   std::vector<std::string> users, uris;
   for (int i = 0; i < 50; ++i) users.push_back(cat("u", std::to_string(i)));
@@ -118,15 +47,32 @@ BOOST_AUTO_TEST_CASE(replayed_events_reach_the_same_state) {
   }
   BOOST_TEST(primary.bindingCount() > 0u);
 
-  std::span<const std::byte> rest(stream);
+  // The stream in frames of up to 64 records, as the primary sends it.
+  std::vector<std::string> frames;
+  for (std::size_t at = 0; at < records.size(); at += 64) {
+    std::string& frame = frames.emplace_back();
+    const std::size_t begin = sipha::replication::beginRecords(1, at + 1, frame);
+    const std::size_t end = std::min(records.size(), at + 64);
+    for (std::size_t i = at; i < end; ++i) sipha::replication::appendRecordTo(frame, records[i]);
+    sipha::replication::finishRecords(frame, begin, static_cast<std::uint32_t>(end - at));
+  }
+
   Event event;
   std::size_t applied = 0;
-  while (!rest.empty()) {
-    const auto result = deserializeEvent(rest, event);
-    BOOST_TEST_REQUIRE((result.status == DecodeStatus::Ok));
-    BOOST_TEST((backup.apply(event) == Registrar::ApplyStatus::Applied));
-    rest = rest.subspan(result.consumed);
-    ++applied;
+  sipha::replication::Frame frame;
+  for (const std::string& bytes : frames) {
+    BOOST_TEST_REQUIRE(
+        (sipha::replication::decodeFrame(bytes, frame) == sipha::replication::FrameError::None));
+    BOOST_TEST(frame.sequence == applied + 1);
+    for (std::string_view view : frame.records) {
+      sipha::replication::Record record;
+      BOOST_TEST_REQUIRE((sipha::replication::decodeRecord(view, record) ==
+                          sipha::replication::RecordError::None));
+      BOOST_TEST_REQUIRE(std::holds_alternative<Event>(record));
+      event = std::get<Event>(record);
+      BOOST_TEST((backup.apply(event) == Registrar::ApplyStatus::Applied));
+      ++applied;
+    }
   }
   BOOST_TEST(applied == primary.sequence());
   BOOST_TEST(backup.sequence() == primary.sequence());
