@@ -215,8 +215,8 @@ void RegisterHandler::applyReplicated(const registrar::Event& event, bool fromSn
   if (fromSnapshot) {
     registrar_->restore(event);
     snapshotSequence_ = std::max(snapshotSequence_, event.seq);
-  } else {
-    registrar_->apply(event);
+  } else if (registrar_->apply(event) == registrar::Registrar::ApplyStatus::Applied && journal_) {
+    journal_->append(event);  // the backup's data partition follows the primary's
   }
   if (changeListener_) changeListener_();
 }
@@ -224,6 +224,10 @@ void RegisterHandler::applyReplicated(const registrar::Event& event, bool fromSn
 void RegisterHandler::endReplicaSnapshot() {
   if (!registrar_) return;
   registrar_->setSequence(std::max(registrar_->sequence(), snapshotSequence_));
+  if (!journal_) return;
+  // The stored bindings become the snapshot's, in one transaction when the writer is idle.
+  journal_->appendReset(registrar_->sequence());
+  for (registrar::Event& event : registrar_->snapshot()) journal_->append(std::move(event));
 }
 
 void RegisterHandler::setNonceSecret(const std::string& secret) {

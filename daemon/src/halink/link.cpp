@@ -133,6 +133,10 @@ bool Link::listen(const std::string& address, std::uint16_t port, std::string& e
              socklen_t fromLength) { core->accept(std::move(fd), from, fromLength); },
       core->counters.acceptErrors);
   transport::Status status = listener->bind(local, length);
+  if (!status && core->listener && status.code() == std::errc::address_in_use) {
+    core->listener.reset();  // listening again on the port we hold
+    status = listener->bind(local, length);
+  }
   if (status) status = listener->open(core->event);
   if (!status) {
     error = "HA link listener: " + status.message();

@@ -89,9 +89,7 @@ class LinkCore;
 class Link {
  public:
   Link(sd_event* event, LinkHandler& handler);
-  ~Link();
-  Link(const Link&) = delete;
-  Link& operator=(const Link&) = delete;
+  ~Link();  // not copyable (unique_ptr member)
 
   // Loads the files, builds both TLS 1.3 contexts. Again: for new connections; limits at once.
   bool configure(const LinkSettings& settings, std::string& error);

@@ -147,6 +147,14 @@ void SqliteJournal::append(Event event) {
   wake_.notify_one();
 }
 
+void SqliteJournal::appendReset(std::uint64_t seq) {
+  // The marker: an event without AOR (the registrar never makes one, 10.3 step 1 needs a host).
+  Event reset;
+  reset.seq = seq;
+  reset.kind = EventKind::Removed;
+  append(std::move(reset));
+}
+
 void SqliteJournal::writerLoop() {
   std::vector<Event> batch;
   while (true) {
@@ -179,6 +187,11 @@ bool SqliteJournal::commit(const std::vector<Event>& batch) {
   bool ok = true;
   for (const Event& event : batch) {
     sqlite3_stmt* stmt = nullptr;
+    if (event.aor.empty()) {  // appendReset
+      ok = exec("DELETE FROM bindings");
+      if (!ok) break;
+      continue;
+    }
     if (event.kind == EventKind::Added || event.kind == EventKind::Refreshed) {
       stmt = upsert_;
       bindText(stmt, 1, event.aor);

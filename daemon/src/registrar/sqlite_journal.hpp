@@ -56,6 +56,10 @@ class SqliteJournal {
 
   // Queues an event for the next batch (any thread). Events must come in sequence order.
   void append(Event event);
+  // Queues the removal of every stored binding (a backup about to store the primary's snapshot,
+  // docs/replication.md): the bindings appended next replace them, in the same batch when they
+  // are queued together. `seq` is the snapshot's sequence.
+  void appendReset(std::uint64_t seq);
 
   // Loop thread: run `done` once every event with seq <= `seq` is durable. seq 0 or an already
   // durable seq runs `done` immediately. Register in non-decreasing seq order (a smaller seq

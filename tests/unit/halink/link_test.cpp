@@ -122,6 +122,22 @@ BOOST_AUTO_TEST_CASE(frames_split_across_reads_are_delivered_whole) {
   BOOST_TEST(server.link.counters().framesIn == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(listening_again_on_the_same_port_replaces_the_listener) {
+  Pair pair;
+  Node server(pair.loop, settingsFor(pair.serverIdentity, pair.pki.caFile()));
+  Node client(pair.loop, settingsFor(pair.clientIdentity, pair.pki.caFile()));
+  std::string error;
+  BOOST_REQUIRE(server.link.listen("127.0.0.1", 0, error));
+  const std::uint16_t port = server.link.listenPort();
+  BOOST_REQUIRE_MESSAGE(server.link.listen("127.0.0.1", port, error), error);
+  BOOST_TEST(server.link.listenPort() == port);
+  BOOST_REQUIRE(client.link.connect("127.0.0.1", port, error) != nullptr);
+  BOOST_REQUIRE(pair.loop.runUntil([&] { return client.handler.open.size() == 1; }));
+  server.link.stopListening();
+  BOOST_TEST(server.link.listenPort() == 0u);
+  BOOST_TEST(client.handler.open.size() == 1u);  // existing connections stay
+}
+
 BOOST_AUTO_TEST_CASE(frames_queued_before_open_go_out_once_open) {
   Pair pair;
   Node server(pair.loop, settingsFor(pair.serverIdentity, pair.pki.caFile()));

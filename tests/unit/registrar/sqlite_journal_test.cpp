@@ -112,6 +112,38 @@ BOOST_AUTO_TEST_CASE(bindings_survive_a_reopen) {
   BOOST_TEST(reloaded.bindingsOf("u0", "sip.example.com", kT0).at(0).q.value() == 300);
 }
 
+// A backup storing the primary's snapshot: what it held before is gone, the snapshot is there.
+BOOST_AUTO_TEST_CASE(a_reset_replaces_every_stored_binding) {
+  TempDir dir;
+  {
+    Registrar registrar(openOptions(), extensions(), digestOptions());
+    auto journal = openJournal(dir.db(), registrar, kT0);
+    registrar.setEventSink([&](const Event& e) { journal->append(e); });
+    auto old = request("old", "c", 1);
+    old.contacts = {contact("sip:old@192.0.2.1", 600)};
+    registrar.handleRegister(old, kT0);
+    journal->start();
+    waitUntil(*journal, [&] { return journal->durableSequence() == 1u; });
+    Event snapshot;
+    snapshot.seq = 40;
+    snapshot.kind = EventKind::Added;
+    snapshot.aor = "new@sip.example.com";
+    snapshot.contactUri = "sip:new@192.0.2.9";
+    snapshot.callId = "n";
+    snapshot.cseq = 3;
+    snapshot.expiresAt = kT0 + 600;
+    journal->appendReset(40);
+    journal->append(snapshot);
+    waitUntil(*journal, [&] { return journal->durableSequence() == 40u; });
+  }
+  Registrar reloaded(openOptions(), extensions(), digestOptions());
+  auto journal = openJournal(dir.db(), reloaded, kT0 + 1);
+  BOOST_TEST(reloaded.bindingCount() == 1u);
+  BOOST_TEST(reloaded.bindingsOf("old", "sip.example.com", kT0).empty());
+  BOOST_TEST(reloaded.bindingsOf("new", "sip.example.com", kT0).size() == 1u);
+  BOOST_TEST(reloaded.sequence() == 40u);
+}
+
 BOOST_AUTO_TEST_CASE(expired_bindings_are_not_loaded) {
   TempDir dir;
   {
