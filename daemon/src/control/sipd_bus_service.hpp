@@ -10,7 +10,7 @@
 #include <functional>
 #include <string_view>
 
-#include "control/role.hpp"
+#include "common/ha/role.hpp"
 #include "control/sipd_handlers.hpp"
 
 namespace sipha::control {

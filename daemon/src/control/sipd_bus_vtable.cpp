@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "control/bus_error.hpp"
+#include "common/dbus/bus_error.hpp"
 #include "control/bus_names.hpp"
 #include "control/sipd_handlers.hpp"
 
@@ -40,7 +40,7 @@ int notSupported(sd_bus_error* error, const char* member) noexcept {
 }
 
 int replyResult(sd_bus_message* call, sd_bus_error* error, const CallResult& result) {
-  if (!result.ok()) return setCallError(error, result);
+  if (!result.ok()) return common::setCallError(error, result);
   return sd_bus_reply_method_return(call, nullptr);
 }
 

@@ -9,23 +9,15 @@
 #include <utility>
 #include <vector>
 
-#include "control/role.hpp"
+#include "common/dbus/call_result.hpp"
+#include "common/ha/role.hpp"
 
 namespace sipha::control {
 
-// The outcome of a method call: success, or a D-Bus error name and a human-readable message
-// (bus_names.hpp lists sipd's own). An invalid error name is sent as
-// org.freedesktop.DBus.Error.Failed with "name: message".
-struct CallResult {
-  std::string errorName;  // empty: success
-  std::string errorMessage;
-
-  bool ok() const noexcept { return errorName.empty(); }
-  static CallResult success() { return {}; }
-  static CallResult failure(std::string name, std::string message) {
-    return {std::move(name), std::move(message)};
-  }
-};
+using common::CallResult;
+using common::parseRole;
+using common::Role;
+using common::roleName;
 
 struct CounterValue {
   std::string name;  // e.g. "udp.rx", "parse.errors"

@@ -73,12 +73,12 @@ bool ReplicationNode::start(const common::Config& config, std::string& error) {
   return true;
 }
 
-void ReplicationNode::setRole(control::Role role, std::uint64_t epoch) {
-  const control::Role previous = role_;
+void ReplicationNode::setRole(common::Role role, std::uint64_t epoch) {
+  const common::Role previous = role_;
   role_ = role;
-  if (role == control::Role::Primary) {
+  if (role == common::Role::Primary) {
     core_.registrar().setExpiring(true);
-    if (previous != control::Role::Primary || !promotedOnce_) {
+    if (previous != common::Role::Primary || !promotedOnce_) {
       promotedOnce_ = true;
       const std::size_t restored = core_.calls().promoteReplicas();
       if (restored != 0 || enabled()) {
@@ -97,7 +97,7 @@ void ReplicationNode::setRole(control::Role role, std::uint64_t epoch) {
   }
   // Backup: the primary's clock expires bindings, its calls are held as replicas.
   core_.registrar().setExpiring(false);
-  if (previous == control::Role::Primary) core_.calls().dropAllCalls();
+  if (previous == common::Role::Primary) core_.calls().dropAllCalls();
   if (!enabled()) return;
   primary_->stop();
   backup_->start(epoch);
@@ -107,7 +107,7 @@ void ReplicationNode::setRole(control::Role role, std::uint64_t epoch) {
 }
 
 void ReplicationNode::dial() {
-  if (!enabled() || role_ != control::Role::Backup || dialled_ != nullptr) return;
+  if (!enabled() || role_ != common::Role::Backup || dialled_ != nullptr) return;
   std::string error;
   dialled_ = link_->connect(options_.peerAddress, options_.peerPort, error);
   if (dialled_ == nullptr) {
@@ -175,7 +175,7 @@ void ReplicationNode::linkClosed(halink::Connection& connection, halink::CloseRe
                              : std::string{});
     }
     lastLogged_ = text;
-    if (role_ == control::Role::Backup) scheduleDial();
+    if (role_ == common::Role::Backup) scheduleDial();
   } else if (reason != halink::CloseReason::Local && reason != halink::CloseReason::PeerClosed) {
     common::logWarning("replication: link from ", connection.peerAddress(), " closed: ", text);
   }
@@ -183,15 +183,15 @@ void ReplicationNode::linkClosed(halink::Connection& connection, halink::CloseRe
 
 replication::ReplicationState ReplicationNode::state() const noexcept {
   if (!enabled()) return replication::ReplicationState::Off;
-  return role_ == control::Role::Primary ? primary_->state() : backup_->state();
+  return role_ == common::Role::Primary ? primary_->state() : backup_->state();
 }
 
 bool ReplicationNode::readyForSwitchover() const noexcept {
-  return enabled() && role_ == control::Role::Backup && backup_->ready();
+  return enabled() && role_ == common::Role::Backup && backup_->ready();
 }
 
 bool ReplicationNode::waitForPeer(std::uint64_t seq, std::function<void(bool)> done) {
-  if (!enabled() || role_ != control::Role::Primary) return false;
+  if (!enabled() || role_ != common::Role::Primary) return false;
   return primary_->waitFor(seq, std::move(done));
 }
 
@@ -232,7 +232,7 @@ void ReplicationNode::appendCounters(
   if (!enabled()) return;
   const auto& lag = primary_->lag();
   out.insert(out.end(), {
-                            {"replication.lag_records", role_ == control::Role::Primary
+                            {"replication.lag_records", role_ == common::Role::Primary
                                                             ? log_.head() - primary_->acked()
                                                             : backup_->lagRecords()},
                             {"replication.lag_us", primary_->lagMicros()},

@@ -14,7 +14,7 @@
 #include <unordered_map>
 
 #include "common/config/config.hpp"
-#include "control/role.hpp"
+#include "common/ha/role.hpp"
 #include "halink/link.hpp"
 #include "replication/backup_replicator.hpp"
 #include "replication/primary_replicator.hpp"
@@ -43,7 +43,7 @@ class ReplicationNode final : public halink::LinkHandler,
   bool enabled() const noexcept { return link_ != nullptr; }
   // SetRole took effect: promotion restores the replicated calls and starts a new stream;
   // demotion drops the live calls and follows the peer.
-  void setRole(control::Role role, std::uint64_t epoch);
+  void setRole(common::Role role, std::uint64_t epoch);
 
   replication::ReplicationState state() const noexcept;
   bool readyForSwitchover() const noexcept;
@@ -95,7 +95,7 @@ class ReplicationNode final : public halink::LinkHandler,
   std::unordered_map<halink::Connection*, std::unique_ptr<Peer>> peers_;
   halink::Connection* dialled_ = nullptr;  // the backup's connection to the primary
   timer::TimerHandle dialTimer_;
-  control::Role role_ = control::Role::Backup;
+  common::Role role_ = common::Role::Backup;
   bool promotedOnce_ = false;
   std::function<void()> listener_;
   replication::Frame frame_;  // decoded frame (views into the link's buffer)

@@ -59,7 +59,7 @@ transaction::IncomingRequest transactionView(const sip::Message& request,
 }  // namespace
 
 SipCore::SipCore(timer::TimerWheel& wheel, transport::TransportManager& transports,
-                 const RoleState& role, WallClockUsec wallClockUsec)
+                 const common::RoleState& role, WallClockUsec wallClockUsec)
     : wheel_(wheel),
       transports_(transports),
       role_(role),

@@ -15,7 +15,7 @@
 #include "core/core_counters.hpp"
 #include "core/rate_meter.hpp"
 #include "core/register_handler.hpp"
-#include "core/role_state.hpp"
+#include "common/ha/role_state.hpp"
 #include "core/source_table.hpp"
 #include "sip/message.hpp"
 #include "sip/message_builder.hpp"
@@ -30,7 +30,7 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
  public:
   using WallClockUsec = std::function<std::uint64_t()>;
 
-  SipCore(timer::TimerWheel& wheel, transport::TransportManager& transports, const RoleState& role,
+  SipCore(timer::TimerWheel& wheel, transport::TransportManager& transports, const common::RoleState& role,
           WallClockUsec wallClockUsec);
   ~SipCore() override;
 
@@ -88,7 +88,7 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
 
   timer::TimerWheel& wheel_;
   transport::TransportManager& transports_;
-  const RoleState& role_;
+  const common::RoleState& role_;
   WallClockUsec wallClockUsec_;
   std::shared_ptr<const common::Config> config_;
   sip::ParserLimits parserLimits_;

@@ -67,7 +67,7 @@ int SipdApp::start() {
   for (int signal : {SIGTERM, SIGINT, SIGHUP}) {
     sd_event_add_signal(event_, nullptr, signal, &SipdApp::onSignal, this);
   }
-  control::ServiceNotifier::enableWatchdog(event_);
+  common::ServiceNotifier::enableWatchdog(event_);
 
   wheel_ = std::make_unique<timer::TimerWheel>(clock_, 4096);
   timerDriver_ = std::make_unique<timer::SdEventTimerDriver>(event_, *wheel_);
@@ -78,7 +78,7 @@ int SipdApp::start() {
 
   // The reference: "SIP Server always starts in backup mode". Standalone: primary by itself.
   const bool standalone = config_->ha.mode == common::HaMode::Standalone;
-  role_ = std::make_unique<RoleState>(standalone ? control::Role::Primary : control::Role::Backup);
+  role_ = std::make_unique<common::RoleState>(standalone ? control::Role::Primary : control::Role::Backup);
 
   transports_ = std::make_unique<transport::TransportManager>(
       event_, [this](std::string&& bytes, const transport::Peer& from) {
@@ -218,14 +218,14 @@ control::CallResult SipdApp::setRole(control::Role role, std::uint64_t epoch) {
   const control::Role previousRole = role_->role();
   const std::uint64_t previousEpoch = role_->epoch();
   switch (role_->set(role, epoch)) {
-    case RoleState::Change::StaleEpoch:
+    case common::RoleState::Change::StaleEpoch:
       return control::CallResult::failure(std::string{control::bus::kErrorStaleEpoch},
                                           "epoch " + std::to_string(epoch) +
                                               " is lower than the current epoch " +
                                               std::to_string(previousEpoch));
-    case RoleState::Change::Unchanged:
+    case common::RoleState::Change::Unchanged:
       return control::CallResult::success();
-    case RoleState::Change::Applied:
+    case common::RoleState::Change::Applied:
       break;
   }
   // Primary serves TCP/TLS; backup closes the listeners so the BIG-IP TCP monitor marks it down.
@@ -355,7 +355,7 @@ std::vector<control::CounterValue> SipdApp::counterValues() const {
 }
 
 void SipdApp::updateStatus() {
-  notifier_.status(control::ServiceNotifier::statusText(control::roleName(role_->role()),
+  notifier_.status(common::ServiceNotifier::statusText(control::roleName(role_->role()),
                                                         core_->registrar().bindingCount()));
 }
 

@@ -8,10 +8,10 @@
 #include <string>
 
 #include "common/config/config.hpp"
-#include "control/service_notifier.hpp"
+#include "common/service/service_notifier.hpp"
 #include "control/sipd_bus_service.hpp"
 #include "core/replication_node.hpp"
-#include "core/role_state.hpp"
+#include "common/ha/role_state.hpp"
 #include "core/sip_core.hpp"
 #include "resolver/resolver.hpp"
 #include "timer/clock.hpp"
@@ -50,14 +50,14 @@ class SipdApp {
   timer::MonotonicClock clock_;
   std::unique_ptr<timer::TimerWheel> wheel_;
   std::unique_ptr<timer::SdEventTimerDriver> timerDriver_;
-  std::unique_ptr<RoleState> role_;
+  std::unique_ptr<common::RoleState> role_;
   std::unique_ptr<transport::TransportManager> transports_;
   std::unique_ptr<resolver::Resolver> resolver_;     // before core_: outlives the calls using it
   std::unique_ptr<replication::StateLog> stateLog_;  // before core_: its consumers go first
   std::unique_ptr<SipCore> core_;
   std::unique_ptr<ReplicationNode> replication_;
   std::unique_ptr<control::SipdBusService> bus_;
-  control::ServiceNotifier notifier_;
+  common::ServiceNotifier notifier_;
   sd_event_source* journalSource_ = nullptr;
   timer::TimerHandle statusTimer_;  // coalesces STATUS= updates to at most one a second
 };

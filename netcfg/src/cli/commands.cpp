@@ -11,7 +11,7 @@
 #include "common/config/config_loader.hpp"
 #include "common/log/log.hpp"
 #include "config/network_config.hpp"
-#include "control/service_notifier.hpp"
+#include "common/service/service_notifier.hpp"
 #include "firewall/ruleset.hpp"
 #include "kernel/desired_state.hpp"
 #include "kernel/netlink_client.hpp"
@@ -177,7 +177,7 @@ int runServe(const CommandLine& line, std::ostream& err) {
         bare ? service::NetcfgService{std::move(*bare)}
              : service::NetcfgService{std::move(node->config), std::move(node->network)};
     service::NetcfgBus bus{netcfg};
-    control::ServiceNotifier notifier;
+    common::ServiceNotifier notifier;
     if (std::string error = netcfg.start(event); !error.empty()) {
       common::logError("cannot start: ", error);
       code = kExitFailed;
@@ -187,7 +187,7 @@ int runServe(const CommandLine& line, std::ostream& err) {
     } else {
       // SIGHUP (the unit's ExecReload) is the bus's Apply: re-read the file.
       sd_event_add_signal(event, nullptr, SIGHUP, &onReload, &netcfg);
-      control::ServiceNotifier::enableWatchdog(event);
+      common::ServiceNotifier::enableWatchdog(event);
       netcfg.setStatusListener([&notifier](const std::string& text) { notifier.status(text); });
       notifier.ready();
       notifier.status(netcfg.configured() ? "backup"

@@ -4,8 +4,7 @@
 #include <exception>
 #include <memory>
 
-#include "control/bus_error.hpp"
-#include "control/bus_names.hpp"
+#include "common/dbus/bus_error.hpp"
 #include "service/netcfg_bus_names.hpp"
 
 namespace sipha::netcfg::service {
@@ -47,8 +46,8 @@ int replyStrings(sd_bus_message* call, const std::vector<std::string>& items) {
 int onApply(sd_bus_message* call, void* userdata, sd_bus_error* error) noexcept {
   return guarded(error, [&] {
     ApplyOutcome outcome;
-    const control::CallResult result = busOf(userdata).service().apply(outcome);
-    if (!result.ok()) return control::setCallError(error, result);
+    const common::CallResult result = busOf(userdata).service().apply(outcome);
+    if (!result.ok()) return common::setCallError(error, result);
     return replyStrings(call, outcome.changes);
   });
 }
@@ -65,21 +64,21 @@ int onSetRole(sd_bus_message* call, void* userdata, sd_bus_error* error) noexcep
   std::uint64_t epoch = 0;
   int r = sd_bus_message_read(call, "st", &roleText, &epoch);
   if (r < 0) return r;
-  const auto role = control::parseRole(roleText);
+  const auto role = common::parseRole(roleText);
   if (!role) {
-    return sd_bus_error_setf(error, control::bus::kErrorInvalidArgument,
+    return sd_bus_error_setf(error, common::dbus::kErrorInvalidArgument,
                              "role must be 'primary' or 'backup', not '%s'", roleText);
   }
   return guarded(error, [&] {
     NetcfgBus& bus = busOf(userdata);
-    const control::Role before = bus.service().role();
+    const common::Role before = bus.service().role();
     const std::uint64_t epochBefore = bus.service().epoch();
     ApplyOutcome outcome;
-    const control::CallResult result = bus.service().setRole(*role, epoch, outcome);
+    const common::CallResult result = bus.service().setRole(*role, epoch, outcome);
     if (bus.service().role() != before || bus.service().epoch() != epochBefore) {
       bus.emitRoleChanged();
     }
-    if (!result.ok()) return control::setCallError(error, result);
+    if (!result.ok()) return common::setCallError(error, result);
     return sd_bus_reply_method_return(call, nullptr);
   });
 }
@@ -87,7 +86,7 @@ int onSetRole(sd_bus_message* call, void* userdata, sd_bus_error* error) noexcep
 int getRole(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
             sd_bus_error*) noexcept {
   return sd_bus_message_append(reply, "s",
-                               control::roleName(busOf(userdata).service().role()).data());
+                               common::roleName(busOf(userdata).service().role()).data());
 }
 
 int getEpoch(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
@@ -153,7 +152,7 @@ void NetcfgBus::stop() noexcept {
 void NetcfgBus::emitRoleChanged() noexcept {
   if (bus_ == nullptr) return;
   sd_bus_emit_signal(bus_, kObjectPath, kInterface, "RoleChanged", "st",
-                     control::roleName(service_.role()).data(), service_.epoch());
+                     common::roleName(service_.role()).data(), service_.epoch());
   sd_bus_emit_properties_changed(bus_, kObjectPath, kInterface, "Role", "Epoch", "HoldsVip",
                                  static_cast<const char*>(nullptr));
 }

@@ -1,6 +1,6 @@
 #pragma once
 // The names of sipha-netcfg's D-Bus API (docs/network.md, "D-Bus"). The shared org.sipha.Error.*
-// names (StaleEpoch, InvalidArgument, ConfigInvalid) come from control/bus_names.hpp.
+// names (StaleEpoch, InvalidArgument, ConfigInvalid) come from common/dbus/call_result.hpp.
 namespace sipha::netcfg::service {
 
 inline constexpr const char* kServiceName = "org.sipha.Netcfg1";

@@ -9,7 +9,6 @@
 
 #include "common/config/config_loader.hpp"
 #include "common/log/log.hpp"
-#include "control/bus_names.hpp"
 #include "firewall/ruleset.hpp"
 #include "kernel/desired_state.hpp"
 #include "service/netcfg_bus_names.hpp"
@@ -50,7 +49,7 @@ NetcfgService::~NetcfgService() {
 }
 
 bool NetcfgService::holdsVip() const noexcept {
-  return configured_ && network_.mode == NetworkMode::Takeover && role_ == control::Role::Primary;
+  return configured_ && network_.mode == NetworkMode::Takeover && role_ == common::Role::Primary;
 }
 
 std::string NetcfgService::start(sd_event* event) {
@@ -100,7 +99,7 @@ ApplyOutcome NetcfgService::converge(bool withFirewall) {
   return outcome;
 }
 
-control::CallResult NetcfgService::apply(ApplyOutcome& outcome) {
+common::CallResult NetcfgService::apply(ApplyOutcome& outcome) {
   auto loaded = common::loadConfigFile(config_.path);
   std::vector<common::ConfigError> errors = std::move(loaded.errors);
   std::optional<NetworkConfig> network;
@@ -114,7 +113,7 @@ control::CallResult NetcfgService::apply(ApplyOutcome& outcome) {
     retired_.clear();
     outcome = last_ = converge(true);
     announceStatus();
-    return control::CallResult::success();
+    return common::CallResult::success();
   }
   if (loaded.config) {
     auto parsed = parseNetworkConfig(*loaded.config);
@@ -125,7 +124,7 @@ control::CallResult NetcfgService::apply(ApplyOutcome& outcome) {
     std::vector<std::string> lines;
     for (const auto& error : errors) lines.push_back(error.toString());
     common::logWarning("configuration refused, keeping the running one: ", joinLines(lines));
-    return control::CallResult::failure(control::bus::kErrorConfigInvalid, joinLines(lines));
+    return common::CallResult::failure(common::dbus::kErrorConfigInvalid, joinLines(lines));
   }
   // The VIP's address or link may have changed: the old one goes when the new one comes.
   const auto oldVip = configured_ ? kernel::vipAddress(config_, network_) : std::nullopt;
@@ -140,39 +139,39 @@ control::CallResult NetcfgService::apply(ApplyOutcome& outcome) {
   outcome = last_ = converge(true);
   announceStatus();
   if (!outcome.ok()) {
-    return control::CallResult::failure(kErrorApplyFailed, joinLines(outcome.errors));
+    return common::CallResult::failure(kErrorApplyFailed, joinLines(outcome.errors));
   }
-  return control::CallResult::success();
+  return common::CallResult::success();
 }
 
 void NetcfgService::announceStatus() const {
   if (!statusListener_) return;
-  std::string text{control::roleName(role_)};
+  std::string text{common::roleName(role_)};
   if (!configured_) text += ", unconfigured (no [network] section)";
   if (holdsVip()) text += ", holding the VIP";
   if (!last_.ok()) text += ", " + std::to_string(last_.errors.size()) + " error(s)";
   statusListener_(text);
 }
 
-control::CallResult NetcfgService::setRole(control::Role role, std::uint64_t epoch,
+common::CallResult NetcfgService::setRole(common::Role role, std::uint64_t epoch,
                                            ApplyOutcome& outcome) {
   if (epoch < epoch_) {
-    return control::CallResult::failure(
-        control::bus::kErrorStaleEpoch,
+    return common::CallResult::failure(
+        common::dbus::kErrorStaleEpoch,
         "epoch " + std::to_string(epoch) + " is older than " + std::to_string(epoch_));
   }
   const bool changed = role != role_;
   role_ = role;
   epoch_ = epoch;
   if (changed) {
-    common::logNotice("role ", control::roleName(role), " at epoch ", epoch);
+    common::logNotice("role ", common::roleName(role), " at epoch ", epoch);
   }
   outcome = last_ = converge(true);
   announceStatus();
   if (!outcome.ok()) {
-    return control::CallResult::failure(kErrorApplyFailed, joinLines(outcome.errors));
+    return common::CallResult::failure(kErrorApplyFailed, joinLines(outcome.errors));
   }
-  return control::CallResult::success();
+  return common::CallResult::success();
 }
 
 void NetcfgService::onNetlinkEvent(kernel::NetlinkEvent event) noexcept {
@@ -227,7 +226,7 @@ std::string NetcfgService::statusJson() {
   const std::vector<std::string> none;
   Poco::JSON::Object status(Poco::JSON_PRESERVE_KEY_ORDER);
   status.set("mode", mode);
-  status.set("role", std::string{control::roleName(role_)});
+  status.set("role", std::string{common::roleName(role_)});
   status.set("epoch", epoch_);
   status.set("holdsVip", vip);
   status.set("vip", vipText);

@@ -12,8 +12,8 @@
 
 #include "common/config/config.hpp"
 #include "config/network_config.hpp"
-#include "control/role.hpp"
-#include "control/sipd_handlers.hpp"
+#include "common/ha/role.hpp"
+#include "common/dbus/call_result.hpp"
 #include "kernel/desired_state.hpp"
 #include "kernel/netlink_client.hpp"
 #include "kernel/netlink_watch.hpp"
@@ -44,11 +44,11 @@ class NetcfgService {
 
   // Re-reads the configuration file (a refused file keeps the running one and answers
   // ConfigInvalid), reconciles and re-applies the firewall.
-  control::CallResult apply(ApplyOutcome& outcome);
+  common::CallResult apply(ApplyOutcome& outcome);
 
   // The agent's order. A lower epoch than the current one is refused (StaleEpoch), like sipd.
   // primary in takeover mode: VIP added, announced, firewall with SNAT; backup: VIP removed.
-  control::CallResult setRole(control::Role role, std::uint64_t epoch, ApplyOutcome& outcome);
+  common::CallResult setRole(common::Role role, std::uint64_t epoch, ApplyOutcome& outcome);
 
   // A JSON object: mode, role, epoch, holdsVip, in-sync state, counters, last apply
   // (docs/network.md).
@@ -60,7 +60,7 @@ class NetcfgService {
     statusListener_ = std::move(listener);
   }
 
-  control::Role role() const noexcept { return role_; }
+  common::Role role() const noexcept { return role_; }
   std::uint64_t epoch() const noexcept { return epoch_; }
   bool holdsVip() const noexcept;
   bool configured() const noexcept { return configured_; }
@@ -76,7 +76,7 @@ class NetcfgService {
   common::Config config_;
   NetworkConfig network_;
   bool configured_ = true;  // false: the file has no [network] section
-  control::Role role_ = control::Role::Backup;
+  common::Role role_ = common::Role::Backup;
   std::uint64_t epoch_ = 0;
   sd_event* event_ = nullptr;
   kernel::NetlinkClient client_;

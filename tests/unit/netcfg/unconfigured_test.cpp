@@ -11,7 +11,6 @@
 
 #include "cli/commands.hpp"
 #include "common/config/config_loader.hpp"
-#include "control/bus_names.hpp"
 #include "service/netcfg_service.hpp"
 
 namespace sipha::netcfg {
@@ -73,15 +72,15 @@ BOOST_AUTO_TEST_CASE(service_records_roles_without_holding_a_vip) {
   service::NetcfgService netcfg{load(file.path)};
   BOOST_TEST(!netcfg.configured());
   service::ApplyOutcome outcome;
-  BOOST_TEST(netcfg.setRole(control::Role::Primary, 5, outcome).ok());
+  BOOST_TEST(netcfg.setRole(common::Role::Primary, 5, outcome).ok());
   BOOST_TEST(outcome.ok());
   BOOST_TEST(outcome.changes.empty());
-  BOOST_TEST((netcfg.role() == control::Role::Primary));
+  BOOST_TEST((netcfg.role() == common::Role::Primary));
   BOOST_TEST(netcfg.epoch() == 5u);
   BOOST_TEST(!netcfg.holdsVip());
-  const auto stale = netcfg.setRole(control::Role::Backup, 4, outcome);
-  BOOST_TEST(stale.errorName == control::bus::kErrorStaleEpoch);
-  BOOST_TEST((netcfg.role() == control::Role::Primary));
+  const auto stale = netcfg.setRole(common::Role::Backup, 4, outcome);
+  BOOST_TEST(stale.errorName == common::dbus::kErrorStaleEpoch);
+  BOOST_TEST((netcfg.role() == common::Role::Primary));
   const std::string status = netcfg.statusJson();
   BOOST_TEST(status.find("\"mode\":\"unconfigured\"") != std::string::npos);
   BOOST_TEST(status.find("\"role\":\"primary\"") != std::string::npos);
@@ -98,7 +97,7 @@ BOOST_AUTO_TEST_CASE(apply_rereads_and_refuses_an_invalid_section) {
   BOOST_TEST(!netcfg.configured());
   file.write(std::string{kBase} + "[network]\nmode = sideways\n");
   const auto refused = netcfg.apply(outcome);
-  BOOST_TEST(refused.errorName == control::bus::kErrorConfigInvalid);
+  BOOST_TEST(refused.errorName == common::dbus::kErrorConfigInvalid);
   BOOST_TEST(refused.errorMessage.find("network.mode") != std::string::npos);
   BOOST_TEST(!netcfg.configured());
   BOOST_TEST(netcfg.statusJson().find("\"mode\":\"unconfigured\"") != std::string::npos);

@@ -4,9 +4,9 @@
 
 #include <string_view>
 
-#include "control/sipd_handlers.hpp"
+#include "common/dbus/call_result.hpp"
 
-namespace sipha::control {
+namespace sipha::common {
 
 // D-Bus spec, "Valid Names" (error names follow the interface-name rules): at least two
 // '.'-separated elements of [A-Za-z_][A-Za-z0-9_]*, at most 255 bytes.
@@ -17,4 +17,4 @@ bool isValidErrorName(std::string_view name) noexcept;
 // org.freedesktop.DBus.Error.Failed with the message "name: message".
 int setCallError(sd_bus_error* error, const CallResult& result) noexcept;
 
-}  // namespace sipha::control
+}  // namespace sipha::common

@@ -9,10 +9,14 @@
 #include <optional>
 #include <string>
 
-#include "control/service_notifier.hpp"
+#include "common/service/service_notifier.hpp"
 #include "event_loop.hpp"
 
-namespace sipha::control::test {
+namespace sipha::common::test {
+
+using control::test::EventPtr;
+using control::test::newEvent;
+using control::test::runUntil;
 namespace {
 
 // A datagram socket in a temp dir with NOTIFY_SOCKET pointing at it, as systemd provides.
@@ -109,4 +113,4 @@ BOOST_AUTO_TEST_CASE(status_text_counts_bindings) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-}  // namespace sipha::control::test
+}  // namespace sipha::common::test

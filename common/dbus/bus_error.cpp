@@ -1,8 +1,8 @@
-#include "control/bus_error.hpp"
+#include "common/dbus/bus_error.hpp"
 
 #include <cerrno>
 
-namespace sipha::control {
+namespace sipha::common {
 namespace {
 
 constexpr bool isNameStart(char c) noexcept {
@@ -46,4 +46,4 @@ int setCallError(sd_bus_error* error, const CallResult& result) noexcept {
   return r < 0 ? r : -EIO;
 }
 
-}  // namespace sipha::control
+}  // namespace sipha::common

@@ -1,10 +1,10 @@
-#include "control/bus_error.hpp"
+#include "common/dbus/bus_error.hpp"
 
 #include <boost/test/unit_test.hpp>
 
-#include "control/role.hpp"
+#include "common/ha/role.hpp"
 
-namespace sipha::control::test {
+namespace sipha::common::test {
 
 BOOST_AUTO_TEST_SUITE(bus_error)
 
@@ -46,4 +46,4 @@ BOOST_AUTO_TEST_CASE(roles_parse_exactly) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-}  // namespace sipha::control::test
+}  // namespace sipha::common::test

@@ -1,10 +1,11 @@
 #pragma once
-// The two roles of a sipd in a hot-standby pair, as spelled on D-Bus (SetRole, Role, RoleChanged).
+// The two roles of a node in a hot-standby pair, as spelled on D-Bus (SetRole, Role, RoleChanged)
+// by every process of the appliance (sipd, sipha-netcfg, sipha-agent).
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
-namespace sipha::control {
+namespace sipha::common {
 
 enum class Role : std::uint8_t { Backup, Primary };
 
@@ -20,4 +21,4 @@ constexpr std::optional<Role> parseRole(std::string_view text) noexcept {
   return std::nullopt;
 }
 
-}  // namespace sipha::control
+}  // namespace sipha::common

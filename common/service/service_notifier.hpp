@@ -1,5 +1,5 @@
 #pragma once
-// sd_notify(3) for sipd: readiness, status line, reload and stop notices, and the watchdog.
+// sd_notify(3) for every sipha service: readiness, status line, reload and stop notices, and the watchdog.
 // Without NOTIFY_SOCKET (not started by systemd with Type=notify) every call is a no-op that
 // returns 0.
 #include <systemd/sd-event.h>
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace sipha::control {
+namespace sipha::common {
 
 class ServiceNotifier {
  public:
@@ -29,4 +29,4 @@ class ServiceNotifier {
   static int notify(std::string_view state) noexcept;
 };
 
-}  // namespace sipha::control
+}  // namespace sipha::common

@@ -1,11 +1,11 @@
-#include "control/service_notifier.hpp"
+#include "common/service/service_notifier.hpp"
 
 #include <systemd/sd-daemon.h>
 
 #include <cerrno>
 #include <exception>
 
-namespace sipha::control {
+namespace sipha::common {
 
 int ServiceNotifier::ready() const noexcept { return notify("READY=1"); }
 
@@ -46,4 +46,4 @@ int ServiceNotifier::notify(std::string_view state) noexcept {
   }
 }
 
-}  // namespace sipha::control
+}  // namespace sipha::common
