@@ -176,8 +176,12 @@ void ReplicationNode::linkClosed(halink::Connection& connection, halink::CloseRe
     }
     lastLogged_ = text;
     if (role_ == common::Role::Backup) scheduleDial();
-  } else if (reason != halink::CloseReason::Local && reason != halink::CloseReason::PeerClosed) {
+  } else if (reason != halink::CloseReason::Local && reason != halink::CloseReason::PeerClosed &&
+             lastInbound_ != text) {
+    // Once per distinct reason: a scanner on the HA network does not flood the journal (the
+    // counters count every refusal).
     common::logWarning("replication: link from ", connection.peerAddress(), " closed: ", text);
+    lastInbound_ = text;
   }
 }
 

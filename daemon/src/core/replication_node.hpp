@@ -100,7 +100,8 @@ class ReplicationNode final : public halink::LinkHandler,
   std::function<void()> listener_;
   replication::Frame frame_;  // decoded frame (views into the link's buffer)
   std::uint64_t linkRefusals_ = 0;
-  std::string lastLogged_;
+  std::string lastLogged_;   // the last problem logged about our link to the primary
+  std::string lastInbound_;  // ... and about an inbound link
 };
 
 }  // namespace sipha::core

@@ -11,11 +11,11 @@
 #include <string_view>
 
 #include "common/config/config.hpp"
+#include "common/ha/role_state.hpp"
 #include "core/call_manager.hpp"
 #include "core/core_counters.hpp"
 #include "core/rate_meter.hpp"
 #include "core/register_handler.hpp"
-#include "common/ha/role_state.hpp"
 #include "core/source_table.hpp"
 #include "sip/message.hpp"
 #include "sip/message_builder.hpp"
@@ -30,8 +30,8 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
  public:
   using WallClockUsec = std::function<std::uint64_t()>;
 
-  SipCore(timer::TimerWheel& wheel, transport::TransportManager& transports, const common::RoleState& role,
-          WallClockUsec wallClockUsec);
+  SipCore(timer::TimerWheel& wheel, transport::TransportManager& transports,
+          const common::RoleState& role, WallClockUsec wallClockUsec);
   ~SipCore() override;
 
   // Applies a (re)loaded configuration: parser limits, transaction timers (for new

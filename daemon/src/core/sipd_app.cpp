@@ -78,7 +78,8 @@ int SipdApp::start() {
 
   // The reference: "SIP Server always starts in backup mode". Standalone: primary by itself.
   const bool standalone = config_->ha.mode == common::HaMode::Standalone;
-  role_ = std::make_unique<common::RoleState>(standalone ? control::Role::Primary : control::Role::Backup);
+  role_ = std::make_unique<common::RoleState>(standalone ? control::Role::Primary
+                                                         : control::Role::Backup);
 
   transports_ = std::make_unique<transport::TransportManager>(
       event_, [this](std::string&& bytes, const transport::Peer& from) {
@@ -356,7 +357,7 @@ std::vector<control::CounterValue> SipdApp::counterValues() const {
 
 void SipdApp::updateStatus() {
   notifier_.status(common::ServiceNotifier::statusText(control::roleName(role_->role()),
-                                                        core_->registrar().bindingCount()));
+                                                       core_->registrar().bindingCount()));
 }
 
 int SipdApp::onSignal(sd_event_source* source, const struct signalfd_siginfo* info, void* self) {

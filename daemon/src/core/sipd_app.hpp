@@ -8,10 +8,10 @@
 #include <string>
 
 #include "common/config/config.hpp"
+#include "common/ha/role_state.hpp"
 #include "common/service/service_notifier.hpp"
 #include "control/sipd_bus_service.hpp"
 #include "core/replication_node.hpp"
-#include "common/ha/role_state.hpp"
 #include "core/sip_core.hpp"
 #include "resolver/resolver.hpp"
 #include "timer/clock.hpp"
