@@ -112,6 +112,54 @@ BOOST_AUTO_TEST_CASE(ha_mode_pair) {
   BOOST_TEST(bad.errors[0].line == 5);
 }
 
+BOOST_AUTO_TEST_CASE(ha_replication_options) {
+  const auto result = loadConfigText(
+      "[TServer]\nsip-address = 1.1.1.1\nsip-interface = 1.1.1.2\n[appliance]\nnode-name = "
+      "east\n[ha]\nmode = pair\npeer-address = 10.9.9.2\ncertificate = /d/a.crt\n"
+      "private-key = /d/a.key\nca = /d/ca.crt\nreplication-port = 6000\n"
+      "replication-ack-timeout-ms = 250\nheartbeat-interval = 1\n",
+      "f.ini");
+  BOOST_TEST_REQUIRE(result.errors.empty(), firstError(result));
+  const auto& r = result.config->ha.replication;
+  BOOST_TEST(r.enabled());
+  BOOST_TEST(r.nodeId == "east");      // from [appliance] node-name
+  BOOST_TEST(r.address == "1.1.1.2");  // sip-interface
+  BOOST_TEST(r.port == 6000);
+  BOOST_TEST(r.peerPort == 6000);  // defaults to replication-port
+  BOOST_TEST(r.ackTimeoutMs == 250u);
+  BOOST_TEST(result.config->ha.raw.count("heartbeat-interval") == 1u);  // the agent's, kept
+
+  // Without peer-address nothing is required (a pair node that replicates to nobody).
+  const auto alone = loadConfigText(
+      "[TServer]\nsip-address = 1.1.1.1\nsip-interface = 1.1.1.2\n[ha]\nmode = pair\n", "f.ini");
+  BOOST_TEST_REQUIRE(alone.errors.empty(), firstError(alone));
+  BOOST_TEST(!alone.config->ha.replication.enabled());
+}
+
+BOOST_AUTO_TEST_CASE(ha_replication_errors_name_line_and_option) {
+  const auto result = loadConfigText(
+      "[TServer]\nsip-address = 1.1.1.1\nsip-interface = 1.1.1.2\n[ha]\nmode = pair\n"
+      "peer-address = not-an-ip\nreplication-port = 0\ncertificate = relative.crt\n"
+      "replication-ack-timeout-ms = 5\n",
+      "ha.ini");
+  BOOST_REQUIRE_EQUAL(result.errors.size(), 4u);
+  BOOST_TEST(result.errors[0].line == 6);
+  BOOST_TEST(result.errors[0].option == "ha.peer-address");
+  BOOST_TEST(result.errors[1].toString() ==
+             "ha.ini:7: option 'ha.replication-port': 0 is out of range (allowed 1-65535)");
+  BOOST_TEST(result.errors[2].option == "ha.certificate");
+  BOOST_TEST(result.errors[3].option == "ha.replication-ack-timeout-ms");
+
+  const auto untrusted = loadConfigText(
+      "[TServer]\nsip-address = 1.1.1.1\nsip-interface = 1.1.1.2\n[ha]\nmode = pair\n"
+      "peer-address = 10.0.0.2\n",
+      "ha.ini");
+  BOOST_REQUIRE_EQUAL(untrusted.errors.size(), 2u);
+  BOOST_TEST(untrusted.errors[0].option == "ha.certificate");
+  BOOST_TEST(untrusted.errors[0].line == 6);
+  BOOST_TEST(untrusted.errors[1].option == "ha.ca");
+}
+
 BOOST_AUTO_TEST_CASE(blind_transfer_enabled_tserver_option) {
   const std::string base = "[TServer]\nsip-address = 1.1.1.1\nsip-interface = 1.1.1.1\n";
   const auto defaults = loadConfigText(base, "f.ini");
