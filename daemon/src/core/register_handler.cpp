@@ -26,7 +26,10 @@ RegisterHandler::RegisterHandler(timer::TimerWheel& wheel, CoreCounters& counter
                                  Responder responder)
     : wheel_(wheel), counters_(counters), now_(std::move(now)), responder_(std::move(responder)) {}
 
-RegisterHandler::~RegisterHandler() { wheel_.cancel(expiryTimer_); }
+RegisterHandler::~RegisterHandler() {
+  wheel_.cancel(expiryTimer_);
+  if (log_ != nullptr) log_->removeConsumer(this);
+}
 
 bool RegisterHandler::open(std::shared_ptr<const common::Config> config, std::string& error) {
   config_ = std::move(config);

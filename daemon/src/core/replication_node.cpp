@@ -25,6 +25,7 @@ ReplicationNode::ReplicationNode(sd_event* event, timer::TimerWheel& wheel, SipC
     : event_(event), wheel_(wheel), core_(core), log_(log), realtime_(realtime) {}
 
 ReplicationNode::~ReplicationNode() {
+  if (primary_) log_.removeConsumer(primary_.get());
   wheel_.cancel(dialTimer_);
   link_.reset();  // closes every connection without calling back
   peers_.clear();
@@ -66,6 +67,7 @@ bool ReplicationNode::start(const common::Config& config, std::string& error) {
         }
         changed();
       });
+  log_.addConsumer(primary_.get());  // every record published from now on goes to the backup
   backup_ = std::make_unique<replication::BackupReplicator>(*this, options_.nodeId, counters_,
                                                             [this] { changed(); });
   common::logNotice("replication: listening on ", options_.address, ":", link_->listenPort(),

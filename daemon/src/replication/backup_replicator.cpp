@@ -27,6 +27,7 @@ void BackupReplicator::stop() {
 void BackupReplicator::connected(FrameOut& link) {
   if (state_ == ReplicationState::Off) return;
   link_ = &link;
+  lastProblem_.clear();
   Frame hello;
   hello.type = FrameType::Hello;
   hello.epoch = epoch_;

@@ -50,6 +50,7 @@ class StateLog {
   StateLog(std::size_t backlogRecords, std::size_t backlogBytes, NowUs now, std::uint64_t streamId);
 
   void addConsumer(StateConsumer* consumer) { consumers_.push_back(consumer); }
+  void removeConsumer(StateConsumer* consumer) { std::erase(consumers_, consumer); }
   // Appends `record` as sequence head()+1 and tells every consumer. Returns its sequence, or 0
   // when it could not be encoded (counted; nothing published).
   std::uint64_t publish(const Record& record);
