@@ -2,7 +2,10 @@
 
 Lines (see bench/README.md): 1 OPTIONS/s, 2 REGISTER/s in memory (+ sipd config load time),
 3 REGISTER/s persistent on SQLite, 4 sipd VmRSS per 100,000 bindings, 5 calls/s (sipd as a
-B2BUA, Kamailio as a tm+rr proxy), 6 sipd VmRSS per 1,000 established calls.
+B2BUA, Kamailio as a tm+rr proxy), 6 sipd VmRSS per 1,000 established calls; 7-9 (issue 9) a
+hot-standby pair with replication: CPU per REGISTER (in memory, persistent) and per call of the
+primary and the backup at fixed rates against Kamailio's, lag, bytes on the HA link, backup
+memory (lib/replication.py, lib/pair.py).
 """
 
 import argparse
@@ -19,7 +22,9 @@ import traceback
 
 import callmemory
 import configs
+import pair
 import procs
+import replication
 import report
 import search
 from servers import Kamailio, Sipd
@@ -51,13 +56,31 @@ def parseArgs():
                         default=float(os.environ.get("BENCH_BUDGET_SECONDS", 720)),
                         help="searching time of all lines; each search line gets the time "
                              "left divided by the search lines still to run")
+    parser.add_argument("--replication-register-rate", type=int, default=2000,
+                        help="lines 7, 8: the fixed REGISTER rate")
+    parser.add_argument("--replication-call-rate", type=int, default=200,
+                        help="line 9: the fixed call rate")
+    parser.add_argument("--replication-seconds", type=float, default=10,
+                        help="lines 7-9: length of each fixed-rate run")
+    parser.add_argument("--replication-repeats", type=int, default=3,
+                        help="lines 7-9: runs of each server (medians are reported)")
+    parser.add_argument("--replication-bindings", type=int, default=100000,
+                        help="line 7: bindings replicated for the backup's memory (0: skip)")
+    parser.add_argument("--replication-memory-rate", type=int, default=5000,
+                        help="line 7: REGISTER rate while the bindings for memory are made")
+    parser.add_argument("--replication-calls-held", type=int, default=10000,
+                        help="line 9: calls held up for the backup's memory (0: skip; "
+                             "at most 60,000)")
     parser.add_argument("--json", default="", help="also write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     return parser.parse_args()
 
 
-def checkTools(wantSipd):
-    missing = [tool for tool in ("sipp", "taskset", "sqlite3") if not shutil.which(tool)]
+def checkTools(wantSipd, lines=()):
+    tools = ["sipp", "taskset", "sqlite3"]
+    if wantSipd and any(line.startswith("replication-") for line in lines):
+        tools += ["dbus-daemon", "busctl", "openssl", "ss"]  # the pair (lib/pair.py)
+    missing = [tool for tool in tools if not shutil.which(tool)]
     if not os.access(os.environ.get("BENCH_KAMAILIO", "/usr/sbin/kamailio"), os.X_OK):
         missing.append("kamailio")
     if missing:
@@ -145,13 +168,19 @@ def measureMemory(sipd, runner, scenario, bindings, rate, settleSeconds):
 def main():
     args = parseArgs()
     procs.installCleanup()
-    sipdPath = checkTools(os.path.abspath(args.sipd) if args.sipd else "")
     lines = [line for line in args.lines.split(",") if line]
     unknown = [line for line in lines if line not in LINES]
     if unknown:
         sys.exit("bench: unknown line(s) " + ",".join(unknown) + "; choose from " + ",".join(LINES))
+    sipdPath = checkTools(os.path.abspath(args.sipd) if args.sipd else "", lines)
     if not 1 <= args.memory_calls <= 60000:
         sys.exit("bench: --memory-calls must be 1 to 60,000 (sipd holds at most 65,536 calls)")
+    if not 0 <= args.replication_calls_held <= 60000:
+        sys.exit("bench: --replication-calls-held must be 0 to 60,000")
+    if min(args.replication_register_rate, args.replication_call_rate,
+           args.replication_repeats, args.replication_memory_rate) < 1 \
+            or args.replication_seconds <= 0 or args.replication_bindings < 0:
+        sys.exit("bench: the --replication-* rates, repeats and seconds must be positive")
     workDir = tempfile.mkdtemp(prefix="sipha-bench-")
     startedAt = datetime.datetime.now(datetime.timezone.utc)
     bench = Bench(args, sipdPath, workDir)
@@ -189,17 +218,24 @@ class Bench:
         self.runner_ = SippRunner(workDir=os.path.join(workDir, "sipp"))
         os.makedirs(self.runner_.workDir)
         self.usersCsv_ = os.path.join(workDir, "users.csv")
-        configs.writeUsersCsv(self.usersCsv_, max(args.users, args.memory_bindings))
+        configs.writeUsersCsv(self.usersCsv_, max(args.users, args.memory_bindings,
+                                                  args.replication_bindings,
+                                                  self.replicationRegisters_()))
         self.results = {}
         self.deadline_ = time.monotonic() + args.budget_seconds
         self.searchesLeft_ = 0
         self.uasPort_ = procs.freeUdpTcpPort()  # the calls lines' gateway (SIPp UAS)
+        self.certs_ = None  # the pair's CA and node certificates, made once per run
+
+    def replicationRegisters_(self):
+        """REGISTERs of one fixed-rate run of lines 7 and 8 (each for another AOR)."""
+        return int(self.args_.replication_register_rate * self.args_.replication_seconds)
 
     def run(self, lines):
         self.searchesLeft_ = sum(line in SEARCH_LINES for line in lines)
         for line in lines:
             try:
-                getattr(self, "line_" + line)()
+                getattr(self, "line_" + line.replace("-", "_"))()
             except Exception:  # a bench bug must not hide the other lines' figures
                 traceback.print_exc()
                 self.results[line + "-error"] = True
@@ -348,6 +384,82 @@ class Bench:
             phases.append(callmemory.measure(sipd, self.runner_, scenario, calls, rate, settle))
             procs.stopAll()
         self.results["callmemory"] = callmemory.combine(*phases)
+
+    def pair_(self, writerFor):
+        """A sipd pair (lib/pair.py): primary on CPU 0, backup on CPU 1 with SIPp."""
+        if self.certs_ is None:
+            self.certs_ = pair.makeCertificates(os.path.join(self.workDir_, "pair-certs"))
+        return pair.SipdPair(self.workDir_, self.sipdPath_, writerFor, self.certs_,
+                             primaryCpu=0, backupCpu=1)
+
+    def replicationLine_(self, key, scenario, rate, count, writerFor, kamailio, anchor):
+        """Lines 7-9: `repeats` fixed-rate runs of a fresh pair and of a fresh Kamailio,
+        alternating."""
+        args = self.args_
+        sipdPair = self.pair_(writerFor) if self.sipdPath_ else None
+        line = replication.compareRuns(
+            sipdPair and (lambda: replication.pairRun(sipdPair, self.runner_, scenario, rate,
+                                                      count)),
+            lambda: replication.kamailioRun(kamailio, self.runner_, scenario, rate, count),
+            args.replication_repeats, log=lambda text: print(text, file=sys.stderr,
+                                                             flush=True))
+        line.update(rate=rate, seconds=args.replication_seconds,
+                    repeats=args.replication_repeats, anchor=anchor)
+        self.results[key] = line
+        return sipdPair
+
+    def replicationRegister_(self, key, persistent):
+        args = self.args_
+        rate, count = args.replication_register_rate, self.replicationRegisters_()
+        users = max(args.users, count, args.replication_bindings)
+        print(f"{7 if not persistent else 8} REGISTER with synchronous replication, "
+              f"{'persistent' if persistent else 'in memory'}, {rate:,}/s x {count:,} unique "
+              f"AORs, {users:,} DNs", file=sys.stderr)
+        scenario = self.useRegister_()
+
+        def writerFor(ha):
+            return configs.sipdConfigWriter(users, persistent, logLevel="notice", ha=ha)
+
+        return self.replicationLine_(
+            key, scenario, rate, count, writerFor, self.kamailio_("registrar-mem.cfg"),
+            "(Kamailio: registrar in memory, no replication)"), scenario
+
+    def line_replication_register(self):
+        sipdPair, scenario = self.replicationRegister_("replication-register", False)
+        bindings, rate = self.args_.replication_bindings, self.args_.replication_memory_rate
+        if sipdPair and bindings:
+            print(f"7 backup memory, {bindings:,} bindings at {rate:,}/s", file=sys.stderr)
+            self.results["replication-register"]["memory"] = replication.backupBindingMemory(
+                sipdPair, self.runner_, scenario, bindings, rate)
+
+    def line_replication_persistent(self):
+        self.replicationRegister_("replication-persistent", True)
+
+    def line_replication_calls(self):
+        args = self.args_
+        rate = args.replication_call_rate
+        count = max(int(rate * args.replication_seconds), 1)
+        print(f"9 calls with call replication, {rate:,}/s x {count:,}", file=sys.stderr)
+        scenario = self.useCalls_(pauseMs=0)
+        trunk = {"dn:gw": {"type": "Trunk", "prefix": "9",
+                           "contact": f"127.0.0.1:{self.uasPort_}"}}
+
+        def writerFor(ha):
+            return configs.sipdConfigWriter(0, False, logLevel="notice", sections=trunk, ha=ha)
+
+        kamailio = self.kamailio_("proxy-tmrr.cfg",
+                                  defines={"BENCH_GATEWAY": f"127.0.0.1:{self.uasPort_}"})
+        sipdPair = self.replicationLine_("replication-calls", scenario, rate, count, writerFor,
+                                         kamailio, "(sipd: B2BUA; Kamailio: tm+rr proxy)")
+        calls = args.replication_calls_held
+        if sipdPair and calls:
+            holdRate = min(1000, max(rate * 5, 100))
+            print(f"9 backup memory, {calls:,} calls held, placed at {holdRate:,}/s",
+                  file=sys.stderr)
+            scenario = self.useCalls_(pauseMs=int((calls / holdRate + 60) * 1000),
+                                      retransmit=True)
+            self.results["replication-calls"]["memory"] = replication.backupCallMemory(
+                sipdPair, self.runner_, scenario, calls, holdRate)
 
 
 def _jsonable(results):

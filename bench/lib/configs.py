@@ -23,9 +23,10 @@ def writeUsersCsv(path, users):
 
 
 def sipdConfigWriter(users, persistent, acceptUnknown=False, logLevel="warning", extra=None,
-                     sections=None):
+                     sections=None, ha=None):
     """Returns writer(path, port, dataDir) for Sipd: [TServer] (plus `extra` options),
-    [appliance], [ha], `sections` ({"dn:gw": {"type": "Trunk", ...}}), N Extension DNs."""
+    [appliance], [ha] (`ha`: its options, default mode = standalone; the replication lines
+    write a pair node's), `sections` ({"dn:gw": {"type": "Trunk", ...}}), N Extension DNs."""
 
     # A 3-s trial at 70,000/s leaves 210,000 transactions in Timer J (32 s): the default
     # table (200,000) would turn CPU limits into 503s. See README, caveats. `extra` may
@@ -51,7 +52,8 @@ def sipdConfigWriter(users, persistent, acceptUnknown=False, logLevel="warning",
             f"data-dir = {dataDir}\n"
             f"log-level = {logLevel}\n"
             "\n[ha]\n"
-            "mode = standalone\n")
+            + "".join(f"{key} = {value}\n"
+                      for key, value in (ha or {"mode": "standalone"}).items()))
         with open(path, "w", encoding="ascii") as ini:
             ini.write(head)
             for name, section in (sections or {}).items():

@@ -180,5 +180,49 @@ def vmRssKiB(pid):
     return None
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")  # the unit of utime and stime in /proc/PID/stat
+
+
+def parseStat(text):
+    """(pgrp, utime + stime in clock ticks) from one /proc/PID/stat line. The command name
+    (field 2) is in parentheses and may itself hold spaces and ')': the fields are counted
+    from the last ')'."""
+    fields = text[text.rindex(")") + 1:].split()
+    # fields[0] is field 3 (state): pgrp is field 5, utime 14, stime 15 (proc(5)).
+    return int(fields[2]), int(fields[11]) + int(fields[12])
+
+
+def cpuTicks(pid, group=False):
+    """CPU time pid used so far (utime + stime, every thread), in clock ticks, as /proc
+    accounts it; with `group`, the sum over every process of the process group `pid` leads
+    (Kamailio's main, workers and timers). None when pid is gone."""
+    if not group:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+                return parseStat(stat.read())[1]
+        except (OSError, ValueError, IndexError):
+            return None
+    total, found = 0, False
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                pgrp, ticks = parseStat(stat.read())
+        except (OSError, ValueError, IndexError):
+            continue  # exited meanwhile
+        if pgrp == pid:
+            total, found = total + ticks, True
+    return total if found else None
+
+
+def microsPerOp(ticksBefore, ticksAfter, operations, clockTicks=CLOCK_TICKS):
+    """CPU microseconds per operation from two cpuTicks readings; None without operations or
+    readings."""
+    if not operations or ticksBefore is None or ticksAfter is None:
+        return None
+    return (ticksAfter - ticksBefore) * 1e6 / clockTicks / operations
+
+
 def monotonic():
     return time.monotonic()

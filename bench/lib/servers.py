@@ -119,30 +119,38 @@ class Sipd(Server):
     name = "sipd"
     notify_ = None
 
-    def __init__(self, workDir, binary, configWriter, cpu=0):
-        """configWriter(path, port, dataDir) writes sipd's INI file."""
+    def __init__(self, workDir, binary, configWriter, cpu=0, tag="sipd", busAddress=None):
+        """configWriter(path, port, dataDir) writes sipd's INI file. `tag` names its files in
+        workDir (two sipds of a pair side by side); `busAddress`: the D-Bus it takes as its
+        system bus (default none: sipd logs one warning and runs without D-Bus)."""
         super().__init__(workDir, cpu)
         self.binary_ = binary
         self.configWriter_ = configWriter
+        self.tag_ = tag
+        self.busAddress_ = busAddress
 
-    def start(self, timeout=120.0):
-        """Starts sipd on a fresh data dir; readySeconds = exec -> READY=1 on our socket."""
+    def start(self, timeout=120.0, probe=True):
+        """Starts sipd on a fresh data dir; readySeconds = exec -> READY=1 on our socket.
+        With `probe`, ready also means an OPTIONS got its 200 (a pair node starts as backup,
+        which answers no SIP: its caller probes after SetRole primary)."""
         self.port = procs.freeUdpTcpPort(HOST)
-        dataDir = tempfile.mkdtemp(prefix="sipd-data-", dir=self.workDir_)
-        configPath = os.path.join(self.workDir_, "sipd.ini")
+        dataDir = tempfile.mkdtemp(prefix=f"{self.tag_}-data-", dir=self.workDir_)
+        configPath = os.path.join(self.workDir_, f"{self.tag_}.ini")
         self.configWriter_(configPath, self.port, dataDir)
-        notify = NotifySocket(os.path.join(self.workDir_, "notify.sock"))
+        notify = NotifySocket(os.path.join(self.workDir_, f"{self.tag_}-notify.sock"))
         env = dict(os.environ)
         env.update(notify.env())
-        # No system bus for a bench run: sipd logs one warning and runs without D-Bus.
-        env["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=" + os.path.join(self.workDir_, "no-bus")
+        env["DBUS_SYSTEM_BUS_ADDRESS"] = self.busAddress_ or (
+            "unix:path=" + os.path.join(self.workDir_, "no-bus"))
         started = time.monotonic()
-        self.spawn_([self.binary_, "--config", configPath], env, "sipd")
+        self.spawn_([self.binary_, "--config", configPath], env, self.tag_)
         readyAt = notify.waitFor("READY=1", started + timeout, self.alive)
         self.notify_ = notify
         if readyAt is None:
             return False
         self.readySeconds = readyAt - started
+        if not probe:
+            return self.alive()
         return probeOptions(self.port, time.monotonic() + 10.0) and self.alive()
 
     def stop(self):
