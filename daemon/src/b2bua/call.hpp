@@ -67,8 +67,18 @@ class Call {
   static std::unique_ptr<Call> restore(const CallReplica& replica, const CallConfig& config,
                                        IdSource& ids, BodyTransform* transform = nullptr);
   // The call's state as events (both legs), for a snapshot sent when the peer connects. Empty
-  // before the call is confirmed (ringing calls are not replicated).
+  // before the call is confirmed (a ringing call is early() instead).
   std::vector<StateEvent> snapshot() const;
+  // A call ringing on one target, as the backup keeps it (nullopt in any other state: routing,
+  // forking, cancelling, answered ...). `source` is left empty for the integrator.
+  std::optional<EarlyCall> early() const;
+  // The new primary's side: the ringing call rebuilt, the caller's INVITE re-parsed and its
+  // server transaction re-created by the integrator (`server`). The no-answer timer is re-armed
+  // through `out`.
+  static std::unique_ptr<Call> restoreEarly(const EarlyCall& early,
+                                            std::unique_ptr<sip::Message> invite, ServerRef server,
+                                            const CallConfig& config, IdSource& ids,
+                                            BodyTransform* transform, Output& out);
 
   // How CallTable finds the leg of a message: a Call-ID we chose (the Call-ID alone, our tag
   // checked by CallTable) or a peer's Call-ID with its tag.

@@ -189,4 +189,81 @@ std::unique_ptr<Call> Call::restore(const CallReplica& replica, const CallConfig
   return call;
 }
 
+std::optional<EarlyCall> Call::early() const {
+  if (state_ != CallState::Early || forking_ || transferSlot_ || targetIndex_ >= targets_.size()) {
+    return std::nullopt;
+  }
+  const Leg& in = legs_[0];
+  const Leg& o = legs_[1];
+  const auto server =
+      std::find_if(in.servers.begin(), in.servers.end(),
+                   [&](const PendingServer& s) { return s.id == initialServerId_; });
+  const auto client = std::find_if(o.clients.begin(), o.clients.end(), [&](const PendingClient& c) {
+    return c.kind == ClientKind::Initial && c.cseq == attemptCseq_;
+  });
+  if (server == in.servers.end() || !server->request || client == o.clients.end() ||
+      client->cancelWanted || client->cancelSent) {
+    return std::nullopt;
+  }
+  EarlyCall e;
+  e.callKey = callKey_;
+  e.invite.assign(server->request->buffer());
+  e.inboundTo = inboundTo_;
+  e.inbound = in.dialog;
+  e.outbound = o.dialog;
+  e.inviteCseq = client->cseq;
+  e.branch = client->branch;
+  e.requestUri = client->requestUri;
+  e.nextHop = client->nextHop;
+  e.to = client->to;
+  e.routes = client->routes;
+  const Target& target = targets_[targetIndex_];
+  e.transport = target.transport;
+  e.noAnswerMs = static_cast<std::uint32_t>(target.noAnswerTimeout.count());
+  return e;
+}
+
+std::unique_ptr<Call> Call::restoreEarly(const EarlyCall& early,
+                                         std::unique_ptr<sip::Message> invite, ServerRef server,
+                                         const CallConfig& config, IdSource& ids,
+                                         BodyTransform* transform, Output& out) {
+  if (!invite || invite->method() != sip::Method::Invite || early.inviteCseq == 0) return nullptr;
+  auto call = std::make_unique<Call>(config, ids, transform);
+  call->callKey_ = early.callKey;
+  call->inboundTo_ = early.inboundTo;
+  call->initialServerId_ = call->nextServerId_++;
+  Leg& in = call->legs_[0];
+  in.dialog = early.inbound;
+  in.servers.push_back(PendingServer{call->initialServerId_, std::move(invite), server});
+  Leg& o = call->legs_[1];
+  o.dialog = early.outbound;
+  o.ourCallId = true;
+  PendingClient client;
+  client.kind = ClientKind::Initial;
+  client.method = sip::Method::Invite;
+  client.cseq = early.inviteCseq;
+  client.serverId = call->initialServerId_;
+  client.branch = early.branch;
+  client.requestUri = early.requestUri;
+  client.nextHop = early.nextHop;
+  client.to = early.to;
+  client.routes = early.routes;
+  client.provisional = true;
+  o.clients.push_back(std::move(client));
+  Target target;
+  target.requestUri = early.requestUri;
+  target.nextHop = early.nextHop;
+  target.transport = early.transport;
+  target.noAnswerTimeout = Duration{early.noAnswerMs};
+  call->targets_.push_back(std::move(target));
+  call->targetIndex_ = 0;
+  call->groupEnd_ = 1;
+  call->attemptCseq_ = early.inviteCseq;
+  call->state_ = CallState::Early;
+  if (early.noAnswerMs != 0) {
+    call->startTimer(TimerKind::NoAnswer, LegId::Outbound, Duration{early.noAnswerMs}, out);
+  }
+  return call;
+}
+
 }  // namespace sipha::b2bua

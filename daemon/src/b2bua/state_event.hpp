@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "b2bua/dialog.hpp"
 #include "b2bua/types.hpp"
@@ -25,6 +26,29 @@ struct StateEvent {
   Dialog dialog;
 
   friend bool operator==(const StateEvent&, const StateEvent&) = default;
+};
+
+// A ringing call (docs/replication.md "Ringing calls"): what a new primary needs to complete it
+// when the callee answers after a switchover, or to pass the caller's CANCEL on. Only a call
+// ringing on one target (not forking, no transfer) is kept this way.
+struct EarlyCall {
+  std::string callKey;
+  std::string invite;  // the caller's INVITE as received
+  std::string source;  // where it came from, as the integrator spells it ("udp:192.0.2.1:5060")
+  std::string inboundTo;
+  Dialog inbound;   // our early dialog with the caller (our To tag)
+  Dialog outbound;  // the callee's early dialog (its To tag, target, route set)
+  // Our outbound INVITE: its CANCEL and the ACK of its 2xx are built from these.
+  std::uint32_t inviteCseq = 0;
+  std::string branch;
+  std::string requestUri;
+  std::string nextHop;
+  std::string to;
+  std::vector<std::string> routes;
+  std::string transport = "UDP";
+  std::uint32_t noAnswerMs = 0;  // the target's no-answer timeout, re-armed in full at promotion
+
+  friend bool operator==(const EarlyCall&, const EarlyCall&) = default;
 };
 
 // The longest route set a replicated dialog may carry (the record decoder refuses more).

@@ -15,7 +15,7 @@ void CallManager::execute(b2bua::Call* call, b2bua::Output& out) {
   if (found == slots_.end()) return;
   Slot& slot = found->second;
   const std::uint64_t serial = slot.serial;
-  if (!out.events.empty()) publishCallEvents(slot, out);
+  if (log_ != nullptr) publishCallEvents(call, slot, out);
   std::vector<b2bua::ClientRef> failed;
   std::string referTo;       // a RouteTransfer's Refer-To (empty: none)
   bool transferred = false;  // TransferCompleted: an attended transfer's replaced call may end
@@ -118,6 +118,7 @@ void CallManager::fireTimer(b2bua::Call* call, std::uint64_t key) {
 void CallManager::endCall(b2bua::Call* call) {
   auto found = slots_.find(call);
   if (found != slots_.end()) {
+    publishEarlyEnd(call, found->second);
     for (auto& byLeg : found->second.timers) {
       for (auto& handle : byLeg) wheel_.cancel(handle);
     }

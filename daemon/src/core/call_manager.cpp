@@ -191,6 +191,7 @@ void CallManager::startCall(std::unique_ptr<sip::Message>& invite,
   Slot& slot = slots_[call];
   slot.serial = nextSerial_++;
   slot.started = wheel_.clock().now();
+  if (log_ != nullptr) slot.source = transport::formatPeer(from);
   slot.targets = std::move(health);
   slot.bodies = std::move(bodies);
   OutputLease lease(*this);

@@ -125,10 +125,13 @@ class CallManager {
   void snapshot(std::vector<replication::Record>& out, std::uint64_t nowRealtimeUsec) const;
   // The backup: calls are held as replicas (no Call, no timer, nothing sent) until promotion.
   void applyCallRecord(const replication::CallLegRecord& record);
+  void applyEarlyCall(const replication::EarlyCallRecord& record);
   void applyTrunkRecord(const replication::TrunkRecord& record);
   void clearReplicas() { replicas_.clear(); }
   std::size_t replicaCount() const noexcept { return replicas_.size(); }
-  // Promotion: every complete replica becomes a live call (Call::restore); returns how many.
+  // Promotion: every complete replica becomes a live call (Call::restore), every ringing one a
+  // ringing call again with a new server transaction for the caller's INVITE
+  // (Call::restoreEarly); returns how many.
   std::size_t promoteReplicas();
   // Demotion: every live call is dropped without sending anything (the new primary has them).
   void dropAllCalls();
@@ -155,6 +158,11 @@ class CallManager {
     timer::TimerHandle timers[b2bua::kTimerKinds][b2bua::kLegSlots];
     bool answered = false;
     timer::TimePoint started;  // when the INVITE arrived (GetCalls since-when)
+    // Replication: where the caller's INVITE came from (transport::formatPeer), whether the
+    // ringing call was published (then its end is too) and whether its legs were.
+    std::string source;
+    bool earlyPublished = false;
+    bool legsPublished = false;
     // Requests waiting for DNS, in the order the call produced them (a later request of the
     // call never overtakes one waiting), and the resolution the first one waits for. A vector:
     // libstdc++'s deque allocates even when empty, and this is empty for almost every call.
@@ -242,11 +250,16 @@ class CallManager {
   routing::RouteResult plan_;  // reused per INVITE
   CallCounters counters_;
   // Replication.
-  void publishCallEvents(Slot& slot, b2bua::Output& out);
+  void publishCallEvents(const b2bua::Call* call, Slot& slot, b2bua::Output& out);
+  void publishEarlyEnd(const b2bua::Call* call, const Slot& slot);
+  bool restoreEarly(const std::string& key, const b2bua::EarlyCall& early,
+                    const std::string (&sdp)[2]);
   void publishTrunk(const routing::HealthEvent& event);
   struct Replica {
     b2bua::CallReplica calls;
-    std::string sdp[2];  // sdp::LegSdpState::serialize() of Inbound, Outbound
+    std::string sdp[2];                     // sdp::LegSdpState::serialize() of Inbound, Outbound
+    std::optional<b2bua::EarlyCall> early;  // while it rings
+    std::string earlySdp[2];
   };
   replication::StateLog* log_ = nullptr;
   std::unordered_map<std::string, Replica> replicas_;  // by call key (the caller's Call-ID)

@@ -278,6 +278,8 @@ void ReplicationNode::apply(const replication::Record& record, bool fromSnapshot
     core_.registrar().applyReplicated(*event, fromSnapshot);
   } else if (const auto* call = std::get_if<replication::CallLegRecord>(&record)) {
     core_.calls().applyCallRecord(*call);
+  } else if (const auto* early = std::get_if<replication::EarlyCallRecord>(&record)) {
+    core_.calls().applyEarlyCall(*early);
   } else if (const auto* trunk = std::get_if<replication::TrunkRecord>(&record)) {
     core_.calls().applyTrunkRecord(*trunk);
   } else if (const auto* secret = std::get_if<replication::SecretRecord>(&record)) {

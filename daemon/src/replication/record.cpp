@@ -15,6 +15,10 @@
 //            localSdp, remoteSdp, sdpState
 //   Trunk    dn, contact, u8 inService (0/1), u8 reason, u64 sinceUsec
 //   Secret   secret
+//   EarlyCall callKey, invite, source, inboundTo, the inbound and the outbound dialog (each as
+//            in CallLeg: u8 state, six strings, routes, the two CSeqs, secure, transport, the
+//            two SDPs), u32 inviteCseq, branch, requestUri, nextHop, to, u16 route count + the
+//            routes, transport, u32 noAnswerMs, the two legs' sdpState
 // Every value has exactly one encoding: flags are 0 or 1 and absent optionals carry no value.
 namespace sipha::replication {
 namespace {
@@ -108,55 +112,99 @@ bool decodeBinding(WireReader& r, registrar::Event& e) {
   return readBindingString(r, e.params) && readBindingString(r, e.source);
 }
 
-bool encodeCallLeg(WireWriter& w, const CallLegRecord& record) {
-  const b2bua::StateEvent& e = record.event;
-  const b2bua::Dialog& d = e.dialog;
-  if (!validKind(e.kind) || !validLeg(e.leg) || !validState(d.state) ||
-      d.routeSet.size() > b2bua::kMaxRouteSet) {
-    return false;
+bool encodeRoutes(WireWriter& w, const std::vector<std::string>& routes) {
+  if (routes.size() > b2bua::kMaxRouteSet) return false;
+  w.u16(static_cast<std::uint16_t>(routes.size()));
+  for (const std::string& route : routes) {
+    if (!w.string(route)) return false;
   }
-  w.u64(e.sequence);
-  w.u8(static_cast<std::uint8_t>(e.kind));
-  if (!w.string(e.callKey)) return false;
-  w.u8(static_cast<std::uint8_t>(e.leg));
+  return true;
+}
+
+bool decodeRoutes(WireReader& r, std::vector<std::string>& routes) {
+  const std::uint16_t count = r.u16();
+  if (r.failed() || count > b2bua::kMaxRouteSet) return false;
+  routes.resize(count);
+  for (std::string& route : routes) {
+    if (!r.string(route)) return false;
+  }
+  return true;
+}
+
+bool encodeDialog(WireWriter& w, const b2bua::Dialog& d) {
+  if (!validState(d.state)) return false;
   w.u8(static_cast<std::uint8_t>(d.state));
   for (const std::string* field :
        {&d.callId, &d.localTag, &d.remoteTag, &d.localUri, &d.remoteUri, &d.remoteTarget}) {
     if (!w.string(*field)) return false;
   }
-  w.u16(static_cast<std::uint16_t>(d.routeSet.size()));
-  for (const std::string& route : d.routeSet) {
-    if (!w.string(route)) return false;
-  }
+  if (!encodeRoutes(w, d.routeSet)) return false;
   putOptional(w, d.localCseq);
   putOptional(w, d.remoteCseq);
   putFlag(w, d.secure);
-  return w.string(d.transport) && w.string(d.localSdp) && w.string(d.remoteSdp) &&
-         w.string(record.sdpState);
+  return w.string(d.transport) && w.string(d.localSdp) && w.string(d.remoteSdp);
 }
 
-bool decodeCallLeg(WireReader& r, CallLegRecord& record) {
-  b2bua::StateEvent& e = record.event;
-  b2bua::Dialog& d = e.dialog;
-  e.sequence = r.u64();
-  e.kind = static_cast<b2bua::StateEventKind>(r.u8());
-  if (r.failed() || !validKind(e.kind) || !r.string(e.callKey)) return false;
-  e.leg = static_cast<b2bua::LegId>(r.u8());
+bool decodeDialog(WireReader& r, b2bua::Dialog& d) {
   d.state = static_cast<b2bua::DialogState>(r.u8());
-  if (r.failed() || !validLeg(e.leg) || !validState(d.state)) return false;
+  if (r.failed() || !validState(d.state)) return false;
   for (std::string* field :
        {&d.callId, &d.localTag, &d.remoteTag, &d.localUri, &d.remoteUri, &d.remoteTarget}) {
     if (!r.string(*field)) return false;
   }
-  const std::uint16_t routes = r.u16();
-  if (r.failed() || routes > b2bua::kMaxRouteSet) return false;
-  d.routeSet.resize(routes);
-  for (std::string& route : d.routeSet) {
-    if (!r.string(route)) return false;
+  return decodeRoutes(r, d.routeSet) && readOptional(r, d.localCseq) &&
+         readOptional(r, d.remoteCseq) && readFlag(r, d.secure) && r.string(d.transport) &&
+         r.string(d.localSdp) && r.string(d.remoteSdp);
+}
+
+bool encodeCallLeg(WireWriter& w, const CallLegRecord& record) {
+  const b2bua::StateEvent& e = record.event;
+  if (!validKind(e.kind) || !validLeg(e.leg)) return false;
+  w.u64(e.sequence);
+  w.u8(static_cast<std::uint8_t>(e.kind));
+  if (!w.string(e.callKey)) return false;
+  w.u8(static_cast<std::uint8_t>(e.leg));
+  return encodeDialog(w, e.dialog) && w.string(record.sdpState);
+}
+
+bool decodeCallLeg(WireReader& r, CallLegRecord& record) {
+  b2bua::StateEvent& e = record.event;
+  e.sequence = r.u64();
+  e.kind = static_cast<b2bua::StateEventKind>(r.u8());
+  if (r.failed() || !validKind(e.kind) || !r.string(e.callKey)) return false;
+  e.leg = static_cast<b2bua::LegId>(r.u8());
+  if (r.failed() || !validLeg(e.leg)) return false;
+  return decodeDialog(r, e.dialog) && r.string(record.sdpState);
+}
+
+bool encodeEarlyCall(WireWriter& w, const EarlyCallRecord& record) {
+  const b2bua::EarlyCall& c = record.call;
+  if (!w.string(c.callKey) || !w.string(c.invite) || !w.string(c.source) ||
+      !w.string(c.inboundTo) || !encodeDialog(w, c.inbound) || !encodeDialog(w, c.outbound)) {
+    return false;
   }
-  return readOptional(r, d.localCseq) && readOptional(r, d.remoteCseq) && readFlag(r, d.secure) &&
-         r.string(d.transport) && r.string(d.localSdp) && r.string(d.remoteSdp) &&
-         r.string(record.sdpState);
+  w.u32(c.inviteCseq);
+  if (!w.string(c.branch) || !w.string(c.requestUri) || !w.string(c.nextHop) || !w.string(c.to) ||
+      !encodeRoutes(w, c.routes) || !w.string(c.transport)) {
+    return false;
+  }
+  w.u32(c.noAnswerMs);
+  return w.string(record.sdpState[0]) && w.string(record.sdpState[1]);
+}
+
+bool decodeEarlyCall(WireReader& r, EarlyCallRecord& record) {
+  b2bua::EarlyCall& c = record.call;
+  if (!r.string(c.callKey) || !r.string(c.invite) || !r.string(c.source) ||
+      !r.string(c.inboundTo) || !decodeDialog(r, c.inbound) || !decodeDialog(r, c.outbound)) {
+    return false;
+  }
+  c.inviteCseq = r.u32();
+  if (r.failed() || !r.string(c.branch) || !r.string(c.requestUri) || !r.string(c.nextHop) ||
+      !r.string(c.to) || !decodeRoutes(r, c.routes) || !r.string(c.transport)) {
+    return false;
+  }
+  c.noAnswerMs = r.u32();
+  return !r.failed() && r.string(record.sdpState[0]) && r.string(record.sdpState[1]);
 }
 
 bool encodeTrunk(WireWriter& w, const TrunkRecord& t) {
@@ -195,6 +243,7 @@ RecordKind kindOf(const Record& record) noexcept {
     RecordKind operator()(const CallLegRecord&) const noexcept { return RecordKind::CallLeg; }
     RecordKind operator()(const TrunkRecord&) const noexcept { return RecordKind::Trunk; }
     RecordKind operator()(const SecretRecord&) const noexcept { return RecordKind::Secret; }
+    RecordKind operator()(const EarlyCallRecord&) const noexcept { return RecordKind::EarlyCall; }
   };
   return std::visit(Visitor{}, record);
 }
@@ -209,6 +258,8 @@ std::string_view kindName(RecordKind kind) noexcept {
       return "trunk";
     case RecordKind::Secret:
       return "secret";
+    case RecordKind::EarlyCall:
+      return "early-call";
   }
   return "unknown";
 }
@@ -220,6 +271,7 @@ bool encodeRecord(const Record& record, std::string& out) {
     bool operator()(const CallLegRecord& c) const { return encodeCallLeg(w, c); }
     bool operator()(const TrunkRecord& t) const { return encodeTrunk(w, t); }
     bool operator()(const SecretRecord& s) const { return encodeSecret(w, s); }
+    bool operator()(const EarlyCallRecord& c) const { return encodeEarlyCall(w, c); }
   };
   const std::size_t begin = out.size();
   WireWriter w(out);
@@ -267,6 +319,9 @@ RecordError decodeRecord(std::string_view in, Record& out) {
       break;
     case RecordKind::Secret:
       ok = decodeInto<SecretRecord>(r, out, decodeSecret);
+      break;
+    case RecordKind::EarlyCall:
+      ok = decodeInto<EarlyCallRecord>(r, out, decodeEarlyCall);
       break;
     default:
       return RecordError::UnknownKind;

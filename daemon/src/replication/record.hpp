@@ -24,10 +24,11 @@ inline constexpr std::uint8_t kRecordVersion = 1;
 inline constexpr std::size_t kMaxRecordBytes = 256 * 1024;
 
 enum class RecordKind : std::uint8_t {
-  Binding = 1,  // registrar::Event (Added, Refreshed, Removed, Expired)
-  CallLeg = 2,  // b2bua::StateEvent (LegUpdated, CallEnded) + the leg's SDP o= state
-  Trunk = 3,    // a trunk / softswitch contact's health
-  Secret = 4,   // the digest nonce secret (nonces stay valid across a switchover)
+  Binding = 1,    // registrar::Event (Added, Refreshed, Removed, Expired)
+  CallLeg = 2,    // b2bua::StateEvent (LegUpdated, CallEnded) + the leg's SDP o= state
+  Trunk = 3,      // a trunk / softswitch contact's health
+  Secret = 4,     // the digest nonce secret (nonces stay valid across a switchover)
+  EarlyCall = 5,  // b2bua::EarlyCall: a ringing call, completed by the new primary if answered
 };
 
 struct CallLegRecord {
@@ -52,10 +53,18 @@ struct SecretRecord {
   friend bool operator==(const SecretRecord&, const SecretRecord&) = default;
 };
 
-using Record = std::variant<registrar::Event, CallLegRecord, TrunkRecord, SecretRecord>;
+struct EarlyCallRecord {
+  b2bua::EarlyCall call;
+  std::string sdpState[2];  // sdp::LegSdpState::serialize() of Inbound, Outbound (may be empty)
+  friend bool operator==(const EarlyCallRecord&, const EarlyCallRecord&) = default;
+};
+
+using Record =
+    std::variant<registrar::Event, CallLegRecord, TrunkRecord, SecretRecord, EarlyCallRecord>;
 
 RecordKind kindOf(const Record& record) noexcept;
-std::string_view kindName(RecordKind kind) noexcept;  // "binding", "call", "trunk", "secret"
+// "binding", "call", "trunk", "secret", "early-call"
+std::string_view kindName(RecordKind kind) noexcept;
 
 // Appends the encoding of `record` to `out`. False (nothing appended) when a field is beyond
 // what the decoder accepts (a string over kMaxFieldBytes or a record over kMaxRecordBytes).

@@ -40,7 +40,7 @@ class SnapshotSource {
 struct StateLogCounters {
   std::uint64_t published = 0;
   std::uint64_t encodeFailures = 0;  // a record over a field limit: not published (logged)
-  std::uint64_t byKind[5] = {};      // indexed by RecordKind
+  std::uint64_t byKind[6] = {};      // indexed by RecordKind
   std::uint64_t bytes = 0;           // encoded bytes published
 };
 

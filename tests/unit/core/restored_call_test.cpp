@@ -223,6 +223,80 @@ BOOST_FIXTURE_TEST_CASE(a_hold_reinvite_from_the_callee_continues_the_callers_cs
   BOOST_TEST(has(reinvite.bytes, "m=audio 4000"));
 }
 
+// A call ringing when the primary died: the callee's 200 reaches the new primary (no client
+// transaction here: the old primary's is gone) and completes the call toward the caller, whose
+// INVITE got a new server transaction at promotion; the caller's ACK is relayed.
+BOOST_AUTO_TEST_CASE(a_ringing_call_is_answered_after_promotion) {
+  Fixture f;
+  const std::string invite =
+      "INVITE sip:7002@192.0.2.10 SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bKringing\r\n"
+      "From: <sip:7001@192.0.2.10>;tag=caller-tag\r\nTo: <sip:7002@192.0.2.10>\r\n"
+      "Call-ID: ringing-call\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+      "Contact: <sip:7001@192.0.2.1:5070>\r\nContent-Length: 0\r\n\r\n";
+  replication::EarlyCallRecord record;
+  b2bua::EarlyCall& early = record.call;
+  early.callKey = "ringing-call";
+  early.invite = invite;
+  early.source = "udp:192.0.2.1:5070";
+  early.inboundTo = "<sip:7002@192.0.2.10>";
+  early.inbound = dialog("ringing-call", "in-tag", "caller-tag", "<sip:7002@192.0.2.10>",
+                         "<sip:7001@192.0.2.10>", "sip:7001@192.0.2.1:5070", 0, 1);
+  early.inbound.state = b2bua::DialogState::Early;
+  early.inbound.localCseq.reset();
+  early.outbound = dialog("our-ringing", "out-tag", "callee-tag", "<sip:7001@192.0.2.10>",
+                          "<sip:7002@192.0.2.10>", "sip:7002@192.0.2.2:5080", 1, std::nullopt);
+  early.outbound.state = b2bua::DialogState::Early;
+  early.inviteCseq = 1;
+  early.branch = "z9hG4bKout1";
+  early.requestUri = "sip:7002@192.0.2.2:5080";
+  early.nextHop = "sip:7002@192.0.2.2:5080";
+  early.to = "<sip:7002@192.0.2.10>";
+  early.noAnswerMs = 20000;
+  f.calls.applyEarlyCall(record);
+  BOOST_TEST(f.wheel.size() == 0u);
+  BOOST_TEST(f.calls.promoteReplicas() == 2u);  // the fixture's confirmed call and this one
+  BOOST_TEST(f.calls.activeCalls() == 2u);
+  BOOST_TEST(f.wheel.size() == 1u);  // the no-answer timer, re-armed
+
+  const std::string sdp =
+      "v=0\r\no=- 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\n"
+      "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+  auto parsed = sip::parseMessage(
+      "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKout1\r\n"
+      "From: <sip:7001@192.0.2.10>;tag=out-tag\r\nTo: <sip:7002@192.0.2.10>;tag=callee-tag\r\n"
+      "Call-ID: our-ringing\r\nCSeq: 1 INVITE\r\nContact: <sip:7002@192.0.2.2:5080>\r\n"
+      "Content-Type: application/sdp\r\nContent-Length: " +
+      std::to_string(sdp.size()) + "\r\n\r\n" + sdp);
+  BOOST_REQUIRE(parsed.ok());
+  const auto outcome =
+      f.transactions.receiveResponse(responseView(*parsed.message, f.peer("192.0.2.2", 5080)));
+  BOOST_TEST((outcome.disposition == transaction::ResponseDisposition::NoMatch));
+  BOOST_TEST(f.calls.onResponse(*parsed.message, nullptr));
+  const Sent ok = f.last();
+  BOOST_TEST(ok.to == "udp:192.0.2.1:5070");
+  BOOST_TEST(has(ok.bytes, "SIP/2.0 200"));
+  BOOST_TEST(has(ok.bytes, "CSeq: 1 INVITE"));
+  BOOST_TEST(has(ok.bytes, "tag=in-tag"));
+  BOOST_TEST(has(ok.bytes, "branch=z9hG4bKringing"));
+  BOOST_TEST(has(ok.bytes, "m=audio 4000"));
+
+  auto ack = sip::parseMessage(std::string{
+      "ACK sip:7002@192.0.2.10:5060 SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bKack1\r\n"
+      "From: <sip:7001@192.0.2.10>;tag=caller-tag\r\nTo: <sip:7002@192.0.2.10>;tag=in-tag\r\n"
+      "Call-ID: ringing-call\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"});
+  BOOST_REQUIRE(ack.ok());
+  auto message = std::move(ack.message);
+  f.transactions.receiveRequest(transactionView(*message, f.peer("192.0.2.1", 5070), "in-tag"));
+  f.calls.onAck(message);
+  const Sent relayed = f.last();
+  BOOST_TEST(relayed.to == "udp:192.0.2.2:5080");
+  BOOST_TEST(has(relayed.bytes, "ACK sip:7002@192.0.2.2:5080 SIP/2.0"));
+  BOOST_TEST(has(relayed.bytes, "CSeq: 1 ACK"));
+  BOOST_TEST(has(relayed.bytes, "Call-ID: our-ringing"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

@@ -217,7 +217,7 @@ BOOST_AUTO_TEST_CASE(wrong_version_unknown_kind_and_trailing_bytes) {
       BOOST_TEST(decode(version) == RecordError::BadVersion);
       BOOST_TEST(decode(version.substr(0, 1)) == RecordError::BadVersion);
       std::string kind = bytes;
-      for (int unknown : {0, 5, 0xFF}) {
+      for (int unknown : {0, 6, 0xFF}) {
         kind[1] = static_cast<char>(unknown);
         BOOST_TEST(decode(kind) == RecordError::UnknownKind);
       }
@@ -229,7 +229,7 @@ BOOST_AUTO_TEST_CASE(wrong_version_unknown_kind_and_trailing_bytes) {
 
 BOOST_AUTO_TEST_CASE(invalid_enums_and_flags_are_malformed) {
   BOOST_TEST(decode(rawBinding({})) == RecordError::None);
-  for (std::uint8_t kind : {0, 5, 0xFF}) {
+  for (std::uint8_t kind : {0, 6, 0xFF}) {
     BOOST_TEST(decode(rawBinding({.kind = kind})) == RecordError::Malformed);
   }
   BOOST_TEST(decode(rawBinding({.hasQ = 2})) == RecordError::Malformed);

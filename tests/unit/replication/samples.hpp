@@ -112,13 +112,37 @@ inline TrunkRecord trunk() {
 
 inline SecretRecord secret() { return SecretRecord{std::string("\x01\x00\xff secret", 10)}; }
 
+// A ringing call with its early dialogs, our INVITE's fields and both legs' SDP state.
+inline EarlyCallRecord earlyCall() {
+  EarlyCallRecord r;
+  b2bua::EarlyCall& c = r.call;
+  c.callKey = "in-call-2@192.0.2.10";
+  c.invite = "INVITE sip:2002@x SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n\r\n";
+  c.source = "udp:192.0.2.1:5060";
+  c.inboundTo = "<sip:2002@x>";
+  c.inbound = callLegBare().event.dialog;
+  c.outbound = callLeg().event.dialog;
+  c.outbound.state = b2bua::DialogState::Early;
+  c.inviteCseq = 1;
+  c.branch = "z9hG4bKout";
+  c.requestUri = "sip:2002@192.0.2.20:5070";
+  c.nextHop = "sip:proxy;lr";
+  c.to = "<sip:2002@x>";
+  c.routes = {"<sip:proxy;lr>"};
+  c.transport = "TCP";
+  c.noAnswerMs = 20000;
+  r.sdpState[1] = "o=sipha sess=9 ver=1";
+  return r;
+}
+
 inline std::vector<Record> allRecords() {
   return {bindingAdded(),   bindingRefreshedWithoutQ(),
           bindingRemoved(), bindingRemoved(registrar::EventKind::Expired),
           callLeg(),        callLegBare(),
           callEnded(),      trunk(),
           TrunkRecord{},    secret(),
-          SecretRecord{}};
+          SecretRecord{},   earlyCall(),
+          EarlyCallRecord{}};
 }
 
 inline std::string encoded(const Record& record) {
