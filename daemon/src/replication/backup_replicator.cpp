@@ -156,16 +156,8 @@ void BackupReplicator::ack(FrameOut& link, FrameType type) {
 
 void BackupReplicator::fail(FrameOut& link, RefuseReason reason, std::string text) {
   lastProblem_ = std::string{refuseReasonName(reason)} + ": " + text;
-  Frame frame;
-  frame.type = FrameType::Refuse;
-  frame.epoch = epoch_;
-  frame.reason = reason;
-  frame.text = std::move(text);
-  scratch_.clear();
-  encodeFrame(frame, scratch_);
   ++counters_.framesOut;
-  link.sendFrame(scratch_);
-  link.closeLink();
+  refuseAndClose(link, epoch_, reason, std::move(text), scratch_);
 }
 
 void BackupReplicator::set(ReplicationState state) {

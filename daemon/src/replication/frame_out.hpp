@@ -1,7 +1,11 @@
 #pragma once
 // Where a replicator's frames go: one connection of the HA link (sipha::halink in the daemon, a
 // recording fake in unit tests).
+#include <cstdint>
+#include <string>
 #include <string_view>
+
+#include "replication/frame.hpp"
 
 namespace sipha::replication {
 
@@ -14,5 +18,10 @@ class FrameOut {
  protected:
   ~FrameOut() = default;
 };
+
+// Either end's refusal: Refuse(`reason`, `text`) with our `epoch`, then the link is closed.
+// `scratch` is the caller's reused encoding buffer.
+void refuseAndClose(FrameOut& link, std::uint64_t epoch, RefuseReason reason, std::string text,
+                    std::string& scratch);
 
 }  // namespace sipha::replication

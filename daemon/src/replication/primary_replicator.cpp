@@ -256,16 +256,8 @@ void PrimaryReplicator::armKeepalive() {
 }
 
 void PrimaryReplicator::refuse(FrameOut& link, RefuseReason reason, std::string text) {
-  Frame frame;
-  frame.type = FrameType::Refuse;
-  frame.epoch = epoch_;
-  frame.reason = reason;
-  frame.text = std::move(text);
-  scratch_.clear();
-  encodeFrame(frame, scratch_);
   ++counters_.framesOut;
-  link.sendFrame(scratch_);
-  link.closeLink();
+  refuseAndClose(link, epoch_, reason, std::move(text), scratch_);
   if (session_ == &link) dropSession();
 }
 
