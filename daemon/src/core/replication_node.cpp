@@ -78,6 +78,7 @@ bool ReplicationNode::start(const common::Config& config, std::string& error) {
 void ReplicationNode::setRole(common::Role role, std::uint64_t epoch) {
   const common::Role previous = role_;
   role_ = role;
+  epoch_ = epoch;
   if (role == common::Role::Primary) {
     core_.registrar().setExpiring(true);
     if (previous != common::Role::Primary || !promotedOnce_) {
@@ -111,7 +112,8 @@ void ReplicationNode::setRole(common::Role role, std::uint64_t epoch) {
 void ReplicationNode::dial() {
   if (!enabled() || role_ != common::Role::Backup || dialled_ != nullptr) return;
   std::string error;
-  dialled_ = link_->connect(options_.peerAddress, options_.peerPort, error);
+  // From our replication-address: the primary accepts links from its peer-address only.
+  dialled_ = link_->connect(options_.peerAddress, options_.peerPort, error, options_.address);
   if (dialled_ == nullptr) {
     if (lastLogged_ != error) common::logWarning("replication: cannot dial the peer: ", error);
     lastLogged_ = error;
@@ -131,9 +133,26 @@ void ReplicationNode::linkOpen(halink::Connection& connection) {
     common::logNotice("replication: connected to the primary ", connection.peerAddress());
     lastLogged_.clear();
     backup_->connected(*peer);
+  } else if (!fromPeer(connection.peerAddress())) {
+    // A certificate of the pair's CA on another host: not our peer (defence in depth).
+    ++refusedNotPeer_;
+    replication::refuseAndClose(*peer, epoch_, replication::RefuseReason::Protocol,
+                                "links are accepted from " + options_.peerAddress + " only",
+                                scratch_);
   } else {
     primary_->connected(*peer);  // refuses (NotPrimary) unless primary
   }
+}
+
+bool ReplicationNode::fromPeer(std::string_view address) const {
+  // "192.0.2.2:5000" or "[2001:db8::2]:5000"
+  const auto colon = address.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view host = address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == options_.peerAddress;
 }
 
 void ReplicationNode::linkFrame(halink::Connection& connection, std::string_view bytes) {
@@ -167,7 +186,8 @@ void ReplicationNode::linkClosed(halink::Connection& connection, halink::CloseRe
     peers_.erase(found);
   }
   if (reason == halink::CloseReason::HandshakeFailed) ++linkRefusals_;
-  const std::string text = std::string{halink::closeReasonName(reason)} + " " + std::string{detail};
+  const std::string text =
+      detail.empty() ? std::string{halink::closeReasonName(reason)} : std::string{detail};
   if (&connection == dialled_) {
     dialled_ = nullptr;
     if (lastLogged_ != text) {
@@ -220,6 +240,7 @@ void ReplicationNode::appendCounters(
                             {"replication.refused.garbled", c.refusedGarbled},
                             {"replication.refused.not_primary", c.refusedNotPrimary},
                             {"replication.refused.handshake", linkRefusals_},
+                            {"replication.refused.not_peer", refusedNotPeer_},
                             {"replication.snapshots_sent", c.snapshotsSent},
                             {"replication.resumes", c.resumes},
                             {"replication.records_sent", c.recordsSent},

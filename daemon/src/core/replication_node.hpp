@@ -79,6 +79,7 @@ class ReplicationNode final : public halink::LinkHandler,
     halink::Connection& connection_;
   };
   void dial();
+  bool fromPeer(std::string_view address) const;
   void scheduleDial();
   void changed();
 
@@ -96,10 +97,13 @@ class ReplicationNode final : public halink::LinkHandler,
   halink::Connection* dialled_ = nullptr;  // the backup's connection to the primary
   timer::TimerHandle dialTimer_;
   common::Role role_ = common::Role::Backup;
+  std::uint64_t epoch_ = 0;
   bool promotedOnce_ = false;
   std::function<void()> listener_;
   replication::Frame frame_;  // decoded frame (views into the link's buffer)
   std::uint64_t linkRefusals_ = 0;
+  std::uint64_t refusedNotPeer_ = 0;
+  std::string scratch_;
   std::string lastLogged_;   // the last problem logged about our link to the primary
   std::string lastInbound_;  // ... and about an inbound link
 };

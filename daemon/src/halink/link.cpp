@@ -152,7 +152,8 @@ std::uint16_t Link::listenPort() const noexcept {
 
 void Link::stopListening() noexcept { core_->listener.reset(); }
 
-Connection* Link::connect(const std::string& address, std::uint16_t port, std::string& error) {
+Connection* Link::connect(const std::string& address, std::uint16_t port, std::string& error,
+                          const std::string& source) {
   LinkCore& core = *core_;
   if (!core.tls) {
     error = "the HA link is not configured";
@@ -162,6 +163,12 @@ Connection* Link::connect(const std::string& address, std::uint16_t port, std::s
   socklen_t length = 0;
   if (!transport::parseLiteralAddress(address, port, remote, length)) {
     error = "HA peer address '" + address + "' is not a literal IPv4 or IPv6 address";
+    return nullptr;
+  }
+  sockaddr_storage local{};  // AF_UNSPEC unless `source`: the kernel chooses the source address
+  socklen_t localLength = 0;
+  if (!source.empty() && !transport::parseLiteralAddress(source, 0, local, localLength)) {
+    error = "HA source address '" + source + "' is not a literal IPv4 or IPv6 address";
     return nullptr;
   }
   ++core.counters.connectionsOpened;
@@ -174,8 +181,7 @@ Connection* Link::connect(const std::string& address, std::uint16_t port, std::s
     return &connection;
   }
   transport::UniqueFd fd;
-  const sockaddr_storage anySource{};  // AF_UNSPEC: the kernel chooses the source address
-  const transport::Status status = transport::connectSocket(anySource, remote, length, fd);
+  const transport::Status status = transport::connectSocket(local, remote, length, fd);
   LinkConnection& connection = core.add(false, std::move(fd), remote, length);
   if (!status) {
     ++core.counters.connectFailures;

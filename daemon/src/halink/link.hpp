@@ -99,7 +99,10 @@ class Link {
   void stopListening() noexcept;              // existing connections stay
   // Non-blocking; linkOpen or linkClosed follows. Null only before configure() or for a
   // non-literal address; any other failure is a linkClosed(ConnectFailed).
-  Connection* connect(const std::string& address, std::uint16_t port, std::string& error);
+  // `source` (optional, a literal of this host): the address the connection leaves from, so the
+  // peer can check who dials it.
+  Connection* connect(const std::string& address, std::uint16_t port, std::string& error,
+                      const std::string& source = {});
 
   std::size_t connectionCount() const noexcept;  // not yet destroyed (linkClosed pending too)
   const LinkCounters& counters() const noexcept;

@@ -1,4 +1,5 @@
-"""A throw-away self-signed certificate made with the openssl command line."""
+"""Throw-away certificates made with the openssl command line: self-signed, or signed by a
+test CA."""
 
 import os
 import subprocess
@@ -16,15 +17,22 @@ def self_signed(directory, cn="sipd.test", ip="127.0.0.1"):
     return cert, key
 
 
-def ca_signed_client(directory, cn="phone"):
-    """A CA and a client certificate it signed; returns (ca.pem, client.pem, client.key)."""
-    ca, ca_key = self_signed(os.path.join(directory, "ca"), cn="test-ca")
-    key, csr, cert = (os.path.join(directory, n) for n in ("client.key", "client.csr",
-                                                           "client.pem"))
+def signed_by(directory, name, ca, ca_key, cn):
+    """A certificate for cn (EC P-256) signed by the CA (ca, ca_key): writes <name>.pem and
+    <name>.key into directory; returns their paths."""
+    os.makedirs(directory, exist_ok=True)
+    key, csr, cert = (os.path.join(directory, f"{name}{ext}") for ext in (".key", ".csr", ".pem"))
     subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", csr,
                     "-subj", f"/CN={cn}"], check=True, capture_output=True, timeout=30)
     subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
                     "-CAcreateserial", "-out", cert, "-days", "2"],
                    check=True, capture_output=True, timeout=30)
+    return cert, key
+
+
+def ca_signed_client(directory, cn="phone"):
+    """A CA and a client certificate it signed; returns (ca.pem, client.pem, client.key)."""
+    ca, ca_key = self_signed(os.path.join(directory, "ca"), cn="test-ca")
+    cert, key = signed_by(directory, "client", ca, ca_key, cn)
     return ca, cert, key

@@ -33,13 +33,19 @@ def write_config(path, sections):
 
 
 class Sipd:
+    """host: sip-interface and sip-address (a subclass may advertise another sip-address);
+    port: sip-port (default: a free one); command_prefix: a command sipd is run under, which
+    must exec it (same PID, so signals reach sipd), e.g. `ip netns exec NAME`."""
+
     def __init__(self, binary, tmpdir, bus=None, *, tls=False, ha_mode=None, dns=None,
-                 tserver=None, extensions=("7001", "7002"), env=None):
+                 tserver=None, extensions=("7001", "7002"), env=None, host="127.0.0.1",
+                 port=None, command_prefix=()):
         self.binary = binary
         self.tmpdir = str(tmpdir)
         self.bus = bus
-        self.host = "127.0.0.1"
-        self.port = net.free_udp_tcp_port(self.host)
+        self.host = host
+        self.port = port or net.free_udp_tcp_port(self.host)
+        self.command_prefix = [str(arg) for arg in command_prefix]
         self.tls_port = net.free_tcp_port(self.host) if tls else 0
         self.data_dir = os.path.join(self.tmpdir, "data")
         os.makedirs(self.data_dir, exist_ok=True)
@@ -112,8 +118,9 @@ class Sipd:
             self.stderr_path) else 0
         stderr = open(self.stderr_path, "ab")
         try:
-            self.proc = subprocess.Popen([self.binary, "--config", self.config_path], env=env,
-                                         stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr)
+            self.proc = subprocess.Popen(
+                self.command_prefix + [self.binary, "--config", self.config_path], env=env,
+                stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr)
         finally:
             stderr.close()
         return self.proc
