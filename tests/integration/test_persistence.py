@@ -2,48 +2,16 @@
 a SIGKILL of sipd in the middle of a REGISTER load and a restart on the same data-dir."""
 
 import os
-import re
 import subprocess
 import time
 
-from harness import net, sip, sipp
+from harness import net, registrations, sipp
 
 AORS = [str(n) for n in range(8000, 10000)]  # 2,000 Extension DNs
 
 
-def registered_in_log(path):
-    """{user: call_number} for every 200 SIPp logged (scenario register_load.xml)."""
-    out = {}
-    if os.path.exists(path):
-        with open(path, errors="replace") as f:
-            for m in re.finditer(r"REGISTERED (\d+) (\d+)", f.read()):
-                out[m.group(1)] = m.group(2)
-    return out
-
-
 def query_all(sipd, users, batch=100, timeout=5.0):
-    """REGISTER without Contact for each user, pipelined; {user: Response or None}."""
-    c = sipd.udp()
-    results = {}
-    try:
-        for start in range(0, len(users), batch):
-            pending = {}
-            for user in users[start:start + batch]:
-                cid = f"verify-{user}"
-                pending[cid] = user
-                c.send(sip.request("REGISTER", f"sip:{sipd.host}:{sipd.port}", "UDP", c.local,
-                                   user=user, call_id=cid))
-            for resp in c.responses(timeout):
-                user = pending.pop(resp.get("call-id"), None)
-                if user is not None:
-                    results[user] = resp
-                if not pending:
-                    break
-            for user in pending.values():
-                results[user] = None
-    finally:
-        c.close()
-    return results
+    return registrations.query_all(sipd.udp(), f"{sipd.host}:{sipd.port}", users, batch, timeout)
 
 
 def test_bindings_survive_sigkill_under_register_load(make_sipd, tmp_path):
@@ -71,7 +39,7 @@ def test_bindings_survive_sigkill_under_register_load(make_sipd, tmp_path):
         if load.poll() is None:
             load.kill()
             load.wait(10)
-    registered = registered_in_log(log)
+    registered = registrations.registered_in_log(log)
     # Bindings counts bindings accepted in memory; their 200s wait for the group commit, so at
     # the kill some of the quarter are not yet acknowledged (nor promised): allow for them.
     assert len(registered) >= len(AORS) // 8, f"only {len(registered)} 200s logged by SIPp"

@@ -17,13 +17,12 @@ Pair.close(), also when a test fails."""
 import contextlib
 import ctypes
 import os
-import re
 import signal
 import socket
 import ssl
 import subprocess
 
-from . import certs as certs_mod, dbus, net, peers, sip, sipd as sipd_mod, sipp
+from . import certs as certs_mod, dbus, net, peers, registrations, sip, sipd as sipd_mod, sipp
 
 VIP = "127.0.0.10"
 SIP_PORT = 5060
@@ -228,7 +227,7 @@ class RegisterLoad:
 
     def registered(self):
         """{user: call_number} for every 200 SIPp saw."""
-        return registered_in_log(self.log)
+        return registrations.registered_in_log(self.log)
 
     def explain(self):
         """SIPp's exit code, output and error log tails."""
@@ -241,15 +240,6 @@ class RegisterLoad:
 
     def contact(self, user, call_number):
         return f"sip:{user}@127.0.0.1:{self.port};load={call_number}"
-
-
-def registered_in_log(path):
-    out = {}
-    if os.path.exists(path):
-        with open(path, errors="replace") as f:
-            for m in re.finditer(r"REGISTERED (\S+) (\d+)", f.read()):
-                out[m.group(1)] = m.group(2)
-    return out
 
 
 class Pair:
@@ -393,27 +383,7 @@ class Pair:
 
     def query_all(self, users, batch=100, timeout=5.0):
         """A REGISTER without Contact for each user, pipelined; {user: Response or None}."""
-        c = self.udp()
-        results = {}
-        try:
-            for start in range(0, len(users), batch):
-                pending = {}
-                for user in users[start:start + batch]:
-                    cid = f"verify-{user}-{sip.token()}"
-                    pending[cid] = user
-                    c.send(sip.request("REGISTER", f"sip:{VIP}:{SIP_PORT}", "UDP", c.local,
-                                       user=user, call_id=cid))
-                for resp in c.responses(timeout):
-                    user = pending.pop(resp.get("call-id"), None)
-                    if user is not None:
-                        results[user] = resp
-                    if not pending:
-                        break
-                for user in pending.values():
-                    results[user] = None
-        finally:
-            c.close()
-        return results
+        return registrations.query_all(self.udp(), f"{VIP}:{SIP_PORT}", users, batch, timeout)
 
     def sipp_peer(self, scenario, **kwargs):
         """A harness.peers.SippPeer in the namespace whose server is the VIP."""
