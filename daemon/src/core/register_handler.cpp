@@ -213,8 +213,14 @@ void RegisterHandler::beginReplicaSnapshot() {
   snapshotSequence_ = 0;
 }
 
-void RegisterHandler::applyReplicated(const registrar::Event& event, bool fromSnapshot) {
+void RegisterHandler::applyReplicated(const registrar::Event& replicated, bool fromSnapshot) {
   if (!registrar_) return;
+  // Connection ids are per node: "tcp:ip:port#7" on the primary would name another connection
+  // here. Without the id the binding's phone is reached through its Contact after a promotion.
+  registrar::Event event = replicated;
+  if (const auto hash = event.source.find('#'); hash != std::string::npos) {
+    event.source.resize(hash);
+  }
   if (fromSnapshot) {
     registrar_->restore(event);
     snapshotSequence_ = std::max(snapshotSequence_, event.seq);

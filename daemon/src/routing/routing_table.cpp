@@ -133,7 +133,10 @@ int RoutingTable::expandExtension(std::string_view number, std::uint32_t softswi
     if (groupQ && *groupQ != q) ++context.nextGroup;
     groupQ = q;
     attempt.requestUri = std::move(binding.uri);
-    attempt.flow = std::move(binding.source);
+    // A flow names a live connection of this node ("tcp:ip:port#id"). A source without a
+    // connection id came from the peer's state stream (docs/replication.md): that connection
+    // died with the old primary, so the phone is reached through its registered Contact.
+    if (binding.source.find('#') != std::string::npos) attempt.flow = std::move(binding.source);
     attempt.dn.assign(number);
     attempt.kind = AttemptKind::Registered;
     attempt.group = context.nextGroup;

@@ -57,6 +57,21 @@ BOOST_AUTO_TEST_CASE(unregistered_extension_is_480) {
   BOOST_TEST(table.route("1001", registrations.lookup(), nullptr).status == 480);
 }
 
+// A binding replicated from the old primary has no connection of this node: its Contact is used.
+BOOST_AUTO_TEST_CASE(a_replicated_stream_binding_is_reached_through_its_contact) {
+  Config config;
+  addDn(config, "1001", DnType::Extension);
+  auto table = buildClean(config);
+  FakeRegistrations registrations;
+  registrations.add("1001", "sip:1001@192.0.2.11:5062;transport=tcp", std::nullopt,
+                    "tcp:192.0.2.11:40000");
+  const auto result = table.route("1001", registrations.lookup(), nullptr);
+  BOOST_TEST_REQUIRE(result.attempts.size() == 1u);
+  BOOST_TEST(result.attempts[0].flow.empty());
+  BOOST_TEST((result.attempts[0].hop.transport == sipha::transport::TransportKind::Tcp));
+  BOOST_TEST(result.attempts[0].hop.port == 5062);
+}
+
 BOOST_AUTO_TEST_CASE(registered_contacts_by_q_equal_q_parallel) {
   Config config;
   addDn(config, "1001", DnType::Extension);
