@@ -10,12 +10,13 @@ SIPHA_REPL_AORS (default 2000) and SIPHA_REPL_CALLS (default 20) raise the load.
 import os
 import shutil
 import struct
+import socket
 import time
 
 import pytest
 
 from conftest import sipd_binary, sipd_only
-from harness import net, pair as pair_mod
+from harness import net, pair as pair_mod, sip
 
 pytestmark = sipd_only
 
@@ -205,6 +206,77 @@ def test_ringing_call_answered_after_switchover(make_pair):
     assert [m for m in uas.received(code=200) if m.cseq[1] == "BYE"]
     net.wait_for(lambda: int(p.b.get_property("ActiveCalls")) == 0, 10, interval=0.1,
                  what="no active call left on B")
+
+
+def test_tcp_phone_is_reached_through_its_contact_after_switchover(make_pair):
+    """A phone registered over TCP loses its connection with the old primary; the new primary
+    reaches it through its registered Contact (connection ids are per node, the replicated
+    binding carries none) and accepts its re-registration at once."""
+    p = make_pair(extensions=("7001", "7002")).start()
+    with p.ns.entered():
+        phone = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        phone.bind(("127.0.0.1", 0))
+        phone.listen(4)
+        reg = sip.StreamClient(p.vip)
+    port = phone.getsockname()[1]
+    contact = f"<sip:7002@127.0.0.1:{port};transport=tcp>"
+    uri = f"sip:{pair_mod.VIP}:{pair_mod.SIP_PORT}"
+    call_id = "tcp-phone-reg"
+    try:
+        r = reg.exchange(sip.request("REGISTER", uri, "TCP", reg.local, user="7002",
+                                     call_id=call_id, contact=contact))
+        assert r is not None and r.code == 200, r
+        net.wait_for(lambda: p.b.counter("registrar.bindings") == 1, 5, interval=0.05,
+                     what="the TCP binding on B")
+        p.fail_over(epoch=2)
+        promoted = time.monotonic()
+        # A call to 7002 through the new primary: B connects to the phone's Contact.
+        with p.ns.entered():
+            caller = sip.UdpClient(p.vip)
+        try:
+            caller.send(sip.request("INVITE", f"sip:7002@{pair_mod.VIP}:{pair_mod.SIP_PORT}",
+                                    "UDP", caller.local, user="7001", to_user="7002",
+                                    contact=f"<sip:7001@127.0.0.1:{caller.local[1]}>"))
+            phone.settimeout(5)
+            conn, _ = phone.accept()
+            reached = time.monotonic() - promoted
+            conn.settimeout(5)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                assert chunk, "the connection closed before the INVITE"
+                data += chunk
+            head = data.split(b"\r\n\r\n", 1)[0].decode()
+            assert head.startswith("INVITE sip:7002@127.0.0.1:"), head
+            # The phone is busy: 486 goes back on the connection B opened.
+            lines = head.split("\r\n")
+            keep = [l for l in lines[1:] if l.split(":", 1)[0].lower() in
+                    ("via", "from", "to", "call-id", "cseq")]
+            keep = [l + ";tag=busy" if l.lower().startswith("to:") else l for l in keep]
+            conn.sendall(("SIP/2.0 486 Busy Here\r\n" + "\r\n".join(keep) +
+                          "\r\nContent-Length: 0\r\n\r\n").encode())
+            final = None
+            for resp in caller.responses(10):
+                if resp.code >= 200:
+                    final = resp
+                    break
+            assert final is not None and final.code == 486, final
+            conn.close()
+        finally:
+            caller.close()
+        print(f"TCP phone reached through its Contact {reached * 1000:.0f} ms after the promotion")
+        # Its re-registration over a new connection is answered at once.
+        with p.ns.entered():
+            again = sip.StreamClient(p.vip)
+        try:
+            r = again.exchange(sip.request("REGISTER", uri, "TCP", again.local, user="7002",
+                                           call_id=call_id, cseq=2, contact=contact))
+            assert r is not None and r.code == 200, r
+        finally:
+            again.close()
+    finally:
+        reg.close()
+        phone.close()
 
 
 def test_link_flap_resumes_without_snapshot(make_pair):
