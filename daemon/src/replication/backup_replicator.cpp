@@ -139,7 +139,7 @@ void BackupReplicator::onRecords(FrameOut& link, const Frame& frame) {
   if (applied_ > knownHead_) knownHead_ = applied_;
   counters_.knownHead = knownHead_;
   if (state_ != ReplicationState::Streaming) set(ReplicationState::Streaming);
-  ack(link, FrameType::Ack);
+  if (frame.ackRequested) ack(link, FrameType::Ack);  // else with the next Keepalive's answer
   set(state_);
 }
 

@@ -12,14 +12,16 @@
 //   SnapshotBegin  u64 streamId, u64 sequence
 //   SnapshotItem   one record: u32 length (1..kMaxRecordBytes) + bytes
 //   SnapshotEnd    u64 sequence
-//   Records        u64 first seq (>= 1), u32 count (>= 1), count x (u32 length + bytes)
+//   Records        u64 first seq (>= 1), u8 flags (bit 0: ack requested; the others 0),
+//                  u32 count (>= 1), count x (u32 length + bytes)
 //   Ack            u64 sequence
 //   Keepalive      u64 sequence, u64 sentAtUsec
 namespace sipha::replication {
 namespace {
 
 constexpr std::size_t kHeaderBytes = 1 + 1 + 8;
-constexpr std::size_t kRecordsCountOffset = kHeaderBytes + 8;
+constexpr std::size_t kRecordsCountOffset = kHeaderBytes + 8 + 1;
+constexpr std::uint8_t kAckRequested = 1;
 // The smallest record as a frame carries it: u32 length + at least one byte.
 constexpr std::size_t kMinRecordBytes = 4 + 1;
 
@@ -73,7 +75,7 @@ std::string_view frameErrorName(FrameError error) noexcept {
 
 void encodeFrame(const Frame& frame, std::string& out) {
   if (frame.type == FrameType::Records) {
-    const std::size_t begin = beginRecords(frame.epoch, frame.sequence, out);
+    const std::size_t begin = beginRecords(frame.epoch, frame.sequence, out, frame.ackRequested);
     for (std::string_view record : frame.records) appendRecordTo(out, record);
     finishRecords(out, begin, static_cast<std::uint32_t>(frame.records.size()));
     return;
@@ -114,11 +116,13 @@ void encodeFrame(const Frame& frame, std::string& out) {
   }
 }
 
-std::size_t beginRecords(std::uint64_t epoch, std::uint64_t firstSeq, std::string& out) {
+std::size_t beginRecords(std::uint64_t epoch, std::uint64_t firstSeq, std::string& out,
+                         bool ackRequested) {
   const std::size_t begin = out.size();
   WireWriter w(out);
   putHeader(w, FrameType::Records, epoch);
   w.u64(firstSeq);
+  w.u8(ackRequested ? kAckRequested : 0);
   w.u32(0);  // the count, written by finishRecords
   return begin;
 }
@@ -186,8 +190,10 @@ FrameError decodeFrame(std::string_view in, Frame& frame) {
       break;
     case FrameType::Records: {
       frame.sequence = r.u64();
+      const std::uint8_t flags = r.u8();
+      frame.ackRequested = (flags & kAckRequested) != 0;
       const std::uint32_t count = r.u32();
-      if (r.failed() || frame.sequence == 0 || count == 0 ||
+      if (r.failed() || (flags & ~kAckRequested) != 0 || frame.sequence == 0 || count == 0 ||
           frame.sequence - 1 > UINT64_MAX - count) {
         return FrameError::Malformed;
       }

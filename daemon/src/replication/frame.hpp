@@ -10,9 +10,10 @@
 //   SnapshotBegin  primary -> backup: stream id, the sequence the snapshot stands at
 //   SnapshotItem   a record of the snapshot (no sequence of its own)
 //   SnapshotEnd    the snapshot is complete: the backup has the state as of SnapshotBegin's seq
-//   Records        one or more consecutive stream records: first seq, count, then each record as
-//                  a length-prefixed string
-//   Ack            backup -> primary: the highest sequence applied
+//   Records        one or more consecutive stream records: first seq, whether the primary asks
+//                  for an acknowledgement now, count, then each record as a length-prefixed string
+//   Ack            backup -> primary: the highest sequence applied (at once when asked; else it
+//                  rides on the answer to the next Keepalive)
 //   Keepalive      primary -> backup: the stream's head sequence and the primary's realtime
 //                  clock (the backup computes its lag); backup -> primary: its applied seq
 #include <cstddef>
@@ -56,6 +57,8 @@ struct Frame {
   std::string text;
   // Keepalive (primary -> backup)
   std::uint64_t sentAtUsec = 0;
+  // Records: acknowledge at once (a REGISTER waits for it, or a lag sample)
+  bool ackRequested = true;
   // SnapshotItem: one encoded record; Records: each encoded record (views into the frame bytes
   // after decodeFrame: valid as long as they are)
   std::vector<std::string_view> records;
@@ -69,7 +72,8 @@ struct Frame {
 void encodeFrame(const Frame& frame, std::string& out);
 // Starts a Records frame whose records are appended with appendRecordTo; finishRecords writes
 // the count. `out` must not be touched in between.
-std::size_t beginRecords(std::uint64_t epoch, std::uint64_t firstSeq, std::string& out);
+std::size_t beginRecords(std::uint64_t epoch, std::uint64_t firstSeq, std::string& out,
+                         bool ackRequested = true);
 void appendRecordTo(std::string& out, std::string_view encodedRecord);
 void finishRecords(std::string& out, std::size_t begin, std::uint32_t count);
 

@@ -158,10 +158,19 @@ void PrimaryReplicator::sendSnapshot() {
   sendFrame(frame);
 }
 
-void PrimaryReplicator::onRecord(std::uint64_t seq, const Record&, std::string_view encoded) {
+void PrimaryReplicator::onRecord(std::uint64_t seq, const Record& record,
+                                 std::string_view encoded) {
   if (session_ == nullptr || !helloSeen_) return;
+  // A binding's REGISTER waits for the ack (synchronous); so does a return to Streaming. Other
+  // records ask for one only as a lag sample: the backup's answers cost both ends a TLS record
+  // and a system call each, and calls are asynchronous anyway.
+  bool ackNow =
+      std::holds_alternative<registrar::Event>(record) || state_ != ReplicationState::Streaming;
+  const std::int64_t now = log_.nowUs();
+  if (!ackNow && now - lastAckRequest_ >= settings_.ackSampleMicros) ackNow = true;
+  if (ackNow) lastAckRequest_ = now;
   scratch_.clear();
-  const std::size_t begin = beginRecords(epoch_, seq, scratch_);
+  const std::size_t begin = beginRecords(epoch_, seq, scratch_, ackNow);
   appendRecordTo(scratch_, encoded);
   finishRecords(scratch_, begin, 1);
   ++counters_.recordsSent;

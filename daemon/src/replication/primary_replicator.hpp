@@ -26,6 +26,9 @@ struct PrimarySettings {
   timer::Duration ackTimeout{300};
   timer::Duration keepaliveInterval{1000};
   std::size_t recordsFrameBytes = 64 * 1024;  // records per Records frame up to about this size
+  // Records nobody waits for (calls, trunks) ask for an acknowledgement at most this often (a
+  // lag sample); the others are acknowledged with the next Keepalive.
+  std::int64_t ackSampleMicros = 10000;
 };
 
 class PrimaryReplicator final : public StateConsumer {
@@ -102,6 +105,7 @@ class PrimaryReplicator final : public StateConsumer {
   timer::TimerHandle ackTimer_;
   timer::TimerHandle keepaliveTimer_;
   LagHistogram lag_;
+  std::int64_t lastAckRequest_ = 0;  // StateLog::nowUs of the last record that asked for an ack
   std::string scratch_;
   std::vector<Record> snapshotRecords_;
 };

@@ -71,6 +71,7 @@ std::string rawRecords(std::uint64_t firstSeq, std::uint32_t count, std::string_
   w.u8(static_cast<std::uint8_t>(FrameType::Records));
   w.u64(6);
   w.u64(firstSeq);
+  w.u8(1);  // ack requested
   w.u32(count);
   out.append(tail);
   return out;
@@ -105,6 +106,22 @@ BOOST_FIXTURE_TEST_CASE(every_type_round_trips, Frames) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(records_say_whether_an_ack_is_wanted_now) {
+  for (bool wanted : {true, false}) {
+    std::string out;
+    const std::size_t begin = beginRecords(3, 4, out, wanted);
+    appendRecordTo(out, "r");
+    finishRecords(out, begin, 1);
+    Frame frame;
+    BOOST_REQUIRE(decodeFrame(out, frame) == FrameError::None);
+    BOOST_TEST(frame.ackRequested == wanted);
+    BOOST_TEST(encode(frame) == out);
+  }
+  std::string flags = rawRecords(1, 1, lengthPrefixed("x"));
+  flags[18] = 2;  // an unknown flag
+  BOOST_TEST(decode(flags) == FrameError::Malformed);
+}
+
 BOOST_AUTO_TEST_CASE(layout_is_the_documented_one) {
   const std::string ack = encode(Frame{.type = FrameType::Ack, .epoch = 2, .sequence = 3});
   BOOST_TEST(ack == std::string("\x01\x07"
@@ -115,12 +132,13 @@ BOOST_AUTO_TEST_CASE(layout_is_the_documented_one) {
   BOOST_TEST(records == std::string("\x01\x06"
                                     "\x06\x00\x00\x00\x00\x00\x00\x00"
                                     "\x09\x00\x00\x00\x00\x00\x00\x00"
+                                    "\x01"  // ack requested
                                     "\x02\x00\x00\x00"
                                     "\x02\x00\x00\x00"
                                     "ab"
                                     "\x01\x00\x00\x00"
                                     "c",
-                                    33));
+                                    34));
 }
 
 BOOST_AUTO_TEST_CASE(the_hot_path_encoder_equals_encode_frame) {

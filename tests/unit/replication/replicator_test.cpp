@@ -57,7 +57,8 @@ struct Replica final : Applier {
   }
   void apply(const Record& record, bool fromSnapshot) override {
     BOOST_TEST(fromSnapshot == inSnapshot);
-    applied.push_back(std::get<registrar::Event>(record).aor);
+    const auto* binding = std::get_if<registrar::Event>(&record);
+    applied.push_back(binding ? binding->aor : std::string{kindName(kindOf(record))});
   }
   void endSnapshot() override { inSnapshot = false; }
 };
@@ -327,6 +328,33 @@ BOOST_FIXTURE_TEST_CASE(a_gap_closes_and_forces_a_new_snapshot, Fixture) {
   pump();
   BOOST_TEST(replica.snapshots == 2);
   BOOST_TEST(primaryCounters.snapshotsSent == 2u);
+}
+
+// Records nobody waits for (a call's, a trunk's) ask for an immediate acknowledgement only as a
+// lag sample; the others are acknowledged by the answer to the next Keepalive. A binding always
+// asks (its REGISTER waits).
+BOOST_FIXTURE_TEST_CASE(records_nobody_waits_for_are_acknowledged_lazily, Fixture) {
+  connect();
+  pump();
+  nowUs = 1'000'000;
+  log.publish(TrunkRecord{"gw", "sip:192.0.2.1", false, 2, 0});  // the first: a lag sample
+  pump();
+  BOOST_TEST(primary.acked() == log.head());
+  const auto lagSamples = primary.lag().count();
+  nowUs += 100;  // within the sample interval
+  log.publish(TrunkRecord{"gw", "sip:192.0.2.1", true, 1, 0});
+  pump();
+  BOOST_TEST(replica.applied.size() == 2u);       // applied at once ...
+  BOOST_TEST(primary.acked() == log.head() - 1);  // ... acknowledged later
+  BOOST_TEST(primary.lag().count() == lagSamples);
+  advance(1000);  // the Keepalive; its answer carries the applied sequence
+  pump();
+  BOOST_TEST(primary.acked() == log.head());
+  nowUs += 100;
+  bool replicated = false;
+  BOOST_TEST(primary.waitFor(publish("sync"), [&](bool ok) { replicated = ok; }));
+  pump();
+  BOOST_TEST(replicated);  // a binding asks for its acknowledgement at once
 }
 
 BOOST_AUTO_TEST_SUITE_END()
