@@ -1,7 +1,7 @@
 #pragma once
-// sd_notify(3) for every sipha service: readiness, status line, reload and stop notices, and the watchdog.
-// Without NOTIFY_SOCKET (not started by systemd with Type=notify) every call is a no-op that
-// returns 0.
+// sd_notify(3) for every sipha service: readiness, status line, reload and stop notices, and the
+// watchdog. Without NOTIFY_SOCKET (not started by systemd with Type=notify) every call is a no-op
+// that returns 0.
 #include <systemd/sd-event.h>
 
 #include <cstdint>

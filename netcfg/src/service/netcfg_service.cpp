@@ -154,7 +154,7 @@ void NetcfgService::announceStatus() const {
 }
 
 common::CallResult NetcfgService::setRole(common::Role role, std::uint64_t epoch,
-                                           ApplyOutcome& outcome) {
+                                          ApplyOutcome& outcome) {
   if (epoch < epoch_) {
     return common::CallResult::failure(
         common::dbus::kErrorStaleEpoch,

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "common/config/config.hpp"
-#include "config/network_config.hpp"
-#include "common/ha/role.hpp"
 #include "common/dbus/call_result.hpp"
+#include "common/ha/role.hpp"
+#include "config/network_config.hpp"
 #include "kernel/desired_state.hpp"
 #include "kernel/netlink_client.hpp"
 #include "kernel/netlink_watch.hpp"
