@@ -159,6 +159,11 @@ void CallManager::applyCallRecord(const replication::CallLegRecord& record) {
   if (event.leg != b2bua::LegId::Transfer) {
     replica.sdp[b2bua::legIndex(event.leg)] = record.sdpState;
   }
+  if (replica.early && replica.calls.complete()) {  // answered: the ringing state is spent
+    replica.early.reset();
+    replica.earlySdp[0] = std::string{};
+    replica.earlySdp[1] = std::string{};
+  }
 }
 
 void CallManager::applyEarlyCall(const replication::EarlyCallRecord& record) {
