@@ -94,7 +94,7 @@ int SipdApp::start() {
   const auto& ha = config_->ha;
   const bool replicating = ha.mode == common::HaMode::Pair && ha.replication.enabled();
   stateLog_ = std::make_unique<replication::StateLog>(
-      ha.replication.backlogRecords, std::size_t{256} << 20,
+      ha.replication.backlogRecords, std::size_t{64} << 20,
       [] {
         return std::chrono::duration_cast<std::chrono::microseconds>(
                    std::chrono::steady_clock::now().time_since_epoch())

@@ -22,10 +22,11 @@ PrimaryReplicator::~PrimaryReplicator() {
 
 void PrimaryReplicator::start(std::uint64_t epoch) {
   epoch_ = epoch;
+  if (state_ != ReplicationState::Off) return;  // a new epoch while primary: the session goes on
   acked_ = 0;
   sentUpTo_ = 0;
   counters_.ackedSeq = 0;
-  if (state_ == ReplicationState::Off) setState(ReplicationState::Connecting);
+  setState(ReplicationState::Connecting);
 }
 
 void PrimaryReplicator::stop() {

@@ -357,6 +357,25 @@ BOOST_FIXTURE_TEST_CASE(records_nobody_waits_for_are_acknowledged_lazily, Fixtur
   BOOST_TEST(replicated);  // a binding asks for its acknowledgement at once
 }
 
+// SetRole(primary, epoch+1) on a primary that streams: the session goes on (the backup learns
+// the new epoch from the frames; its own comes from SetRole).
+BOOST_FIXTURE_TEST_CASE(a_new_epoch_while_primary_keeps_the_session, Fixture) {
+  connect();
+  pump();
+  publish("before");
+  pump();
+  const auto acked = primary.acked();
+  primary.start(2);
+  BOOST_TEST(primary.epoch() == 2u);
+  BOOST_TEST(primary.acked() == acked);
+  BOOST_TEST((primary.state() == ReplicationState::Streaming));
+  bool replicated = false;
+  BOOST_TEST(primary.waitFor(publish("after"), [&](bool ok) { replicated = ok; }));
+  pump();
+  BOOST_TEST(replicated);
+  BOOST_TEST(replica.applied.back() == "after@example.com");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
