@@ -119,11 +119,7 @@ void CallManager::endCall(b2bua::Call* call) {
   auto found = slots_.find(call);
   if (found != slots_.end()) {
     publishEarlyEnd(call, found->second);
-    for (auto& byLeg : found->second.timers) {
-      for (auto& handle : byLeg) wheel_.cancel(handle);
-    }
-    // No DNS answer to a call that is gone; its queued requests go with it.
-    if (resolver_ != nullptr) resolver_->cancel(found->second.pendingDns);
+    releaseSlot(found->second);
     slots_.erase(found);
   }
   ++counters_.ended;

@@ -101,12 +101,7 @@ CallManager::CallManager(timer::TimerWheel& wheel, transaction::TransactionLayer
           }) {}
 
 CallManager::~CallManager() {
-  for (auto& [call, slot] : slots_) {
-    for (auto& byLeg : slot.timers) {
-      for (auto& handle : byLeg) wheel_.cancel(handle);
-    }
-    if (resolver_ != nullptr) resolver_->cancel(slot.pendingDns);
-  }
+  for (auto& [call, slot] : slots_) releaseSlot(slot);
   if (resolver_ != nullptr) {
     for (const auto& [ticket, handle] : probeDns_) resolver_->cancel(handle);
   }
@@ -188,12 +183,9 @@ void CallManager::startCall(std::unique_ptr<sip::Message>& invite,
   auto bodies = std::make_unique<SdpBodyTransform>(holdRfc3264_, counters_.sdpErrors);
   auto owned = std::make_unique<b2bua::Call>(*callConfig_, ids_, bodies.get());
   b2bua::Call* call = owned.get();
-  Slot& slot = slots_[call];
-  slot.serial = nextSerial_++;
-  slot.started = wheel_.clock().now();
+  Slot& slot = addSlot(call, std::move(bodies));
   if (log_ != nullptr) slot.source = transport::formatPeer(from);
   slot.targets = std::move(health);
-  slot.bodies = std::move(bodies);
   OutputLease lease(*this);
   b2bua::Output& out = lease.out;
   call->start(std::move(invite), context, std::move(decision), out);
@@ -376,6 +368,23 @@ bool CallManager::onResponse(const sip::Message& response, transaction::ClientTr
   match.call->onResponse(match.leg, response, out);
   execute(match.call, out);
   return true;
+}
+
+CallManager::Slot& CallManager::addSlot(const b2bua::Call* call,
+                                        std::unique_ptr<SdpBodyTransform> bodies) {
+  Slot& slot = slots_[call];
+  slot.serial = nextSerial_++;
+  slot.started = wheel_.clock().now();
+  slot.bodies = std::move(bodies);
+  return slot;
+}
+
+void CallManager::releaseSlot(Slot& slot) noexcept {
+  for (auto& byLeg : slot.timers) {
+    for (auto& handle : byLeg) wheel_.cancel(handle);
+  }
+  // No DNS answer to a call that is gone; its queued requests go with it.
+  if (resolver_ != nullptr) resolver_->cancel(slot.pendingDns);
 }
 
 CallManager::Slot* CallManager::slotOf(const b2bua::Call* call, std::uint64_t serial) {

@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -198,6 +199,10 @@ class CallManager {
   void startTimer(b2bua::Call* call, Slot& slot, const b2bua::Action& action);
   void fireTimer(b2bua::Call* call, std::uint64_t key);
   void endCall(b2bua::Call* call);
+  // A new slot for `call` (its serial, since-when and BodyTransform); and the release of one:
+  // its timers and its DNS lookup cancelled (the slot itself stays for the caller to erase).
+  Slot& addSlot(const b2bua::Call* call, std::unique_ptr<SdpBodyTransform> bodies);
+  void releaseSlot(Slot& slot) noexcept;
   Slot* slotOf(const b2bua::Call* call, std::uint64_t serial);
   void sendProbe(const routing::ProbeRequest& probe);
   void sendProbeTo(routing::HealthId id, std::uint64_t number, std::string_view requestUri,
@@ -251,6 +256,10 @@ class CallManager {
   CallCounters counters_;
   // Replication.
   void publishCallEvents(const b2bua::Call* call, Slot& slot, b2bua::Output& out);
+  std::string sdpStateOf(const Slot& slot, b2bua::LegId leg) const;
+  replication::CallLegRecord legRecord(const Slot& slot, b2bua::StateEvent&& event) const;
+  std::optional<replication::EarlyCallRecord> earlyRecord(const b2bua::Call& call,
+                                                          const Slot& slot) const;
   void publishEarlyEnd(const b2bua::Call* call, const Slot& slot);
   bool restoreEarly(const std::string& key, const b2bua::EarlyCall& early,
                     const std::string (&sdp)[2]);

@@ -1,7 +1,6 @@
 // The next hop of a call's requests and of the trunk probes (docs/calls.md, docs/dns.md): a
 // registered phone's stream flow, a literal address, or a host name resolved (RFC 3263) by
 // sipha::resolver without blocking the event loop; a call's requests wait in order for it.
-#include <charconv>
 #include <string>
 
 #include "common/log/log.hpp"
@@ -43,38 +42,7 @@ bool resolveNextHop(std::string_view uriText, std::string_view viaTransport,
 // way to reach a phone that does not accept connections (RFC 5626 3.3 motivates it). UDP flows
 // are not used: the Contact is (no NAT traversal yet, docs/calls.md).
 bool parseStreamFlow(std::string_view text, transport::Peer& peer) {
-  transport::TransportKind kind;
-  if (text.starts_with("tcp:")) {
-    kind = transport::TransportKind::Tcp;
-  } else if (text.starts_with("tls:")) {
-    kind = transport::TransportKind::Tls;
-  } else {
-    return false;
-  }
-  text.remove_prefix(4);
-  std::uint64_t connectionId = 0;
-  if (const auto hash = text.find('#'); hash != std::string_view::npos) {
-    const std::string_view digits = text.substr(hash + 1);
-    if (std::from_chars(digits.data(), digits.data() + digits.size(), connectionId).ec !=
-        std::errc{}) {
-      return false;
-    }
-    text = text.substr(0, hash);
-  }
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return false;
-  std::uint16_t port = 0;
-  const std::string_view portText = text.substr(colon + 1);
-  if (std::from_chars(portText.data(), portText.data() + portText.size(), port).ec != std::errc{}) {
-    return false;
-  }
-  std::string_view host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (!transport::makePeer(kind, host, port, peer)) return false;
-  peer.connectionId = connectionId;
-  return true;
+  return transport::parsePeer(text, peer) && peer.kind != transport::TransportKind::Udp;
 }
 
 // The peer to use from a resolution: the first whose transport is the Via's (the b2bua wrote

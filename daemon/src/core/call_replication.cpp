@@ -3,11 +3,11 @@
 // trunk contact's health; the backup holds calls as replicas — no Call object, no timer, nothing
 // sent — and turns them into live calls at promotion, so they can be re-INVITEd, UPDATEd and
 // hung up through the new primary.
-#include <charconv>
 #include <utility>
 
 #include "common/log/log.hpp"
 #include "core/call_manager.hpp"
+#include "core/realtime.hpp"
 #include "core/transaction_view.hpp"
 #include "sdp/leg_state.hpp"
 #include "sip/parser.hpp"
@@ -24,61 +24,45 @@ void restoreSdp(SdpBodyTransform& bodies, const std::string (&states)[2]) {
   }
 }
 
-// "udp:192.0.2.1:5060", "tcp:[2001:db8::1]:5060#7" (transport::formatPeer) -> a Peer by address.
-bool parsePeerText(std::string_view text, transport::Peer& peer) {
-  transport::TransportKind kind = transport::TransportKind::Udp;
-  if (text.starts_with("tcp:")) {
-    kind = transport::TransportKind::Tcp;
-  } else if (text.starts_with("tls:")) {
-    kind = transport::TransportKind::Tls;
-  } else if (!text.starts_with("udp:")) {
-    return false;
-  }
-  text.remove_prefix(4);
-  text = text.substr(0, text.find('#'));  // the old node's connection is gone
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return false;
-  std::uint16_t port = 0;
-  const std::string_view digits = text.substr(colon + 1);
-  if (std::from_chars(digits.data(), digits.data() + digits.size(), port).ec != std::errc{}) {
-    return false;
-  }
-  std::string_view host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return transport::makePeer(kind, host, port, peer);
+}  // namespace
+
+std::string CallManager::sdpStateOf(const Slot& slot, b2bua::LegId leg) const {
+  if (!slot.bodies || leg == b2bua::LegId::Transfer) return {};
+  const sdp::LegSdpState& state = slot.bodies->legState(leg);
+  return state.hasSent() ? state.serialize() : std::string{};
 }
 
-}  // namespace
+replication::CallLegRecord CallManager::legRecord(const Slot& slot,
+                                                  b2bua::StateEvent&& event) const {
+  replication::CallLegRecord record;
+  if (event.kind == b2bua::StateEventKind::LegUpdated)
+    record.sdpState = sdpStateOf(slot, event.leg);
+  record.event = std::move(event);
+  return record;
+}
+
+std::optional<replication::EarlyCallRecord> CallManager::earlyRecord(const b2bua::Call& call,
+                                                                     const Slot& slot) const {
+  auto early = call.early();
+  if (!early || slot.source.empty()) return std::nullopt;
+  replication::EarlyCallRecord record;
+  record.call = std::move(*early);
+  record.call.source = slot.source;
+  for (b2bua::LegId leg : {b2bua::LegId::Inbound, b2bua::LegId::Outbound}) {
+    record.sdpState[b2bua::legIndex(leg)] = sdpStateOf(slot, leg);
+  }
+  return record;
+}
 
 void CallManager::publishCallEvents(const b2bua::Call* call, Slot& slot, b2bua::Output& out) {
   for (b2bua::StateEvent& event : out.events) {
-    replication::CallLegRecord record;
-    if (event.kind == b2bua::StateEventKind::LegUpdated && slot.bodies &&
-        event.leg != b2bua::LegId::Transfer) {
-      const sdp::LegSdpState& state = slot.bodies->legState(event.leg);
-      if (state.hasSent()) record.sdpState = state.serialize();
-    }
     if (event.kind == b2bua::StateEventKind::LegUpdated) slot.legsPublished = true;
-    record.event = std::move(event);
-    log_->publish(record);
+    log_->publish(legRecord(slot, std::move(event)));
   }
   // The first time the call rings (a provisional relayed to the caller): the backup keeps what
   // it needs to complete it after a switchover.
   if (!slot.earlyPublished && !slot.legsPublished && call->state() == b2bua::CallState::Early) {
-    if (auto early = call->early()) {
-      replication::EarlyCallRecord record;
-      record.call = std::move(*early);
-      record.call.source = slot.source;
-      if (slot.bodies) {
-        for (b2bua::LegId leg : {b2bua::LegId::Inbound, b2bua::LegId::Outbound}) {
-          const sdp::LegSdpState& state = slot.bodies->legState(leg);
-          if (state.hasSent()) record.sdpState[b2bua::legIndex(leg)] = state.serialize();
-        }
-      }
-      slot.earlyPublished = log_->publish(record) != 0;
-    }
+    if (auto record = earlyRecord(*call, slot)) slot.earlyPublished = log_->publish(*record) != 0;
   }
 }
 
@@ -93,52 +77,31 @@ void CallManager::publishEarlyEnd(const b2bua::Call* call, const Slot& slot) {
 
 void CallManager::publishTrunk(const routing::HealthEvent& event) {
   if (log_ == nullptr) return;
-  const auto age = wheel_.clock().now() - event.since;
-  const std::int64_t nowUsec = now_() * 1000000;
-  replication::TrunkRecord record;
-  record.dn = std::string{event.dn};
-  record.contact = std::string{event.contact};
-  record.inService = event.state == routing::HealthState::InService;
-  record.reason = static_cast<std::uint8_t>(event.reason);
-  const std::int64_t ageUsec = std::chrono::duration_cast<std::chrono::microseconds>(age).count();
-  record.sinceUsec = static_cast<std::uint64_t>(std::max<std::int64_t>(0, nowUsec - ageUsec));
-  log_->publish(record);
+  log_->publish(replication::TrunkRecord{
+      std::string{event.dn}, std::string{event.contact},
+      event.state == routing::HealthState::InService, static_cast<std::uint8_t>(event.reason),
+      realtimeUsecOf(event.since, wheel_.clock().now(),
+                     static_cast<std::uint64_t>(now_()) * 1000000u)});
 }
 
 void CallManager::snapshot(std::vector<replication::Record>& out,
                            std::uint64_t nowRealtimeUsec) const {
   for (const auto& [call, slot] : slots_) {
     if (call->ended()) continue;
-    if (auto early = call->early(); early && !slot.source.empty()) {
-      replication::EarlyCallRecord record;
-      record.call = std::move(*early);
-      record.call.source = slot.source;
-      out.emplace_back(std::move(record));
+    if (auto early = earlyRecord(*call, slot)) {
+      out.emplace_back(std::move(*early));
       continue;
     }
     for (b2bua::StateEvent& event : call->snapshot()) {
-      replication::CallLegRecord record;
-      if (slot.bodies && event.leg != b2bua::LegId::Transfer) {
-        const sdp::LegSdpState& state = slot.bodies->legState(event.leg);
-        if (state.hasSent()) record.sdpState = state.serialize();
-      }
-      record.event = std::move(event);
-      out.emplace_back(std::move(record));
+      out.emplace_back(legRecord(slot, std::move(event)));
     }
   }
-  for (const auto& row : trunkRows(nowRealtimeUsec)) {
-    const auto status = std::find_if(health_.statuses().begin(), health_.statuses().end(),
-                                     [&](const routing::ContactStatus& s) {
-                                       return s.dn == row.dn && s.contact == row.contact;
-                                     });
-    replication::TrunkRecord record;
-    record.dn = row.dn;
-    record.contact = row.contact;
-    record.inService = row.state == routing::stateName(routing::HealthState::InService);
-    record.reason =
-        status == health_.statuses().end() ? 0 : static_cast<std::uint8_t>(status->reason);
-    record.sinceUsec = row.sinceUsec;
-    out.emplace_back(std::move(record));
+  const timer::TimePoint now = wheel_.clock().now();
+  for (const routing::ContactStatus& status : health_.statuses()) {
+    out.emplace_back(replication::TrunkRecord{std::string{status.dn}, std::string{status.contact},
+                                              status.state == routing::HealthState::InService,
+                                              static_cast<std::uint8_t>(status.reason),
+                                              realtimeUsecOf(status.since, now, nowRealtimeUsec)});
   }
 }
 
@@ -196,10 +159,7 @@ std::size_t CallManager::promoteReplicas() {
       common::logWarning("replication: call ", key, " collides with a live call; not restored");
       continue;
     }
-    Slot& slot = slots_[call];
-    slot.serial = nextSerial_++;
-    slot.started = wheel_.clock().now();
-    slot.bodies = std::move(bodies);
+    Slot& slot = addSlot(call, std::move(bodies));
     slot.answered = true;
     slot.legsPublished = true;
     ++restored;
@@ -215,12 +175,13 @@ bool CallManager::restoreEarly(const std::string& key, const b2bua::EarlyCall& e
                                const std::string (&sdp)[2]) {
   transport::Peer from;
   auto parsed = sip::parseMessage(std::string{early.invite});
-  if (!parsed.ok() || !parsePeerText(early.source, from)) {
+  if (!parsed.ok() || !transport::parsePeer(early.source, from)) {
     common::logWarning("replication: ringing call ", key,
                        " cannot be restored (bad INVITE or "
                        "source)");
     return false;
   }
+  from.connectionId = 0;  // the old node's connection is gone
   std::unique_ptr<sip::Message> invite = std::move(parsed.message);
   const transaction::RequestOutcome outcome =
       transactions_.receiveRequest(transactionView(*invite, from, {}));
@@ -237,10 +198,7 @@ bool CallManager::restoreEarly(const std::string& key, const b2bua::EarlyCall& e
   if (!owned) return false;
   b2bua::Call* call = owned.get();
   if (table_.insert(std::move(owned)) == nullptr) return false;
-  Slot& slot = slots_[call];
-  slot.serial = nextSerial_++;
-  slot.started = wheel_.clock().now();
-  slot.bodies = std::move(bodies);
+  Slot& slot = addSlot(call, std::move(bodies));
   slot.source = early.source;
   slot.earlyPublished = true;  // the new backup gets it in its snapshot
   execute(call, out);          // the no-answer timer
@@ -248,18 +206,11 @@ bool CallManager::restoreEarly(const std::string& key, const b2bua::EarlyCall& e
 }
 
 void CallManager::dropAllCalls() {
-  std::vector<b2bua::Call*> calls;
-  calls.reserve(slots_.size());
-  for (auto& [call, slot] : slots_) calls.push_back(const_cast<b2bua::Call*>(call));
-  for (b2bua::Call* call : calls) {
-    auto found = slots_.find(call);
-    for (auto& byLeg : found->second.timers) {
-      for (auto& handle : byLeg) wheel_.cancel(handle);
-    }
-    if (resolver_ != nullptr) resolver_->cancel(found->second.pendingDns);
-    slots_.erase(found);
+  for (auto& [call, slot] : slots_) {
+    releaseSlot(slot);
     table_.erase(call);
   }
+  slots_.clear();
   // Client records of the dropped calls would point at freed calls: forget them (their
   // transactions end on their own; an answer then matches no call).
   for (auto it = clients_.begin(); it != clients_.end();) {

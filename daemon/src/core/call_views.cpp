@@ -4,20 +4,9 @@
 #include <utility>
 
 #include "core/call_manager.hpp"
+#include "core/realtime.hpp"
 
 namespace sipha::core {
-
-namespace {
-
-// A monotonic instant as CLOCK_REALTIME microseconds, given both clocks' "now".
-std::uint64_t realtimeUsecOf(timer::TimePoint at, timer::TimePoint now,
-                             std::uint64_t nowRealtimeUsec) {
-  const auto ageUsec = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(now - at).count());
-  return nowRealtimeUsec > ageUsec ? nowRealtimeUsec - ageUsec : 0;
-}
-
-}  // namespace
 
 std::vector<TrunkRow> CallManager::trunkRows(std::uint64_t nowRealtimeUsec) const {
   const timer::TimePoint now = wheel_.clock().now();

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include <array>
+#include <charconv>
 #include <cstring>
 
 namespace sipha::transport {
@@ -75,6 +76,37 @@ std::string formatPeer(const Peer& peer) {
     text += std::to_string(peer.connectionId);
   }
   return text;
+}
+
+bool parsePeer(std::string_view text, Peer& peer) noexcept {
+  TransportKind kind = TransportKind::Udp;
+  if (text.starts_with("tcp:")) {
+    kind = TransportKind::Tcp;
+  } else if (text.starts_with("tls:")) {
+    kind = TransportKind::Tls;
+  } else if (!text.starts_with("udp:")) {
+    return false;
+  }
+  text.remove_prefix(4);
+  std::uint64_t connectionId = 0;
+  if (const auto hash = text.find('#'); hash != std::string_view::npos) {
+    const std::string_view digits = text.substr(hash + 1);
+    const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), connectionId);
+    if (!isReliable(kind) || parsed.ec != std::errc{} ||
+        parsed.ptr != digits.data() + digits.size()) {
+      return false;
+    }
+    text = text.substr(0, hash);
+  }
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::uint16_t port = 0;
+  const std::string_view portText = text.substr(colon + 1);
+  const auto parsed = std::from_chars(portText.data(), portText.data() + portText.size(), port);
+  if (parsed.ec != std::errc{} || parsed.ptr != portText.data() + portText.size()) return false;
+  if (!makePeer(kind, text.substr(0, colon), port, peer)) return false;
+  peer.connectionId = connectionId;
+  return true;
 }
 
 bool parseLiteralAddress(std::string_view host, std::uint16_t port, sockaddr_storage& address,

@@ -15,6 +15,8 @@ std::string formatAddress(const sockaddr_storage& address, socklen_t length);
 
 // "udp:1.2.3.4:5060", "tcp:[::1]:5060", "tls:..."; stream peers add "#<connectionId>" when set.
 std::string formatPeer(const Peer& peer);
+// The inverse of formatPeer (literal addresses only). False for anything else.
+bool parsePeer(std::string_view text, Peer& peer) noexcept;
 
 // The IP text only ("1.2.3.4", "::1"), without port or brackets.
 std::string formatHost(const sockaddr_storage& address);

@@ -20,6 +20,21 @@ BOOST_AUTO_TEST_CASE(formats_v4_and_v6) {
   BOOST_TEST(addressPort(peer.address) == 5061);
 }
 
+BOOST_AUTO_TEST_CASE(parse_peer_is_the_inverse_of_format_peer) {
+  for (const char* text : {"udp:1.2.3.4:5060", "tcp:[::1]:5061#7", "tls:192.0.2.9:5061"}) {
+    Peer peer;
+    BOOST_TEST_REQUIRE(parsePeer(text, peer), text);
+    BOOST_TEST(formatPeer(peer) == text);
+  }
+  Peer peer;
+  BOOST_TEST(!parsePeer("udp:1.2.3.4:5060#7", peer));  // no connection over UDP
+  BOOST_TEST(!parsePeer("sctp:1.2.3.4:5060", peer));
+  BOOST_TEST(!parsePeer("tcp:host.example:5060", peer));
+  BOOST_TEST(!parsePeer("tcp:1.2.3.4:50x0", peer));
+  BOOST_TEST(!parsePeer("tcp:1.2.3.4:5060#7x", peer));
+  BOOST_TEST(!parsePeer("tcp:1.2.3.4", peer));
+}
+
 BOOST_AUTO_TEST_CASE(only_literal_addresses) {
   sockaddr_storage address{};
   socklen_t length = 0;
