@@ -145,28 +145,31 @@ void RegisterHandler::handle(const sip::Message& request,
   scheduleExpiry();
   if (result.eventSeq != 0 && changeListener_) changeListener_();
 
-  if (result.status == 200 && result.eventSeq != 0 && (journal_ || peerWait_)) {
+  if (result.status == 200 && result.eventSeq != 0) {
     // Hold the 200 until the journal has these bindings on disk and the backup has them
-    // (docs/replication.md "Synchronous REGISTER"): the two waits overlap.
-    const std::uint64_t id = nextHeldId_++;
-    held_.emplace(id, Held{&transaction, std::move(bytes)});
-    heldIds_.emplace(&transaction, id);
-    if (journal_) {
-      ++held_.at(id).waits;
-      ++counters_.heldForDurability;
-      journal_->afterDurable(result.eventSeq, [this, id](bool durable) {
-        const auto found = held_.find(id);
-        if (found == held_.end()) return;  // the transaction went away meanwhile
-        if (!durable) found->second.stored = false;
-        release(id);
-      });
+    // (docs/replication.md "Synchronous REGISTER"): the two waits overlap. The backup's wait
+    // never completes from inside peerWait_, so the entry can be made after it.
+    const std::uint64_t id = nextHeldId_;
+    const bool peer =
+        peerWait_ && log_ != nullptr && peerWait_(log_->head(), [this, id](bool) { release(id); });
+    if (journal_ || peer) {
+      ++nextHeldId_;
+      Held& held = held_.emplace(id, Held{&transaction, std::move(bytes)}).first->second;
+      heldIds_.emplace(&transaction, id);
+      if (peer) ++held.waits;
+      if (journal_) {
+        ++held.waits;
+        ++counters_.heldForDurability;
+        journal_->afterDurable(result.eventSeq, [this, id](bool durable) {
+          const auto found = held_.find(id);
+          if (found == held_.end()) return;  // the transaction went away meanwhile
+          if (!durable) found->second.stored = false;
+          release(id);
+        });
+      }
+      release(id);  // the registration's own hold
+      return;
     }
-    if (peerWait_ && log_ != nullptr) {
-      ++held_.at(id).waits;
-      if (!peerWait_(log_->head(), [this, id](bool) { release(id); })) --held_.at(id).waits;
-    }
-    release(id);  // the registration's own hold
-    return;
   }
   responder_(transaction, spec.status, std::move(bytes));
 }

@@ -209,11 +209,10 @@ bool PrimaryReplicator::waitFor(std::uint64_t seq, Done done) {
     if (state_ != ReplicationState::Off) ++counters_.unsyncedAnswers;
     return false;
   }
-  if (seq <= acked_) {
+  if (seq <= acked_) {  // already there: answer at once (`done` never runs from in here)
     ++counters_.syncWaits;
     ++counters_.syncAcked;
-    done(true);
-    return true;
+    return false;
   }
   ++counters_.syncWaits;
   waiters_.push_back({seq, wheel_.clock().now() + settings_.ackTimeout, std::move(done)});

@@ -55,8 +55,9 @@ class PrimaryReplicator final : public StateConsumer {
   void frame(FrameOut& link, const Frame& frame);
   void lost(FrameOut& link);
 
-  // True: `done` runs once the backup acknowledged `seq` (true) or the stream degraded (false).
-  // False: the stream is not synchronous now; answer at once (`done` is not kept).
+  // True: `done` runs later, once the backup acknowledged `seq` (true) or the stream degraded
+  // (false); never from inside this call. False: answer at once (`done` is not kept): the
+  // backup has `seq` already, or the stream is not synchronous now.
   bool waitFor(std::uint64_t seq, Done done);
 
   void onRecord(std::uint64_t seq, const Record& record, std::string_view encoded) override;
