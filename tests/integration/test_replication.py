@@ -33,11 +33,12 @@ def certs(tmp_path_factory):
 def make_pair(tmp_path, certs):
     """Factory: make_pair(**Pair kwargs) -> a Pair (not started). At teardown every process is
     stopped, the namespace deleted, and each sipd still running must exit 0 on SIGTERM."""
+    # Missing capabilities fail: `make deps` installs every tool, and CI runs as root.
     if os.geteuid() != 0:
-        pytest.skip("needs root (network namespace, nftables)")
-    for tool in ("ip", "nft", "conntrack", "sipp", "ss"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"needs {tool}")
+        pytest.fail("needs root (network namespace, nftables)")
+    missing = [tool for tool in ("ip", "nft", "conntrack", "sipp", "ss") if not shutil.which(tool)]
+    if missing:
+        pytest.fail(f"needs {', '.join(missing)} (make deps installs them)")
     made = []
 
     def make(**kwargs):
@@ -427,36 +428,24 @@ def test_refusals(make_pair, certs):
     assert ok, out
     p.b.wait_ready(True, timeout=20)
 
+    def refused(counter, what, payload=b"", **link):
+        """A raw pair-CA link to A sends `payload`; A closes it and counts `counter`."""
+        before = p.a.counter(counter)
+        conn = p.raw_link(p.a, **link)
+        try:
+            if payload:
+                conn.sendall(payload)
+            assert pair_mod.closed_by_peer(conn), f"{what}: the link was not closed"
+        finally:
+            conn.close()
+        net.wait_for(lambda: p.a.counter(counter) > before, 5, what=counter)
+
     # A certificate of the pair CA on a host that is not the peer is refused.
-    not_peer = p.a.counter("replication.refused.not_peer")
-    conn = p.raw_link(p.a, source="127.0.0.1")
-    try:
-        assert pair_mod.closed_by_peer(conn), "a link from another host was not closed"
-    finally:
-        conn.close()
-    net.wait_for(lambda: p.a.counter("replication.refused.not_peer") > not_peer, 5,
-                 what="replication.refused.not_peer")
-
+    refused("replication.refused.not_peer", "a link from another host", source="127.0.0.1")
     # A client of the pair CA sending a frame that does not decode is disconnected.
-    garbled = p.a.counter("replication.refused.garbled")
-    conn = p.raw_link(p.a)
-    try:
-        conn.sendall(struct.pack(">I", 5) + b"junk!")
-        assert pair_mod.closed_by_peer(conn), "a garbled frame did not close the link"
-    finally:
-        conn.close()
-    net.wait_for(lambda: p.a.counter("replication.refused.garbled") > garbled, 5,
-                 what="replication.refused.garbled")
-
+    refused("replication.refused.garbled", "a garbled frame", struct.pack(">I", 5) + b"junk!")
     # A length prefix over the limit is disconnected before any body arrives.
-    oversized = p.a.counter("replication.refused.oversized")
-    conn = p.raw_link(p.a)
-    try:
-        conn.sendall(struct.pack(">I", 0x7FFFFFFF) + b"x" * 16)
-        assert pair_mod.closed_by_peer(conn), "an oversized frame did not close the link"
-    finally:
-        conn.close()
-    net.wait_for(lambda: p.a.counter("replication.refused.oversized") > oversized, 5,
-                 what="replication.refused.oversized")
+    refused("replication.refused.oversized", "an oversized frame",
+            struct.pack(">I", 0x7FFFFFFF) + b"x" * 16)
     # The real backup follows the primary again afterwards.
     p.b.wait_ready(True, timeout=20)
