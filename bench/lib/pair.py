@@ -11,6 +11,7 @@ procs.start and stopped by its pid.
 
 import json
 import os
+import select
 import subprocess
 import time
 
@@ -21,24 +22,10 @@ BUS_NAME = "org.sipha.Sipd1"
 OBJECT = "/org/sipha/Sipd1"
 INTERFACE = "org.sipha.Sipd1"
 
-# A system-type bus that lets anyone own and call anything (the bench's own, on a unix socket
-# in its temporary directory). The same text as tests/integration/harness/dbus.py's.
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow receive_sender="*"/>
-    <allow send_type="method_call"/>
-    <allow send_type="signal"/>
-  </policy>
-</busconfig>
-"""
+# The tests' permissive private system bus (anyone may own and call anything); the bench gives
+# it an address in its temporary directory and reads the address dbus-daemon prints when ready.
+BUS_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "tests", "data", "dbus", "system-test.conf")
 
 
 def makeCertificates(directory):
@@ -90,27 +77,22 @@ class Bus:
 
     def __init__(self, workDir, tag, cpu):
         self.socket_ = os.path.join(workDir, f"{tag}-bus.sock")
-        self.config_ = os.path.join(workDir, f"{tag}-bus.conf")
         self.logPath_ = os.path.join(workDir, f"{tag}-bus.log")
         self.cpu_ = cpu
         self.proc_ = None
         self.address = "unix:path=" + self.socket_
 
     def start(self, timeout=10.0):
+        """Starts the bus; True once it printed its address (it is listening then)."""
         if os.path.exists(self.socket_):
             os.unlink(self.socket_)
-        with open(self.config_, "w", encoding="ascii") as config:
-            config.write(BUS_CONFIG.format(socket=self.socket_))
         with open(self.logPath_, "ab") as log:
             self.proc_ = procs.start(procs.pinned(self.cpu_, [
-                "dbus-daemon", f"--config-file={self.config_}", "--nofork", "--nopidfile"]),
-                stdout=log, stderr=log)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.proc_.poll() is None:
-            if os.path.exists(self.socket_) and self.busctl("list").returncode == 0:
-                return True
-            time.sleep(0.02)
-        return False
+                "dbus-daemon", f"--config-file={BUS_CONFIG}", f"--address={self.address}",
+                "--nofork", "--nopidfile", "--print-address=1"]),
+                stdout=subprocess.PIPE, stderr=log)
+        ready, _, _ = select.select([self.proc_.stdout], [], [], timeout)
+        return bool(ready) and self.proc_.stdout.readline().strip() != b""
 
     def busctl(self, *args, timeout=10.0):
         """busctl on this bus; a CompletedProcess (returncode 124 when it timed out)."""
