@@ -216,11 +216,10 @@ void RegisterHandler::beginReplicaSnapshot() {
   snapshotSequence_ = 0;
 }
 
-void RegisterHandler::applyReplicated(const registrar::Event& replicated, bool fromSnapshot) {
+void RegisterHandler::applyReplicated(registrar::Event&& event, bool fromSnapshot) {
   if (!registrar_) return;
   // Connection ids are per node: "tcp:ip:port#7" on the primary would name another connection
   // here. Without the id the binding's phone is reached through its Contact after a promotion.
-  registrar::Event event = replicated;
   if (const auto hash = event.source.find('#'); hash != std::string::npos) {
     event.source.resize(hash);
   }
@@ -228,7 +227,7 @@ void RegisterHandler::applyReplicated(const registrar::Event& replicated, bool f
     registrar_->restore(event);
     snapshotSequence_ = std::max(snapshotSequence_, event.seq);
   } else if (registrar_->apply(event) == registrar::Registrar::ApplyStatus::Applied && journal_) {
-    journal_->append(event);  // the backup's data partition follows the primary's
+    journal_->append(std::move(event));  // the backup's data partition follows the primary's
   }
   if (changeListener_) changeListener_();
 }

@@ -46,7 +46,7 @@ class RegisterHandler final : public replication::StateConsumer {
   void setExpiring(bool expiring);
   // The backup's side: the primary's events (apply) or snapshot (restore), and its nonce secret.
   void beginReplicaSnapshot();
-  void applyReplicated(const registrar::Event& event, bool fromSnapshot);
+  void applyReplicated(registrar::Event&& event, bool fromSnapshot);
   void endReplicaSnapshot();
   void setNonceSecret(const std::string& secret);
   std::string nonceSecret() const;

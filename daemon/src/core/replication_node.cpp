@@ -245,15 +245,15 @@ void ReplicationNode::appendCounters(
                             {"replication.resumes", c.resumes},
                             {"replication.records_sent", c.recordsSent},
                             {"replication.acks", c.acks},
-                            {"replication.acked_seq", c.ackedSeq},
+                            {"replication.acked_seq", primary_ ? primary_->acked() : 0},
                             {"replication.sync_waits", c.syncWaits},
                             {"replication.sync_acked", c.syncAcked},
                             {"replication.unsynced_answers", c.unsyncedAnswers},
                             {"replication.degraded", c.degradedEntries},
                             {"replication.snapshots_applied", c.snapshotsApplied},
                             {"replication.records_applied", c.recordsApplied},
-                            {"replication.applied_seq", c.appliedSeq},
-                            {"replication.known_head", c.knownHead},
+                            {"replication.applied_seq", backup_ ? backup_->applied() : 0},
+                            {"replication.known_head", backup_ ? backup_->knownHead() : 0},
                             {"replication.call_replicas", core_.calls().replicaCount()},
                         });
   if (!enabled()) return;
@@ -294,9 +294,9 @@ void ReplicationNode::beginSnapshot() {
   core_.calls().clearReplicas();
 }
 
-void ReplicationNode::apply(const replication::Record& record, bool fromSnapshot) {
-  if (const auto* event = std::get_if<registrar::Event>(&record)) {
-    core_.registrar().applyReplicated(*event, fromSnapshot);
+void ReplicationNode::apply(replication::Record&& record, bool fromSnapshot) {
+  if (auto* event = std::get_if<registrar::Event>(&record)) {
+    core_.registrar().applyReplicated(std::move(*event), fromSnapshot);
   } else if (const auto* call = std::get_if<replication::CallLegRecord>(&record)) {
     core_.calls().applyCallRecord(*call);
   } else if (const auto* early = std::get_if<replication::EarlyCallRecord>(&record)) {

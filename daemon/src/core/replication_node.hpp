@@ -58,7 +58,7 @@ class ReplicationNode final : public halink::LinkHandler,
   // SnapshotSource / Applier.
   void snapshot(std::vector<replication::Record>& out) const override;
   void beginSnapshot() override;
-  void apply(const replication::Record& record, bool fromSnapshot) override;
+  void apply(replication::Record&& record, bool fromSnapshot) override;
   void endSnapshot() override;
 
   // halink::LinkHandler.

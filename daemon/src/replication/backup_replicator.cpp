@@ -73,7 +73,7 @@ void BackupReplicator::frame(FrameOut& link, const Frame& frame) {
       if (!inSnapshot_ || frame.records.size() != 1) break;
       Record record;
       if (decodeRecord(frame.records.front(), record) != RecordError::None) break;
-      applier_.apply(record, true);
+      applier_.apply(std::move(record), true);
       return;
     }
     case FrameType::SnapshotEnd:
@@ -82,9 +82,7 @@ void BackupReplicator::frame(FrameOut& link, const Frame& frame) {
       inSnapshot_ = false;
       streamId_ = snapshotStream_;
       applied_ = frame.sequence;
-      counters_.appliedSeq = applied_;
       knownHead_ = applied_;
-      counters_.knownHead = knownHead_;
       ++counters_.snapshotsApplied;
       set(ReplicationState::Streaming);
       ack(link, FrameType::Ack);
@@ -95,12 +93,10 @@ void BackupReplicator::frame(FrameOut& link, const Frame& frame) {
       return;
     case FrameType::Keepalive:
       if (frame.sequence > knownHead_) knownHead_ = frame.sequence;
-      counters_.knownHead = knownHead_;
-      if (state_ != ReplicationState::Snapshot && streamId_ != 0) {
-        set(ReplicationState::Streaming);  // a resume with nothing to send
-      }
       ack(link, FrameType::Keepalive);
-      set(state_);
+      // Following a stream: a resume with nothing to send is streaming from here.
+      set(state_ != ReplicationState::Snapshot && streamId_ != 0 ? ReplicationState::Streaming
+                                                                 : state_);
       return;
     case FrameType::Refuse:
       if (frame.reason == RefuseReason::NotPrimary) ++counters_.refusedNotPrimary;
@@ -132,15 +128,12 @@ void BackupReplicator::onRecords(FrameOut& link, const Frame& frame) {
       return;
     }
   }
-  for (const Record& record : decoded_) applier_.apply(record, false);
+  for (Record& record : decoded_) applier_.apply(std::move(record), false);
   applied_ += frame.records.size();
   counters_.recordsApplied += frame.records.size();
-  counters_.appliedSeq = applied_;
   if (applied_ > knownHead_) knownHead_ = applied_;
-  counters_.knownHead = knownHead_;
-  if (state_ != ReplicationState::Streaming) set(ReplicationState::Streaming);
   if (frame.ackRequested) ack(link, FrameType::Ack);  // else with the next Keepalive's answer
-  set(state_);
+  set(ReplicationState::Streaming);
 }
 
 void BackupReplicator::ack(FrameOut& link, FrameType type) {

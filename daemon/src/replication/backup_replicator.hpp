@@ -23,8 +23,8 @@ class Applier {
  public:
   // A snapshot starts: drop the replicated state (bindings, calls held for the peer).
   virtual void beginSnapshot() = 0;
-  // One record, of the snapshot or of the stream, in order.
-  virtual void apply(const Record& record, bool fromSnapshot) = 0;
+  // One record, of the snapshot or of the stream, in order; the applier may take from it.
+  virtual void apply(Record&& record, bool fromSnapshot) = 0;
   virtual void endSnapshot() = 0;
 
  protected:

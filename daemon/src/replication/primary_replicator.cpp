@@ -25,7 +25,6 @@ void PrimaryReplicator::start(std::uint64_t epoch) {
   if (state_ != ReplicationState::Off) return;  // a new epoch while primary: the session goes on
   acked_ = 0;
   sentUpTo_ = 0;
-  counters_.ackedSeq = 0;
   setState(ReplicationState::Connecting);
 }
 
@@ -106,7 +105,6 @@ void PrimaryReplicator::onHello(FrameOut& link, const Frame& hello) {
     sendSnapshot();
   }
   acked_ = sameStream ? hello.sequence : 0;
-  counters_.ackedSeq = acked_;
   sentUpTo_ = head;
   if (acked_ >= head) {
     setState(ReplicationState::Streaming);
@@ -190,7 +188,6 @@ void PrimaryReplicator::onAck(std::uint64_t seq) {
     if (now >= published) lag_.add(static_cast<std::uint64_t>(now - published));
   }
   acked_ = seq;
-  counters_.ackedSeq = seq;
   while (!waiters_.empty() && waiters_.front().seq <= seq) {
     Done done = std::move(waiters_.front().done);
     waiters_.pop_front();

@@ -51,12 +51,9 @@ struct ReplicationCounters {
   std::uint64_t syncAcked = 0;        // ... and got its acknowledgement
   std::uint64_t unsyncedAnswers = 0;  // answered without the backup (not streaming / timed out)
   std::uint64_t degradedEntries = 0;
-  std::uint64_t ackedSeq = 0;
   // backup
   std::uint64_t snapshotsApplied = 0;
   std::uint64_t recordsApplied = 0;
-  std::uint64_t appliedSeq = 0;
-  std::uint64_t knownHead = 0;
 };
 
 }  // namespace sipha::replication

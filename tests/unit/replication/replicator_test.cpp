@@ -55,7 +55,7 @@ struct Replica final : Applier {
     inSnapshot = true;
     applied.clear();
   }
-  void apply(const Record& record, bool fromSnapshot) override {
+  void apply(Record&& record, bool fromSnapshot) override {
     BOOST_TEST(fromSnapshot == inSnapshot);
     const auto* binding = std::get_if<registrar::Event>(&record);
     applied.push_back(binding ? binding->aor : std::string{kindName(kindOf(record))});
