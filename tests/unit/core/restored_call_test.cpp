@@ -122,12 +122,23 @@ struct Fixture {
     if (message) kept.push_back(std::move(message));
     return result;
   }
-  void response(std::string text, const transport::Peer& from) {
+  // A response from the network, as the SIP core passes it on: with its client transaction,
+  // or without one (NoMatch: a 2xx whose transaction is gone). Returns the layer's disposition.
+  transaction::ResponseDisposition response(std::string text, const transport::Peer& from) {
     auto parsed = sip::parseMessage(std::move(text));
     BOOST_REQUIRE(parsed.ok());
     const auto outcome = transactions.receiveResponse(responseView(*parsed.message, from));
-    BOOST_REQUIRE(outcome.transaction != nullptr);
-    calls.onResponse(*parsed.message, outcome.transaction);
+    BOOST_REQUIRE(outcome.disposition != transaction::ResponseDisposition::Invalid);
+    BOOST_TEST(calls.onResponse(*parsed.message, outcome.transaction));
+    return outcome.disposition;
+  }
+  // An ACK for a 2xx (the transaction layer passes it up).
+  void ack(std::string text, const transport::Peer& from) {
+    auto parsed = sip::parseMessage(std::move(text));
+    BOOST_REQUIRE(parsed.ok());
+    auto message = std::move(parsed.message);
+    transactions.receiveRequest(transactionView(*message, from, message->to().tag));
+    calls.onAck(message);
   }
   const Sent& last() {
     BOOST_REQUIRE(!sink.sent.empty());
@@ -183,11 +194,11 @@ BOOST_FIXTURE_TEST_CASE(bye_from_the_caller_reaches_the_callee_and_ends_the_call
   BOOST_TEST(has(bye.bytes, "tag=out-tag"));
   BOOST_TEST(has(bye.bytes, "tag=callee-tag"));
   BOOST_TEST(has(bye.bytes, "Via: SIP/2.0/UDP 192.0.2.10:5060"));
-  response("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=" + lastBranch() +
-               "\r\nFrom: <sip:7001@192.0.2.10>;tag=out-tag\r\n"
-               "To: <sip:7002@192.0.2.10>;tag=callee-tag\r\nCall-ID: our-call\r\n"
-               "CSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
-           peer("192.0.2.2", 5080));
+  BOOST_TEST((response("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=" + lastBranch() +
+                           "\r\nFrom: <sip:7001@192.0.2.10>;tag=out-tag\r\n"
+                           "To: <sip:7002@192.0.2.10>;tag=callee-tag\r\nCall-ID: our-call\r\n"
+                           "CSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+                       peer("192.0.2.2", 5080)) == transaction::ResponseDisposition::PassToTu));
   // The caller's BYE is answered 200 and the call is gone.
   bool answered = false;
   for (const Sent& sent : sink.sent) {
@@ -226,8 +237,7 @@ BOOST_FIXTURE_TEST_CASE(a_hold_reinvite_from_the_callee_continues_the_callers_cs
 // A call ringing when the primary died: the callee's 200 reaches the new primary (no client
 // transaction here: the old primary's is gone) and completes the call toward the caller, whose
 // INVITE got a new server transaction at promotion; the caller's ACK is relayed.
-BOOST_AUTO_TEST_CASE(a_ringing_call_is_answered_after_promotion) {
-  Fixture f;
+BOOST_FIXTURE_TEST_CASE(a_ringing_call_is_answered_after_promotion, Fixture) {
   const std::string invite =
       "INVITE sip:7002@192.0.2.10 SIP/2.0\r\n"
       "Via: SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bKringing\r\n"
@@ -253,27 +263,24 @@ BOOST_AUTO_TEST_CASE(a_ringing_call_is_answered_after_promotion) {
   early.nextHop = "sip:7002@192.0.2.2:5080";
   early.to = "<sip:7002@192.0.2.10>";
   early.noAnswerMs = 20000;
-  f.calls.applyEarlyCall(record);
-  BOOST_TEST(f.wheel.size() == 0u);
-  BOOST_TEST(f.calls.promoteReplicas() == 2u);  // the fixture's confirmed call and this one
-  BOOST_TEST(f.calls.activeCalls() == 2u);
-  BOOST_TEST(f.wheel.size() == 1u);  // the no-answer timer, re-armed
+  calls.applyEarlyCall(record);
+  BOOST_TEST(wheel.size() == 0u);
+  BOOST_TEST(calls.promoteReplicas() == 2u);  // the fixture's confirmed call and this one
+  BOOST_TEST(calls.activeCalls() == 2u);
+  BOOST_TEST(wheel.size() == 1u);  // the no-answer timer, re-armed
 
   const std::string sdp =
       "v=0\r\no=- 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\n"
       "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
-  auto parsed = sip::parseMessage(
-      "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKout1\r\n"
-      "From: <sip:7001@192.0.2.10>;tag=out-tag\r\nTo: <sip:7002@192.0.2.10>;tag=callee-tag\r\n"
-      "Call-ID: our-ringing\r\nCSeq: 1 INVITE\r\nContact: <sip:7002@192.0.2.2:5080>\r\n"
-      "Content-Type: application/sdp\r\nContent-Length: " +
-      std::to_string(sdp.size()) + "\r\n\r\n" + sdp);
-  BOOST_REQUIRE(parsed.ok());
-  const auto outcome =
-      f.transactions.receiveResponse(responseView(*parsed.message, f.peer("192.0.2.2", 5080)));
-  BOOST_TEST((outcome.disposition == transaction::ResponseDisposition::NoMatch));
-  BOOST_TEST(f.calls.onResponse(*parsed.message, nullptr));
-  const Sent ok = f.last();
+  BOOST_TEST(
+      (response("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKout1\r\n"
+                "From: <sip:7001@192.0.2.10>;tag=out-tag\r\n"
+                "To: <sip:7002@192.0.2.10>;tag=callee-tag\r\n"
+                "Call-ID: our-ringing\r\nCSeq: 1 INVITE\r\nContact: <sip:7002@192.0.2.2:5080>\r\n"
+                "Content-Type: application/sdp\r\nContent-Length: " +
+                    std::to_string(sdp.size()) + "\r\n\r\n" + sdp,
+                peer("192.0.2.2", 5080)) == transaction::ResponseDisposition::NoMatch));
+  const Sent ok = last();
   BOOST_TEST(ok.to == "udp:192.0.2.1:5070");
   BOOST_TEST(has(ok.bytes, "SIP/2.0 200"));
   BOOST_TEST(has(ok.bytes, "CSeq: 1 INVITE"));
@@ -281,16 +288,12 @@ BOOST_AUTO_TEST_CASE(a_ringing_call_is_answered_after_promotion) {
   BOOST_TEST(has(ok.bytes, "branch=z9hG4bKringing"));
   BOOST_TEST(has(ok.bytes, "m=audio 4000"));
 
-  auto ack = sip::parseMessage(std::string{
-      "ACK sip:7002@192.0.2.10:5060 SIP/2.0\r\n"
+  ack("ACK sip:7002@192.0.2.10:5060 SIP/2.0\r\n"
       "Via: SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bKack1\r\n"
       "From: <sip:7001@192.0.2.10>;tag=caller-tag\r\nTo: <sip:7002@192.0.2.10>;tag=in-tag\r\n"
-      "Call-ID: ringing-call\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"});
-  BOOST_REQUIRE(ack.ok());
-  auto message = std::move(ack.message);
-  f.transactions.receiveRequest(transactionView(*message, f.peer("192.0.2.1", 5070), "in-tag"));
-  f.calls.onAck(message);
-  const Sent relayed = f.last();
+      "Call-ID: ringing-call\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+      peer("192.0.2.1", 5070));
+  const Sent relayed = last();
   BOOST_TEST(relayed.to == "udp:192.0.2.2:5080");
   BOOST_TEST(has(relayed.bytes, "ACK sip:7002@192.0.2.2:5080 SIP/2.0"));
   BOOST_TEST(has(relayed.bytes, "CSeq: 1 ACK"));

@@ -287,12 +287,7 @@ BOOST_FIXTURE_TEST_CASE(random_mutations_never_crash, Frames) {
   for (const Frame& original : frames) {
     const std::string bytes = encode(original);
     for (int round = 0; round < 3000; ++round, ++rounds) {
-      std::string mutated = bytes;
-      const int flips = 1 + static_cast<int>(random() % 4);
-      for (int i = 0; i < flips; ++i) {
-        mutated[random() % mutated.size()] = static_cast<char>(random() & 0xFF);
-      }
-      if (random() % 3 == 0) mutated.resize(random() % (mutated.size() + 1));
+      const std::string mutated = mutate(bytes, random);
       Frame frame;
       if (decodeFrame(mutated, frame) != FrameError::None) continue;
       ++frameOk;

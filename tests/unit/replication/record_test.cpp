@@ -352,12 +352,7 @@ BOOST_AUTO_TEST_CASE(random_mutations_never_crash) {
   for (const Record& record : allRecords()) {
     const std::string bytes = encoded(record);
     for (int round = 0; round < 3000; ++round, ++rounds) {
-      std::string mutated = bytes;
-      const int flips = 1 + static_cast<int>(random() % 4);
-      for (int i = 0; i < flips; ++i) {
-        mutated[random() % mutated.size()] = static_cast<char>(random() & 0xFF);
-      }
-      if (random() % 3 == 0) mutated.resize(random() % (mutated.size() + 1));
+      const std::string mutated = mutate(bytes, random);
       Record back;
       if (decodeRecord(mutated, back) != RecordError::None) continue;
       ++decoded;

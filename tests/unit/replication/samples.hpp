@@ -3,6 +3,7 @@
 // absent.
 #include <boost/test/unit_test.hpp>
 #include <ostream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -143,6 +144,17 @@ inline std::vector<Record> allRecords() {
           TrunkRecord{},    secret(),
           SecretRecord{},   earlyCall(),
           EarlyCallRecord{}};
+}
+
+// 1 to 4 random bytes overwritten, and a third of the time a random cut.
+inline std::string mutate(const std::string& bytes, std::mt19937& random) {
+  std::string mutated = bytes;
+  const int flips = 1 + static_cast<int>(random() % 4);
+  for (int i = 0; i < flips; ++i) {
+    mutated[random() % mutated.size()] = static_cast<char>(random() & 0xFF);
+  }
+  if (random() % 3 == 0) mutated.resize(random() % (mutated.size() + 1));
+  return mutated;
 }
 
 inline std::string encoded(const Record& record) {
