@@ -90,7 +90,8 @@ int SipdApp::start() {
   resolver_ = resolver::makeResolver(event_, clock_, resolver::ResolverSettings{}, error);
   if (!error.empty()) common::logWarning("dns: ", error, "; host names in next hops will fail");
   error.clear();
-  // The state stream (docs/replication.md): the journal and the peer read it.
+  // The state stream (docs/replication.md): the journal and the peer read it; without a peer
+  // nothing reads its encoding.
   const auto& ha = config_->ha;
   const bool replicating = ha.mode == common::HaMode::Pair && ha.replication.enabled();
   stateLog_ = std::make_unique<replication::StateLog>(
@@ -100,7 +101,7 @@ int SipdApp::start() {
                    std::chrono::steady_clock::now().time_since_epoch())
             .count();
       },
-      1);
+      1, replicating);
   core_ = std::make_unique<SipCore>(*wheel_, *transports_, *role_, &realtimeUsec);
   core_->setResolver(resolver_.get());
   core_->configure(config_);

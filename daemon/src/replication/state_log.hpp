@@ -47,7 +47,11 @@ struct StateLogCounters {
 class StateLog {
  public:
   using NowUs = std::function<std::int64_t()>;  // monotonic microseconds (lag measurement)
-  StateLog(std::size_t backlogRecords, std::size_t backlogBytes, NowUs now, std::uint64_t streamId);
+  // `encoded` false: nobody reads the bytes (a sipd without a peer, whose journal takes the
+  // records themselves): publish neither encodes nor keeps a backlog, and consumers get an
+  // empty encoding.
+  StateLog(std::size_t backlogRecords, std::size_t backlogBytes, NowUs now, std::uint64_t streamId,
+           bool encoded = true);
 
   void addConsumer(StateConsumer* consumer) { consumers_.push_back(consumer); }
   void removeConsumer(StateConsumer* consumer) { std::erase(consumers_, consumer); }
@@ -70,6 +74,7 @@ class StateLog {
   std::uint64_t head_ = 0;
   Backlog backlog_;
   std::vector<StateConsumer*> consumers_;
+  bool encoded_;
   std::string scratch_;  // the encoding of the record being published
   StateLogCounters counters_;
 };

@@ -376,6 +376,27 @@ BOOST_FIXTURE_TEST_CASE(a_new_epoch_while_primary_keeps_the_session, Fixture) {
   BOOST_TEST(replica.applied.back() == "after@example.com");
 }
 
+// Without a reader of the bytes (no peer) the log neither encodes nor keeps a backlog; its
+// consumers (the journal) still get every record in order.
+BOOST_AUTO_TEST_CASE(a_log_without_encoding_still_orders_its_records) {
+  struct Reader final : StateConsumer {
+    std::vector<std::uint64_t> seqs;
+    std::size_t bytes = 0;
+    void onRecord(std::uint64_t seq, const Record&, std::string_view encoded) override {
+      seqs.push_back(seq);
+      bytes += encoded.size();
+    }
+  } reader;
+  StateLog plain{1000, 1 << 20, [] { return 0; }, 9, false};
+  plain.addConsumer(&reader);
+  BOOST_TEST(plain.publish(binding(1, "a")) == 1u);
+  BOOST_TEST(plain.publish(binding(2, "b")) == 2u);
+  BOOST_TEST((reader.seqs == std::vector<std::uint64_t>{1, 2}));
+  BOOST_TEST(reader.bytes == 0u);
+  BOOST_TEST(plain.backlog().empty());
+  BOOST_TEST(plain.counters().published == 2u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
