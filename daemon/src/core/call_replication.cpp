@@ -43,8 +43,9 @@ replication::CallLegRecord CallManager::legRecord(const Slot& slot,
 
 std::optional<replication::EarlyCallRecord> CallManager::earlyRecord(const b2bua::Call& call,
                                                                      const Slot& slot) const {
+  if (slot.source.empty()) return std::nullopt;
   auto early = call.early();
-  if (!early || slot.source.empty()) return std::nullopt;
+  if (!early) return std::nullopt;
   replication::EarlyCallRecord record;
   record.call = std::move(*early);
   record.call.source = slot.source;

@@ -4,6 +4,7 @@
 
 #include "common/log/log.hpp"
 #include "core/sip_core.hpp"
+#include "transport/peer_format.hpp"
 
 namespace sipha::core {
 namespace {
@@ -145,14 +146,15 @@ void ReplicationNode::linkOpen(halink::Connection& connection) {
 }
 
 bool ReplicationNode::fromPeer(std::string_view address) const {
-  // "192.0.2.2:5000" or "[2001:db8::2]:5000"
+  // "192.0.2.2:5000" or "[2001:db8::2]:5000": the address, not its spelling, is compared.
   const auto colon = address.rfind(':');
   if (colon == std::string_view::npos) return false;
-  std::string_view host = address.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return host == options_.peerAddress;
+  sockaddr_storage from{};
+  sockaddr_storage peer{};
+  socklen_t length = 0;
+  return transport::parseLiteralAddress(address.substr(0, colon), 0, from, length) &&
+         transport::parseLiteralAddress(options_.peerAddress, 0, peer, length) &&
+         transport::sameAddress(from, peer);
 }
 
 void ReplicationNode::linkFrame(halink::Connection& connection, std::string_view bytes) {
