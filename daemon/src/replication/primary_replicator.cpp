@@ -24,7 +24,6 @@ void PrimaryReplicator::start(std::uint64_t epoch) {
   epoch_ = epoch;
   if (state_ != ReplicationState::Off) return;  // a new epoch while primary: the session goes on
   acked_ = 0;
-  sentUpTo_ = 0;
   setState(ReplicationState::Connecting);
 }
 
@@ -105,7 +104,6 @@ void PrimaryReplicator::onHello(FrameOut& link, const Frame& hello) {
     sendSnapshot();
   }
   acked_ = sameStream ? hello.sequence : 0;
-  sentUpTo_ = head;
   if (acked_ >= head) {
     setState(ReplicationState::Streaming);
   } else if (state_ != ReplicationState::Degraded) {
@@ -174,7 +172,6 @@ void PrimaryReplicator::onRecord(std::uint64_t seq, const Record& record,
   finishRecords(scratch_, begin, 1);
   ++counters_.recordsSent;
   ++counters_.framesOut;
-  sentUpTo_ = seq;
   session_->sendFrame(scratch_);
 }
 

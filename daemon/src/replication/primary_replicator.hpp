@@ -100,7 +100,6 @@ class PrimaryReplicator final : public StateConsumer {
   std::uint64_t epoch_ = 0;
   FrameOut* session_ = nullptr;  // the backup's connection
   bool helloSeen_ = false;       // records flow only after the Hello was answered
-  std::uint64_t sentUpTo_ = 0;
   std::uint64_t acked_ = 0;
   std::deque<Waiter> waiters_;
   timer::TimerHandle ackTimer_;
