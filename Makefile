@@ -17,7 +17,7 @@ DEPS_STAMP := build/.deps-installed
 PACKAGES := build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format \
 	libpoco-dev libsystemd-dev libssl-dev libsqlite3-dev sqlite3 libboost-test-dev \
 	libnl-3-dev libnl-route-3-dev libnftables-dev libc-ares-dev \
-	dbus-daemon dbus-bin python3 python3-pytest openssl iproute2 procps util-linux \
+	dbus-daemon dbus-bin systemd python3 python3-pytest openssl iproute2 procps util-linux \
 	sip-tester sipsak kamailio kamailio-sqlite-modules tcpdump nftables iputils-ping \
 	mmdebstrap erofs-utils cryptsetup-bin dosfstools mtools faketime fdisk binutils \
 	qemu-system-x86 ovmf sbsigntool lynis conntrack
