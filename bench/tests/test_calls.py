@@ -122,6 +122,7 @@ class ConfigTest(unittest.TestCase):
             with open(path) as ini:
                 text = ini.read()
         self.assertIn("sip-max-transactions = 1000000\nsip-timer-t1 = 10\n", text)
+        self.assertIn("\ntrusted-networks = 127.0.0.0/8, ::1/128\n", text)
         self.assertIn("\n[dn:gw]\ntype = Trunk\nprefix = 9\ncontact = 127.0.0.1:5070\n", text)
         self.assertNotIn("type = Extension", text)
         overridden = configs.sipdConfigWriter(0, False, extra={"sip-max-transactions": 5})

@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/net/ip_network.hpp"
+
 namespace sipha::common {
 
 enum class LogLevel { Debug, Info, Notice, Warning, Error };
@@ -34,7 +36,17 @@ struct TServerOptions {
   std::uint32_t registrarMaxContacts = 10;
   bool registrarAcceptUnknown = false;
   std::string authenticationRealm;  // empty: sip-address
-  std::string authenticationAlgorithms = "SHA-256,MD5";
+  // MD5 alone by default: clients that see SHA-256 and MD5 challenges together may fail
+  // (baresip 1.0 does not register at all); docs/configuration.md.
+  std::string authenticationAlgorithms = "MD5";
+  // Who may start calls without digest (docs/authentication.md): these networks, and the
+  // literal addresses of Trunk and softswitch contacts. Empty: only those contacts.
+  std::vector<IpNetwork> trustedNetworks;
+  // Failed authentications per source address (INVITE and REGISTER) before its requests are
+  // refused for the window; 0: no limit. The window in seconds; the sources tracked at most.
+  std::uint32_t authenticationFailureLimit = 10;
+  std::uint32_t authenticationFailureWindow = 60;
+  std::uint32_t authenticationFailureSources = 4096;
   std::uint32_t timerT1Ms = 500;  // RFC 3261 17.1.1.1
   std::uint32_t timerT2Ms = 4000;
   std::uint32_t timerT4Ms = 5000;

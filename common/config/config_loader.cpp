@@ -10,6 +10,7 @@
 
 #include "common/config/ini_document.hpp"
 #include "common/config/option_values.hpp"
+#include "common/net/ip_network.hpp"
 
 namespace sipha::common {
 namespace {
@@ -100,6 +101,17 @@ const std::map<std::string, Setter<TServerOptions>, std::less<>>& tserverOptions
          model.authenticationAlgorithms = std::string{text};
          return std::nullopt;
        }},
+      {"trusted-networks",
+       [](std::string_view text, T& model) -> std::optional<std::string> {
+         auto parsed = parseNetworkList(text);
+         if (!parsed.value) return std::move(parsed.reason);
+         model.trustedNetworks = std::move(*parsed.value);
+         return std::nullopt;
+       }},
+      {"authentication-failure-limit", numberOption(&T::authenticationFailureLimit, 0, 100000)},
+      {"authentication-failure-window", numberOption(&T::authenticationFailureWindow, 1, 86400)},
+      {"authentication-failure-sources",
+       numberOption(&T::authenticationFailureSources, 16, 1000000)},
       {"sip-timer-t1", numberOption(&T::timerT1Ms, 10, 10000)},
       {"sip-timer-t2", numberOption(&T::timerT2Ms, 100, 60000)},
       {"sip-timer-t4", numberOption(&T::timerT4Ms, 100, 60000)},

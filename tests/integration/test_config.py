@@ -17,6 +17,8 @@ BAD_VALUES = [
     ("dn:7001", "type", "Phone"),
     ("ha", "mode", "triple"),
     ("TServer", "sip-prot", "5060"),  # a misspelt option is refused, not ignored
+    ("TServer", "trusted-networks", "10.0.0.0/8, 10.0.0.0/33"),
+    ("TServer", "trusted-networks", "gw.example.com"),  # no names (docs/authentication.md)
 ]
 
 

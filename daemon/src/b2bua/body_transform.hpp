@@ -16,6 +16,9 @@ struct BodyContext {
   sip::Method method = sip::Method::Unknown;  // of the request, or the CSeq method of a response
   std::uint16_t status = 0;                   // 0 for a request
   std::string_view contentType;
+  // The `from` leg's last session offered afresh to a new party (a transfer sipd performs): a
+  // hold between the old parties must not carry over (the transform resumes held streams).
+  bool freshOffer = false;
 };
 
 // "application/sdp" (case-insensitive, parameters allowed; RFC 3261 20.15).

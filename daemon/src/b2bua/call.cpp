@@ -51,6 +51,7 @@ void Call::start(std::unique_ptr<sip::Message> invite, const InboundContext& con
   Leg& in = leg(LegId::Inbound);
   in.dialog.localTag = ids_.tag();
   in.dialog.transport = context.transport;
+  in.flow = context.flow;
   in.policy = context.transfer;
   callKey_.assign(request.callId());
   initialServerId_ = nextServerId_++;
@@ -68,6 +69,7 @@ void Call::start(std::unique_ptr<sip::Message> invite, const InboundContext& con
     return;
   }
   in.dialog.transport = context.transport;
+  in.flow = context.flow;
   inboundTo_ = in.dialog.localUri;
   respond(LegId::Inbound, request, context.server, 100, "Trying", nullptr, out);
   in.servers.push_back(PendingServer{initialServerId_, std::move(invite), context.server});
@@ -76,7 +78,7 @@ void Call::start(std::unique_ptr<sip::Message> invite, const InboundContext& con
   o.dialog.callId = ids_.callId();
   o.dialog.localTag = ids_.tag();
   o.ourCallId = true;
-  o.dialog.localUri = in.dialog.remoteUri;
+  o.dialog.localUri = withoutTransportParam(in.dialog.remoteUri);
   o.dialog.remoteUri = inboundTo_;
   targets_ = std::move(route.targets);
   targetIndex_ = 0;

@@ -99,6 +99,10 @@ class Call {
   const Dialog& dialog(LegId id) const noexcept { return leg(id).dialog; }
   // Target::flow of the party on `leg` (a registered phone's connection); may be empty.
   const std::string& flow(LegId id) const noexcept { return leg(id).flow; }
+  // The party on `leg` sent a request on this stream connection: its later requests go there.
+  void setFlow(LegId id, std::string_view flow) {
+    if (leg(id).flow != flow) leg(id).flow.assign(flow);
+  }
   const std::string& callKey() const noexcept { return callKey_; }
   std::size_t targetIndex() const noexcept { return targetIndex_; }
   // The target an initial INVITE with this CSeq went to (each forked branch has its own CSeq);
@@ -212,6 +216,9 @@ class Call {
   Leg& transferLeg();
 
   // Building and sending.
+  // Our Contact on a dialog: its transport's address; a SIPS URI when the dialog is secure or
+  // the peer's target is a SIPS URI (RFC 3261 12.1.1, 8.1.1.8).
+  const std::string& contactOf(const Dialog& dialog) const noexcept;
   void respond(LegId on, const sip::Message& request, ServerRef server, std::uint16_t status,
                std::string_view reason, const sip::Message* relayed, Output& out,
                std::string* keep = nullptr, bool withBody = true);
@@ -229,7 +236,8 @@ class Call {
   void noteReceivedBody(LegId on, std::string_view body, std::string_view contentType);
   std::string_view sessionOf(LegId on) const noexcept;
   std::string transformBody(LegId from, LegId to, std::string_view body,
-                            std::string_view contentType, sip::Method method, std::uint16_t status);
+                            std::string_view contentType, sip::Method method, std::uint16_t status,
+                            bool freshOffer = false);
   std::uint32_t attemptCseqFor(LegId on) const noexcept;
 
   // The initial INVITE.

@@ -85,7 +85,7 @@ std::string Call::relayBody(LegId from, LegId to, const sip::Message& message, s
 
 std::string Call::transformBody(LegId from, LegId to, std::string_view body,
                                 std::string_view contentType, sip::Method method,
-                                std::uint16_t status) {
+                                std::uint16_t status, bool freshOffer) {
   if (body.empty()) return {};
   noteReceivedBody(from, body, contentType);
   std::string result;
@@ -96,6 +96,7 @@ std::string Call::transformBody(LegId from, LegId to, std::string_view body,
     context.method = method;
     context.status = status;
     context.contentType = contentType;
+    context.freshOffer = freshOffer;
     result = transform_->transform(context, body);
   } else {
     result.assign(body);
@@ -104,6 +105,11 @@ std::string Call::transformBody(LegId from, LegId to, std::string_view body,
   markDirty(from);
   markDirty(to);
   return result;
+}
+
+const std::string& Call::contactOf(const Dialog& dialog) const noexcept {
+  return config_.contact(dialog.transport,
+                         dialog.secure || dialog.remoteTarget.starts_with("sips:"));
 }
 
 void Call::noteReceivedBody(LegId on, std::string_view body, std::string_view contentType) {
@@ -137,7 +143,7 @@ void Call::respond(LegId on, const sip::Message& request, ServerRef server, std:
   }
   if (relayed) collectRelayedHeaders(*relayed, lines);
   if (responseNeedsContact(request.method(), status)) {
-    lines.push_back({"Contact", config_.contact});
+    lines.push_back({"Contact", contactOf(leg(on).dialog)});
   }
   std::string body;
   std::string_view contentType;
@@ -200,9 +206,9 @@ Call::PendingClient* Call::sendRequest(LegId on, sip::Method method, const sip::
   spec.method = method;
   if (source && method == source->method()) spec.methodText = source->methodText();
   spec.branch = branch;
-  spec.viaSentBy = config_.viaSentBy;
+  spec.viaSentBy = config_.viaSentBy(l.dialog.transport);
   spec.maxForwards = maxForwards;
-  if (requestNeedsContact(method)) spec.contact = config_.contact;
+  if (requestNeedsContact(method)) spec.contact = contactOf(l.dialog);
   spec.headers = lines;
   spec.contentType = contentType;
   spec.body = body;
@@ -258,7 +264,7 @@ void Call::sendAck(LegId on, std::uint32_t cseq, const sip::Message* source, Out
   InDialogRequest spec;
   spec.method = sip::Method::Ack;
   spec.branch = branch;
-  spec.viaSentBy = config_.viaSentBy;
+  spec.viaSentBy = config_.viaSentBy(l.dialog.transport);
   spec.maxForwards = config_.defaultMaxForwards;
   spec.cseq = cseq;  // 13.2.2.4: the INVITE's number
   spec.contentType = contentType;
@@ -289,8 +295,8 @@ void Call::sendCancel(LegId on, PendingClient& client, Output& out) {
       on == LegId::Outbound && client.kind == ClientKind::Initial ? branchOf(client.cseq) : nullptr;
   const Target* target = branch ? &targets_[branch->target] : nullptr;
   const std::string& transport = target ? target->transport : d.transport;
-  std::string via =
-      "SIP/2.0/" + transport + " " + config_.viaSentBy + ";branch=" + client.branch + ";rport";
+  std::string via = "SIP/2.0/" + transport + " " + config_.viaSentBy(transport) +
+                    ";branch=" + client.branch + ";rport";
   std::string from = d.localUri + ";tag=" + d.localTag;
   std::string cseq = uintText(client.cseq) + " CANCEL";
   std::string maxForwards = uintText(config_.defaultMaxForwards);
@@ -345,7 +351,7 @@ void Call::ackAndByeStray(const sip::Message& response, Output& out, LegId on) {
     InDialogRequest spec;
     spec.method = method;
     spec.branch = branch;
-    spec.viaSentBy = config_.viaSentBy;
+    spec.viaSentBy = config_.viaSentBy(stray.transport);
     spec.maxForwards = config_.defaultMaxForwards;
     if (method == sip::Method::Ack) spec.cseq = response.cseq().number;
     BuiltRequest built = buildInDialogRequest(stray, spec);

@@ -154,7 +154,7 @@ void Call::onTransferRoute(RouteDecision route, Output& out) {
   t.ourCallId = true;
   t.dialog.callId = ids_.callId();
   t.dialog.localTag = ids_.tag();
-  t.dialog.localUri = leg(otherLeg(transfer_.transferor)).dialog.remoteUri;
+  t.dialog.localUri = withoutTransportParam(leg(otherLeg(transfer_.transferor)).dialog.remoteUri);
   keysChanged(out);
   tryTransferTarget(out);
   flush(out);
@@ -186,9 +186,11 @@ void Call::tryTransferTarget(Output& out) {
   t.flow = target.flow;
   t.policy = target.transfer;
   // The offer is the transferee's last session description, stamped for the new leg (its own
-  // o= line and version, RFC 3264 8).
+  // o= line and version, RFC 3264 8) and resumed: the transferor usually put the transferee on
+  // hold first (always, for an attended transfer), and its recvonly answer offered as is would
+  // leave the new call one-way.
   std::string body =
-      transformBody(y, LegId::Transfer, ySdp, "application/sdp", sip::Method::Invite, 0);
+      transformBody(y, LegId::Transfer, ySdp, "application/sdp", sip::Method::Invite, 0, true);
   std::vector<sip::HeaderLine> lines;
   if (!transfer_.referredBy.empty()) lines.push_back({"Referred-By", transfer_.referredBy});
   if (!target.replaces.empty()) lines.push_back({"Replaces", target.replaces});  // RFC 3891

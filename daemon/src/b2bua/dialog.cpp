@@ -5,6 +5,7 @@
 #include "sip/header_id.hpp"
 #include "sip/name_addr.hpp"
 #include "sip/params.hpp"
+#include "sip/text.hpp"
 #include "sip/uri.hpp"
 
 namespace sipha::b2bua {
@@ -40,6 +41,21 @@ void appendNumber(std::string& out, std::uint32_t value) {
 }
 
 }  // namespace
+
+std::string withoutTransportParam(std::string_view nameAddr) {
+  std::string out{nameAddr};
+  const std::size_t open = out.find('<');
+  const std::size_t close = open == std::string::npos ? open : out.find('>', open);
+  if (close == std::string::npos) return out;
+  constexpr std::string_view kParam = ";transport=";
+  for (std::size_t at = open; at + kParam.size() <= close; ++at) {
+    if (!sip::text::iequals(std::string_view{out}.substr(at, kParam.size()), kParam)) continue;
+    std::size_t end = out.find_first_of(";?>", at + 1);
+    out.erase(at, end - at);  // end <= close: the '>' is always found
+    break;
+  }
+  return out;
+}
 
 std::string nameAddrWithoutTag(const sip::NameAddr& value) {
   std::string out;

@@ -45,6 +45,10 @@ enum class DialogError : std::uint8_t {
 
 // "display <uri>;params" of a From/To value with the tag parameter removed.
 std::string nameAddrWithoutTag(const sip::NameAddr& value);
+// A party's name-addr as sipd presents it on another leg (the From of a new leg): without the
+// URI's transport parameter, which names the way to that party from its own leg (RFC 3261
+// 19.1.1) and would send the other party's replies the wrong way.
+std::string withoutTransportParam(std::string_view nameAddr);
 // The URI of a Contact value ("<sip:a@b>;expires=1" -> "sip:a@b"); nullopt if malformed.
 std::optional<std::string> contactUri(const sip::Message& message);
 

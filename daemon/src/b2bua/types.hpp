@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sip/method.hpp"
@@ -101,10 +102,31 @@ struct RouteDecision {
   std::uint32_t retryAfterSeconds = 30;
 };
 
+// How sipd names itself on one transport: the sent-by of its Via (RFC 3261 18.1.1: the port of
+// the transport the request travels on) and the Contact of its dialogs (12.1.1: the remote
+// target the peer sends its in-dialog requests to, which must say the transport and port).
+struct LocalAddress {
+  std::string viaSentBy;  // "host:port"
+  std::string contact;    // "<sip:host:port;transport=tcp>"
+};
+
 // Per-node settings, shared by every call (the Call keeps a reference).
 struct CallConfig {
-  std::string viaSentBy = "127.0.0.1:5060";      // sip-address[:sip-port] for our Via
-  std::string contact = "<sip:127.0.0.1:5060>";  // our Contact header value (sip-address)
+  LocalAddress udp{"127.0.0.1:5060", "<sip:127.0.0.1:5060>"};
+  LocalAddress tcp{"127.0.0.1:5060", "<sip:127.0.0.1:5060;transport=tcp>"};
+  LocalAddress tls{"127.0.0.1:5061", "<sip:127.0.0.1:5061;transport=tls>"};
+  // 12.1.1: a dialog set up with a SIPS URI gets a SIPS Contact.
+  std::string secureContact = "<sips:127.0.0.1:5061>";
+  // Sets all four from sip-address (a host, IPv6 in brackets) and the two ports.
+  void setLocal(const std::string& host, std::uint16_t port, std::uint16_t tlsPort);
+  // The address of the Via transport "UDP" / "TCP" / "TLS" (any case); UDP's for others.
+  const LocalAddress& local(std::string_view transport) const noexcept;
+  const std::string& viaSentBy(std::string_view transport) const noexcept {
+    return local(transport).viaSentBy;
+  }
+  const std::string& contact(std::string_view transport, bool secure) const noexcept {
+    return secure ? secureContact : local(transport).contact;
+  }
   Duration t1{500};
   Duration t2{4000};
   std::uint32_t defaultMaxForwards = 70;  // when the inbound request has none
@@ -121,7 +143,11 @@ struct InboundContext {
   ServerRef server = 0;
   std::string transport = "UDP";  // Via transport toward the caller
   bool overTls = false;           // with a sips Request-URI: the dialog is secure (12.1.1)
-  TransferPolicy transfer;        // of the DN the caller is known as
+  // The stream connection the INVITE came on ("tls:1.2.3.4:50123#7", transport::formatPeer):
+  // the caller leg's requests go back on it (a phone accepts no inbound TLS and often no inbound
+  // TCP; RFC 3261 18, RFC 5626 3.3). Empty over UDP.
+  std::string flow;
+  TransferPolicy transfer;  // of the DN the caller is known as
 };
 
 }  // namespace sipha::b2bua

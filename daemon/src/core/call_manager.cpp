@@ -114,8 +114,7 @@ void CallManager::configure(const common::Config& config) {
   const bool ipv6 = address.find(':') != std::string::npos && address.front() != '[';
   const std::string host = ipv6 ? "[" + address + "]" : address;
   registrarHost_ = host;
-  callConfig_->viaSentBy = host + ":" + std::to_string(tserver.sipPort);
-  callConfig_->contact = "<sip:" + callConfig_->viaSentBy + ">";
+  callConfig_->setLocal(host, tserver.sipPort, tserver.sipPortTls);
   callConfig_->t1 = b2bua::Duration{tserver.timerT1Ms};
   callConfig_->t2 = b2bua::Duration{tserver.timerT2Ms};
   holdRfc3264_ = tserver.sipHoldRfc3264;
@@ -144,6 +143,7 @@ CallManager::RequestResult CallManager::onRequest(std::unique_ptr<sip::Message>&
     return RequestResult::Loop;
   }
   if (match.call != nullptr) {
+    if (!acceptTransport(*match.call, match.leg, from)) return RequestResult::WrongTransport;
     OutputLease lease(*this);
     b2bua::Output& out = lease.out;
     match.call->onRequest(match.leg, std::move(request), serverRef(server), out);
@@ -173,6 +173,7 @@ void CallManager::startCall(std::unique_ptr<sip::Message>& invite,
   context.server = serverRef(server);
   context.transport = std::string{transport::transportName(from.kind)};
   context.overTls = from.kind == transport::TransportKind::Tls;
+  if (transport::isReliable(from.kind)) context.flow = transport::formatPeer(from);
   // The DN the caller is known as decides transfers toward it (docs/b2bua.md "Transfers").
   sip::Uri fromUri;
   const std::string_view fromUser =
@@ -323,12 +324,26 @@ std::uint64_t CallManager::serverRef(transaction::ServerTransaction& server) {
   return id;
 }
 
-void CallManager::onAck(std::unique_ptr<sip::Message>& ack) {
+bool CallManager::acceptTransport(b2bua::Call& call, b2bua::LegId leg,
+                                  const transport::Peer& from) {
+  // A dialog set up over TLS stays on TLS: a request of it over UDP or TCP could be anyone's
+  // on the path (RFC 3261 26.2, 26.3.1). Refused and counted.
+  if (iequals(call.dialog(leg).transport, "TLS") && from.kind != transport::TransportKind::Tls) {
+    ++counters_.wrongTransport;
+    return false;
+  }
+  // The party's newest connection is its flow (a phone that reconnected).
+  if (transport::isReliable(from.kind)) call.setFlow(leg, transport::formatPeer(from));
+  return true;
+}
+
+void CallManager::onAck(std::unique_ptr<sip::Message>& ack, const transport::Peer& from) {
   const b2bua::CallTable::Match match = table_.find(*ack);
   if (match.call == nullptr) {
     ++counters_.unmatched;
     return;
   }
+  if (!acceptTransport(*match.call, match.leg, from)) return;  // an ACK is never answered
   OutputLease lease(*this);
   b2bua::Output& out = lease.out;
   match.call->onRequest(match.leg, std::move(ack), 0, out);

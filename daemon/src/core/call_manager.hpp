@@ -48,6 +48,9 @@ struct CallCounters {
   std::uint64_t probesSent = 0;      // OPTIONS probes (oos-check)
   std::uint64_t sdpErrors = 0;       // SDP bodies relayed unchanged: they did not parse
   std::uint64_t transfers = 0;       // transfers sipd performed with re-INVITE (REFER -> 202)
+  std::uint64_t wrongTransport = 0;  // requests of a TLS dialog that came over UDP/TCP (403)
+  std::uint64_t lateCancels = 0;     // CANCELs for provisionals after our INVITE timed out
+  std::uint64_t lateAcks = 0;        // ACKs for failures after our INVITE timed out
 };
 
 // One trunk or softswitch contact as D-Bus GetTrunks() shows it: a(sssst).
@@ -94,16 +97,23 @@ class CallManager {
     NotMine,  // no call: the core answers it as before (481 in a dialog, CANCEL 200/481 ...)
     Full,     // a new INVITE while the call table is full: the core answers 503
     Loop,     // our own outbound INVITE came back to us: the core answers 482
+    // A request of a TLS dialog over another transport: the core answers 403.
+    WrongTransport,
   };
   // A new server transaction for `request` (not OPTIONS/REGISTER); `request` is moved from
   // when Handled.
   RequestResult onRequest(std::unique_ptr<sip::Message>& request,
                           transaction::ServerTransaction& server, const transport::Peer& from);
   // An ACK the transaction layer passed up (AckForTu: for a 2xx).
-  void onAck(std::unique_ptr<sip::Message>& ack);
+  void onAck(std::unique_ptr<sip::Message>& ack, const transport::Peer& from);
   // A response the transaction layer passed up (PassToTu, with its client transaction) or did
   // not match (NoMatch: a retransmitted 2xx). False: no call and no probe wanted it.
   bool onResponse(const sip::Message& response, transaction::ClientTransaction* client);
+
+  // A response to an INVITE of ours that no transaction matched, other than a 2xx (a late
+  // provisional gets a CANCEL, a late failure its ACK; call_late_responses.cpp). False: not an
+  // answer to an INVITE of ours.
+  bool answerLateResponse(const sip::Message& response, const transport::Peer& from);
 
   // TransactionUser events for transactions this manager started or serves.
   std::string buildAck(const transaction::ClientTransaction& client, const sip::Message& response);
@@ -174,6 +184,9 @@ class CallManager {
 
   void startCall(std::unique_ptr<sip::Message>& invite, transaction::ServerTransaction& server,
                  const transport::Peer& from);
+  // False for a request of a TLS dialog that came over another transport; otherwise notes the
+  // stream connection it came on as the party's flow.
+  bool acceptTransport(b2bua::Call& call, b2bua::LegId leg, const transport::Peer& from);
   // Routes `uri`'s user part (a new INVITE's Request-URI, a transfer's Refer-To).
   void route(const sip::Uri& uri, b2bua::RouteDecision& decision,
              std::vector<routing::HealthId>& health);
@@ -189,6 +202,9 @@ class CallManager {
                    std::vector<b2bua::ClientRef>& failed);
   void dispatchRequest(b2bua::Call* call, Slot& slot, b2bua::Action& action,
                        const transport::Peer& peer, std::vector<b2bua::ClientRef>& failed);
+  // The open stream connection of the action's flow (the party's registration or its INVITE's
+  // connection), if any.
+  bool flowPeer(const b2bua::Action& action, transport::Peer& peer) const;
   // The peer of a next hop that is a host name: from the cache, or Pending with `query` set.
   HopState resolveName(b2bua::Action& action, transport::Peer& peer, resolver::NextHopQuery& query);
   void waitForDns(b2bua::Call* call, Slot& slot, const resolver::NextHopQuery& query);

@@ -48,17 +48,20 @@ bool parseStreamFlow(std::string_view text, transport::Peer& peer) {
 // The peer to use from a resolution: the first whose transport is the Via's (the b2bua wrote
 // the Via before the name was resolved), else the first, with the top Via's transport rewritten
 // so the Via says what the request travels on (RFC 3261 18.1.1).
-transport::Peer pickPeer(const resolver::ResolveResult& result, b2bua::Action& action) {
+transport::Peer pickPeer(const resolver::ResolveResult& result, b2bua::Action& action,
+                         const b2bua::CallConfig& config) {
   for (const auto& peer : result.peers) {
     if (iequals(transport::transportName(peer.kind), action.transport)) return peer;
   }
   const transport::Peer& peer = result.peers.front();
-  const std::string from = "SIP/2.0/" + action.transport + " ";
+  const std::string_view to = transport::transportName(peer.kind);
+  const std::string from = "SIP/2.0/" + action.transport + " " + config.viaSentBy(action.transport);
   const std::size_t at = action.bytes.find(from);
   if (at != std::string::npos) {
+    // The sent-by names the port of the transport the request now travels on (18.1.1).
     action.bytes.replace(at, from.size(),
-                         "SIP/2.0/" + std::string{transport::transportName(peer.kind)} + " ");
-    action.transport = std::string{transport::transportName(peer.kind)};
+                         "SIP/2.0/" + std::string{to} + " " + config.viaSentBy(to));
+    action.transport = std::string{to};
   }
   return peer;
 }
@@ -73,8 +76,7 @@ void CallManager::sendRequest(b2bua::Call* call, Slot& slot, b2bua::Action& acti
     return;
   }
   transport::Peer peer;
-  const bool viaFlow = !action.flow.empty() && parseStreamFlow(action.flow, peer);
-  if (!viaFlow && !resolveNextHop(action.nextHop, action.transport, peer)) {
+  if (!flowPeer(action, peer) && !resolveNextHop(action.nextHop, action.transport, peer)) {
     resolver::NextHopQuery query;
     switch (resolveName(action, peer, query)) {
       case HopState::Ready:
@@ -93,6 +95,13 @@ void CallManager::sendRequest(b2bua::Call* call, Slot& slot, b2bua::Action& acti
   dispatchRequest(call, slot, action, peer, failed);
 }
 
+bool CallManager::flowPeer(const b2bua::Action& action, transport::Peer& peer) const {
+  // A flow whose connection has closed is no way to the party any more: its Contact is (RFC
+  // 5626 4.5 in spirit: the flow failed, the target is what the party advertised).
+  return !action.flow.empty() && parseStreamFlow(action.flow, peer) &&
+         sink_.connected(peer.connectionId);
+}
+
 CallManager::HopState CallManager::resolveName(b2bua::Action& action, transport::Peer& peer,
                                                resolver::NextHopQuery& query) {
   if (resolver_ == nullptr || !resolver::queryFromUri(action.nextHop, query)) {
@@ -104,7 +113,7 @@ CallManager::HopState CallManager::resolveName(b2bua::Action& action, transport:
     common::logDebug("calls: ", cached.describe());
     return HopState::Failed;
   }
-  peer = pickPeer(cached, action);
+  peer = pickPeer(cached, action, *callConfig_);
   return HopState::Ready;
 }
 
@@ -133,11 +142,10 @@ void CallManager::onDnsAnswer(b2bua::Call* call, std::uint64_t serial,
     transport::Peer peer;
     HopState state = HopState::Ready;
     resolver::NextHopQuery query;
-    const bool viaFlow = !next.flow.empty() && parseStreamFlow(next.flow, peer);
-    if (!viaFlow && !resolveNextHop(next.nextHop, next.transport, peer)) {
+    if (!flowPeer(next, peer) && !resolveNextHop(next.nextHop, next.transport, peer)) {
       if (answer != nullptr) {
         state = answer->ok() ? HopState::Ready : HopState::Failed;
-        if (answer->ok()) peer = pickPeer(*answer, next);
+        if (answer->ok()) peer = pickPeer(*answer, next, *callConfig_);
         if (!answer->ok()) common::logDebug("calls: ", answer->describe());
       } else {
         state = resolveName(next, peer, query);
@@ -242,8 +250,9 @@ void CallManager::sendProbeTo(routing::HealthId id, std::uint64_t number,
                               std::string_view requestUri, const transport::Peer& peer) {
   ++counters_.probesSent;
   const std::string branch = ids_.branch();
-  const std::string via = "SIP/2.0/" + std::string{transport::transportName(peer.kind)} + " " +
-                          callConfig_->viaSentBy + ";branch=" + branch;
+  const std::string_view transport = transport::transportName(peer.kind);
+  const std::string via = "SIP/2.0/" + std::string{transport} + " " +
+                          callConfig_->viaSentBy(transport) + ";branch=" + branch;
   const std::string to = "<" + std::string{requestUri} + ">";
   const std::string from = "<sip:sipd@" + registrarHost_ + ">;tag=" + ids_.tag();
   const std::string callId = ids_.callId();
@@ -253,7 +262,7 @@ void CallManager::sendProbeTo(routing::HealthId id, std::uint64_t number,
                                 {"From", from},
                                 {"Call-ID", callId},
                                 {"CSeq", "1 OPTIONS"},
-                                {"Contact", callConfig_->contact}};
+                                {"Contact", callConfig_->contact(transport, false)}};
   sip::RequestSpec spec;
   spec.method = Method::Options;
   spec.requestUri = requestUri;

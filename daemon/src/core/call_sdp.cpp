@@ -18,6 +18,7 @@ std::string SdpBodyTransform::transform(const b2bua::BodyContext& context, std::
   request.role = answer ? sdp::BodyRole::Answer : sdp::BodyRole::Offer;
   request.targetStyle = style_;
   request.offer = answer ? &offer_ : nullptr;
+  request.resume = !answer && context.freshOffer;
   sdp::RelayResult result = sdp::relaySdp(request, legs_[b2bua::legIndex(context.from)],
                                           legs_[b2bua::legIndex(context.to)]);
   if (!result.ok()) {

@@ -23,6 +23,18 @@ struct CoreCounters {
   std::uint64_t responses400 = 0;
   std::uint64_t heldForDurability = 0;  // 200s held until their bindings were durable
   std::uint64_t durabilityFailures = 0;
+  // Call admission (core/call_gate.hpp, docs/authentication.md): new INVITEs admitted ...
+  std::uint64_t authTrusted = 0;         // ... from a trusted source
+  std::uint64_t authAuthenticated = 0;   // ... with digest credentials of the From Extension
+  std::uint64_t authRegistered = 0;      // ... from a password-less Extension's binding address
+  std::uint64_t authChallenges = 0;      // 401: no credentials yet, or a stale nonce
+  std::uint64_t authFailures = 0;        // 401 again: wrong credentials
+  std::uint64_t authRefusedUnknown = 0;  // 403: untrusted, From user no Extension
+  std::uint64_t authRefusedUnregistered = 0;  // 403: password-less, not from its binding
+  std::uint64_t authRefusedWrongUser = 0;     // 403: credentials of another user
+  std::uint64_t authRefusedBlocked = 0;       // 403: INVITE or REGISTER of a blocked source
+  std::uint64_t authSourcesBlocked = 0;       // sources that reached the failure limit
+  std::uint64_t authTableEvictions = 0;       // sources dropped from the full failure table
 };
 
 // Counts a response sipd sent (by the core, the registrar or a call) into its class counters.

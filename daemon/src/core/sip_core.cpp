@@ -14,14 +14,18 @@ namespace {
 using sip::HeaderLine;
 using sip::Method;
 
-// What the appliance answers (RFC 3261 11.2, 20.5): the registrar and the B2BUA's call methods.
+// What the appliance accepts (RFC 3261 11.2, 20.5): the registrar and the B2BUA's methods —
+// those it relays within a call's dialogs included (NOTIFY of a transfer, MESSAGE during a call;
+// outside a dialog they are refused with 403, not 405, as REFER is).
 constexpr std::string_view kAllow =
-    "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO, PRACK, REFER";
+    "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO, PRACK, REFER, NOTIFY, MESSAGE";
 constexpr std::string_view kAllowWithoutRegistrar =
-    "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK, REFER";
+    "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK, REFER, NOTIFY, MESSAGE";
 constexpr std::string_view kAccept = "application/sdp";
-// No option tags are implemented yet; an empty Supported is valid (RFC 3261 20.37).
-constexpr std::string_view kSupported = "";
+// The extensions a call's parties can use through sipd (RFC 3261 20.37): reliable provisionals
+// (RFC 3262: RSeq/RAck relayed, RAck rewritten per leg) and session timers (RFC 4028: refreshes
+// relayed as ordinary re-INVITE/UPDATE), docs/b2bua.md.
+constexpr std::string_view kSupported = "100rel, timer";
 
 // The OPTIONS answer's headers (RFC 3261 11.2), with and without the registrar.
 constexpr HeaderLine kOptionsHeaders[] = {
@@ -62,6 +66,18 @@ void SipCore::configure(std::shared_ptr<const common::Config> config) {
   } else {
     registerHandler_->configure(config_);
   }
+  if (!callGate_) {
+    callGate_ = std::make_unique<CallGate>(
+        wheel_.clock(), counters_,
+        [this] { return static_cast<std::int64_t>(wallClockUsec_() / 1000000); },
+        [this] { return registerHandler_->registrar(); },
+        [this](transaction::ServerTransaction& transaction, std::uint16_t status,
+               std::string bytes) {
+          countResponse(status);
+          transaction.respond(status, std::move(bytes));
+        });
+  }
+  callGate_->configure(config_);
   if (!calls_) {
     calls_ = std::make_unique<CallManager>(
         wheel_, *transactions_, *this, counters_,
@@ -130,8 +146,10 @@ void SipCore::handleResponse(const sip::Message& response, const transport::Peer
   if (outcome.disposition == ResponseDisposition::PassToTu) {
     calls_->onResponse(response, outcome.transaction);
   } else if (outcome.disposition == ResponseDisposition::NoMatch) {
-    // A 2xx retransmission after its INVITE transaction ended belongs to a call (13.2.2.4);
+    // A late answer to an INVITE of ours (its transaction timed out) is cancelled or ACKed; a
+    // 2xx retransmission after its INVITE transaction ended belongs to a call (13.2.2.4);
     // anything else is stray (18.1.2: no proxy core to forward it).
+    if (calls_->answerLateResponse(response, from)) return;
     if (!calls_->onResponse(response, nullptr)) ++counters_.strayResponses;
   }
 }
@@ -156,7 +174,7 @@ void SipCore::handleRequest(std::unique_ptr<sip::Message>& message, const transp
       currentSource_ = nullptr;
       return;
     case RequestDisposition::AckForTu:  // an ACK for a 2xx: the call's (13.3.1.4)
-      calls_->onAck(message);
+      calls_->onAck(message, from);
       return;
     case RequestDisposition::Retransmission:
     case RequestDisposition::AckAbsorbed:
@@ -240,6 +258,7 @@ void SipCore::serve(std::unique_ptr<sip::Message>& message,
   if (method != Method::Options && method != Method::Register && request.requestUri().isSip()) {
     // Read before the call takes the message (it may end, and free it, at once).
     const bool newCall = method == Method::Invite && request.to().tag.empty();
+    if (newCall && !callGate_->admitCall(request, transaction, from, spec)) return;
     switch (calls_->onRequest(message, transaction, from)) {
       case CallManager::RequestResult::Handled:
         if (newCall) callRate_.record(wheel_.clock().now());
@@ -255,6 +274,11 @@ void SipCore::serve(std::unique_ptr<sip::Message>& message,
       case CallManager::RequestResult::Loop:
         spec.status = 482;
         spec.reason = "Loop Detected";
+        respond(request, transaction, spec);
+        return;
+      case CallManager::RequestResult::WrongTransport:
+        spec.status = 403;
+        spec.reason = "Forbidden - TLS Dialog Over Another Transport";
         respond(request, transaction, spec);
         return;
       case CallManager::RequestResult::NotMine:
@@ -290,16 +314,28 @@ void SipCore::serve(std::unique_ptr<sip::Message>& message,
     case Method::Register:
       if (registrarEnabled) {
         ++counters_.registerIn;
+        if (!callGate_->admitRegister(request, transaction, from, spec)) return;
         const std::string source = transport::formatPeer(from);
+        const auto* registrar = registerHandler_->registrar();
+        const std::uint64_t failures = registrar ? registrar->counters().authFailures : 0;
         registerHandler_->handle(request, transaction, source, spec);
+        if (registrar && registrar->counters().authFailures != failures) {
+          callGate_->registerFailed(from);
+        }
         return;
       }
       [[fallthrough]];
     case Method::Refer:
+    case Method::Message:
+    case Method::Notify:
       if (request.to().tag.empty()) {
-        // RFC 3515 allows REFER outside a dialog; sipd relays it only within calls.
+        // RFC 3515 allows REFER outside a dialog, RFC 3428 MESSAGE, RFC 6665 NOTIFY (with a
+        // subscription); sipd relays them only within calls.
         spec.status = 403;
-        spec.reason = "Forbidden - REFER Outside A Dialog";
+        spec.reason = method == Method::Refer     ? "Forbidden - REFER Outside A Dialog"
+                      : method == Method::Message ? "Forbidden - MESSAGE Outside A Dialog"
+                      : method == Method::Notify  ? "Forbidden - NOTIFY Outside A Dialog"
+                                                  : "Forbidden - REGISTER Without Registrar";
         respond(request, transaction, spec);
         return;
       }
@@ -307,10 +343,8 @@ void SipCore::serve(std::unique_ptr<sip::Message>& message,
       spec.reason = "Call/Transaction Does Not Exist";
       respond(request, transaction, spec);
       return;
-    case Method::Message:
     case Method::Subscribe:
-    case Method::Publish:
-    case Method::Notify: {
+    case Method::Publish: {
       // 8.2.1: a method we know but do not serve (yet) gets 405 with Allow.
       const HeaderLine headers[] = {{"Allow", registrarEnabled ? kAllow : kAllowWithoutRegistrar}};
       spec.status = 405;
@@ -396,6 +430,19 @@ void SipCore::countResponse(std::uint16_t status) { core::countResponse(counters
 
 bool SipCore::send(const transport::Peer& to, std::string_view bytes) {
   return !transports_.send(to, bytes);
+}
+
+bool SipCore::connected(std::uint64_t connectionId) const {
+  return transports_.hasConnection(connectionId);
+}
+
+void SipCore::onSendFailed(const transport::Peer& to, std::error_code error) {
+  if (!transactions_) return;
+  const std::size_t ended = transactions_->failDestination(to);
+  // Once per failed connection, not per message (docs/error-policy.md).
+  common::logNotice("transport: ", transport::transportName(to.kind), " to ",
+                    transport::formatPeer(to), " failed (", error.message(), "); ", ended,
+                    " client transaction(s) ended");
 }
 
 std::string SipCore::buildAck(const transaction::ClientTransaction& transaction,

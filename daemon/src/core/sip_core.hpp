@@ -9,9 +9,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "common/config/config.hpp"
 #include "common/ha/role_state.hpp"
+#include "core/call_gate.hpp"
 #include "core/call_manager.hpp"
 #include "core/core_counters.hpp"
 #include "core/rate_meter.hpp"
@@ -56,8 +58,14 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
   const SourceTable& droppedSources() const { return droppedSources_; }
   const transaction::TransactionLayer& transactions() const { return *transactions_; }
 
+  // The transport could not deliver what was queued for `to` (a connection that failed to set
+  // up, a TLS handshake refused, a connection closed with output pending): the client
+  // transactions toward it end now (RFC 3261 17.1.4), and the failure is logged.
+  void onSendFailed(const transport::Peer& to, std::error_code error);
+
   // TransportSink
   bool send(const transport::Peer& to, std::string_view bytes) override;
+  bool connected(std::uint64_t connectionId) const override;
 
   // TransactionUser
   std::string buildAck(const transaction::ClientTransaction& transaction,
@@ -94,6 +102,7 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
   sip::ParserLimits parserLimits_;
   std::unique_ptr<transaction::TransactionLayer> transactions_;
   std::unique_ptr<RegisterHandler> registerHandler_;
+  std::unique_ptr<CallGate> callGate_;  // who may start calls (docs/authentication.md)
   std::unique_ptr<CallManager> calls_;  // after transactions_: destroyed before it
   resolver::Resolver* resolver_ = nullptr;
   CoreCounters counters_;

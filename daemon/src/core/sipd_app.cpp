@@ -85,6 +85,9 @@ int SipdApp::start() {
       event_, [this](std::string&& bytes, const transport::Peer& from) {
         core_->onMessage(std::move(bytes), from);
       });
+  transports_->setSendErrorHandler([this](const transport::Peer& to, std::error_code failure) {
+    if (core_) core_->onSendFailed(to, failure);
+  });
   std::string error;
   // RFC 3263 next hops (docs/dns.md); without c-ares, numeric next hops still work.
   resolver_ = resolver::makeResolver(event_, clock_, resolver::ResolverSettings{}, error);
@@ -314,6 +317,17 @@ std::vector<control::CounterValue> SipdApp::counterValues() const {
       {"registrar.bindings", core_->registrar().bindingCount()},
       {"registrar.held", core.heldForDurability},
       {"registrar.store_failures", core.durabilityFailures},
+      {"auth.trusted", core.authTrusted},
+      {"auth.authenticated", core.authAuthenticated},
+      {"auth.registered", core.authRegistered},
+      {"auth.challenges", core.authChallenges},
+      {"auth.failures", core.authFailures},
+      {"auth.refused_unknown", core.authRefusedUnknown},
+      {"auth.refused_unregistered", core.authRefusedUnregistered},
+      {"auth.refused_wrong_user", core.authRefusedWrongUser},
+      {"auth.refused_blocked", core.authRefusedBlocked},
+      {"auth.blocked_sources", core.authSourcesBlocked},
+      {"auth.table_evictions", core.authTableEvictions},
       {"framing.errors", transport.framingErrors},
       {"framing.missing_content_length", transport.missingContentLength},
       {"limits.message_size", transport.oversizedMessages},
@@ -334,6 +348,9 @@ std::vector<control::CounterValue> SipdApp::counterValues() const {
       {"calls.unmatched", calls.unmatched},
       {"calls.loops", calls.loops},
       {"calls.transfers", calls.transfers},
+      {"calls.wrong_transport", calls.wrongTransport},
+      {"calls.late_cancels", calls.lateCancels},
+      {"calls.late_acks", calls.lateAcks},
       {"calls.target_failures", calls.targetFailures},
       {"calls.unresolved", calls.unresolved},
       {"calls.dns_waits", calls.dnsWaits},

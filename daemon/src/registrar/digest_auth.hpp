@@ -39,7 +39,8 @@ std::string computeDigestResponse(DigestAlgorithm algorithm, const DigestInput& 
 
 struct DigestOptions {
   std::string realm;  // `authentication-realm` (the glue defaults it to sip-address)
-  std::vector<DigestAlgorithm> algorithms{DigestAlgorithm::Sha256, DigestAlgorithm::Md5};
+  // `authentication-algorithms`; MD5 alone by default (docs/configuration.md: interoperability).
+  std::vector<DigestAlgorithm> algorithms{DigestAlgorithm::Md5};
   std::uint32_t nonceLifetime = 300;  // seconds
   std::string secret;  // HMAC key; empty -> 32 random bytes (nonces die with the process)
 };

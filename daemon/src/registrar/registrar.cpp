@@ -60,7 +60,14 @@ RegisterResult Registrar::handleRegister(const RegisterRequest& request, std::in
         auth_.verify(request.authorization, request.aorUser, info.password, request.method,
                      request.requestUri, now);
     if (verdict != DigestVerdict::Ok) {
-      if (verdict != DigestVerdict::Missing) ++counters_.authFailures;
+      // What the SIP core feeds to its per-source failure limit (docs/authentication.md): not
+      // a stale nonce with the right password (a phone reusing its last nonce on a refresh),
+      // not a nonce sipd did not issue (one from before a restart: the password was not even
+      // checked, so nothing was guessed).
+      if (verdict != DigestVerdict::Missing && verdict != DigestVerdict::StaleNonce &&
+          verdict != DigestVerdict::BadNonce) {
+        ++counters_.authFailures;
+      }
       return challenge(now, verdict == DigestVerdict::StaleNonce);
     }
   }

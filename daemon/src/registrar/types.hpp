@@ -73,7 +73,7 @@ struct RegistrarCounters {
   std::uint64_t queries = 0;
   std::uint64_t badRequest = 0;        // 400
   std::uint64_t unauthorized = 0;      // 401 sent (challenge or failed credentials)
-  std::uint64_t authFailures = 0;      // credentials present but wrong
+  std::uint64_t authFailures = 0;      // credentials present but wrong (not: stale, not ours)
   std::uint64_t tooManyContacts = 0;   // 403
   std::uint64_t notFound = 0;          // 404
   std::uint64_t intervalTooBrief = 0;  // 423

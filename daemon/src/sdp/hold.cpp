@@ -129,6 +129,17 @@ Translated translateOffer(const SessionDescription& offer, std::string_view body
   return finish(offer, body, error, edits);
 }
 
+Translated resumeOffer(const SessionDescription& offer, std::string_view body,
+                       KnownAddress senderAddress) {
+  std::array<Direction, 32> semantic{};
+  semantic.fill(Direction::SendRecv);
+  SdpRewrite edits;
+  // A stream that sends and receives has a real address in either hold form: rendered as
+  // RFC 3264, the direction becomes sendrecv and a 0.0.0.0 the sender's known address.
+  const auto error = render(offer, semantic, HoldStyle::Rfc3264, senderAddress, edits);
+  return finish(offer, body, error, edits);
+}
+
 Translated translateAnswer(const SessionDescription& answer, std::string_view body,
                            const OfferDirections& offer, HoldStyle target,
                            KnownAddress answererAddress) {

@@ -80,6 +80,11 @@ struct Translated {
 
 Translated translateOffer(const SessionDescription& offer, std::string_view body, HoldStyle target,
                           KnownAddress senderAddress);
+// `offer` with every active stream sending and receiving, at a real address: a held party's last
+// session offered afresh to someone new (a transfer sipd performs, docs/b2bua.md "Transfers"),
+// who must not inherit the hold — RFC 3264 8.4: the hold is between the two old parties.
+Translated resumeOffer(const SessionDescription& offer, std::string_view body,
+                       KnownAddress senderAddress);
 Translated translateAnswer(const SessionDescription& answer, std::string_view body,
                            const OfferDirections& offer, HoldStyle target,
                            KnownAddress answererAddress);

@@ -17,6 +17,20 @@ RelayResult relaySdp(const RelayRequest& request, LegSdpState& from, LegSdpState
   if (request.role == BodyRole::Answer && request.offer) {
     t = translateAnswer(sdp, request.body, *request.offer, request.targetStyle,
                         from.knownAddress());
+  } else if (request.resume) {
+    Translated resumed = resumeOffer(sdp, request.body, from.knownAddress());
+    if (resumed.error != SdpError::None) {
+      result.error = resumed.error;
+      return result;
+    }
+    // What is offered now is the resumed body: the answer is checked against it.
+    const auto again = parseSdp(resumed.body, request.limits);
+    if (!again.ok()) {
+      result.error = again.error;
+      return result;
+    }
+    result.offer = summarizeOffer(again.sdp);
+    t = translateOffer(again.sdp, resumed.body, request.targetStyle, from.knownAddress());
   } else {
     result.offer = summarizeOffer(sdp);
     t = translateOffer(sdp, request.body, request.targetStyle, from.knownAddress());

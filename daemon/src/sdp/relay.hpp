@@ -23,6 +23,9 @@ struct RelayRequest {
   HoldStyle targetStyle = HoldStyle::Rfc3264;  // sip-hold-rfc3264 of the receiving leg
   const OfferDirections* offer = nullptr;      // for an answer: what the offerer offered
   SdpLimits limits{};
+  // An offer made afresh to a new party from the sender's last session (a transfer): its held
+  // streams are offered resumed (resumeOffer), then rendered in the receiving leg's form.
+  bool resume = false;
 };
 
 struct RelayResult {

@@ -18,6 +18,9 @@ class TransportSink {
   virtual ~TransportSink() = default;
   // Returns false when the transport failed at once (17.1.4, 17.2.4).
   virtual bool send(const transport::Peer& to, std::string_view bytes) = 0;
+  // Whether the stream connection `connectionId` (Peer::connectionId) is still open: a flow to
+  // reuse (RFC 5626 3.3) or, once closed, a reason to fall back to the peer's Contact.
+  virtual bool connected(std::uint64_t /*connectionId*/) const { return false; }
 };
 
 class TransactionUser {

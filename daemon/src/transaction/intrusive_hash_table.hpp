@@ -56,6 +56,14 @@ class IntrusiveHashTable {
     return nullptr;
   }
 
+  // Visits every entry (which `visit` must not insert or erase).
+  template <typename Visit>
+  void forEach(Visit&& visit) const {
+    for (T* head : buckets_) {
+      for (T* item = head; item != nullptr; item = (item->*Link).next) visit(*item);
+    }
+  }
+
   // Removes every entry, handing each to `visit` after it is unlinked.
   template <typename Visit>
   void clear(Visit&& visit) noexcept {

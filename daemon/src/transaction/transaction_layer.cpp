@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <random>
+#include <vector>
+
+#include "transport/peer.hpp"
 
 namespace sipha::transaction {
 
@@ -167,6 +170,23 @@ ClientStart TransactionLayer::startClient(const OutgoingRequest& request, std::s
 void TransactionLayer::dispatchTimer(Transaction& transaction, TimerName name) {
   EntryGuard guard(*this);
   if (!transaction.terminated()) transaction.onTimer(name);
+}
+
+std::size_t TransactionLayer::failDestination(const transport::Peer& destination) {
+  EntryGuard guard(*this);
+  std::vector<ClientTransaction*> failing;
+  clients_.forEach([&](ClientTransaction& client) {
+    const transport::Peer& to = client.peer();
+    if (!client.terminated() && to.kind == destination.kind &&
+        transport::sameAddress(to.address, destination.address)) {
+      failing.push_back(&client);
+    }
+  });
+  // Reaping waits for the guard: a transaction ended here stays valid until the loop is over.
+  for (ClientTransaction* client : failing) {
+    if (!client->terminated()) transportFailed(*client);
+  }
+  return failing.size();
 }
 
 void TransactionLayer::transportFailed(Transaction& transaction) {

@@ -42,6 +42,13 @@ class TransactionLayer {
   // Starts a client transaction for a request the TU built (`bytes`, moved in) and sends it.
   ClientStart startClient(const OutgoingRequest& request, std::string bytes);
 
+  // 17.1.4: the transport reports that what was sent to `destination` (a stream connection
+  // that could not be set up, a TLS handshake that failed, a connection that closed with
+  // output queued) did not leave: every live client transaction toward that address over that
+  // transport ends at once, as a transport error, instead of waiting for Timer B/F. Returns
+  // how many ended. A scan of the table: it runs per failed connection, not per message.
+  std::size_t failDestination(const transport::Peer& destination);
+
   // 9.2: the INVITE server transaction a CANCEL targets (same key, method INVITE), or nullptr.
   ServerTransaction* findCancelTarget(const IncomingRequest& cancel) noexcept;
 

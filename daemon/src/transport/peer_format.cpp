@@ -144,20 +144,4 @@ bool makePeer(TransportKind kind, std::string_view host, std::uint16_t port, Pee
   return parseLiteralAddress(host, port, peer.address, peer.addressLength);
 }
 
-bool sameAddress(const sockaddr_storage& a, const sockaddr_storage& b) noexcept {
-  if (a.ss_family != b.ss_family) return false;
-  if (a.ss_family == AF_INET) {
-    const auto* x = reinterpret_cast<const sockaddr_in*>(&a);
-    const auto* y = reinterpret_cast<const sockaddr_in*>(&b);
-    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-  }
-  if (a.ss_family == AF_INET6) {
-    const auto* x = reinterpret_cast<const sockaddr_in6*>(&a);
-    const auto* y = reinterpret_cast<const sockaddr_in6*>(&b);
-    return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
-           std::memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(in6_addr)) == 0;
-  }
-  return false;
-}
-
 }  // namespace sipha::transport

@@ -31,7 +31,4 @@ bool parseLiteralAddress(std::string_view host, std::uint16_t port, sockaddr_sto
 // Builds a Peer for a literal address; kind defaults to UDP. False when host is not literal.
 bool makePeer(TransportKind kind, std::string_view host, std::uint16_t port, Peer& peer) noexcept;
 
-// Same family, address and port (scope id included for IPv6).
-bool sameAddress(const sockaddr_storage& a, const sockaddr_storage& b) noexcept;
-
 }  // namespace sipha::transport

@@ -357,7 +357,9 @@ void TransportManager::streamClosed(StreamConnection& connection, CloseReason re
     scheduleCleanup();
   }
   if (shuttingDown_) return;
-  if (hadOutput && !connection.inbound() && onSendError_) {
+  // Output that never left, on a connection we opened (connect or TLS handshake failed) or one
+  // the peer opened (a phone's flow that closed): the sender must know (RFC 3261 17.1.4).
+  if (hadOutput && onSendError_) {
     onSendError_(peer, error ? error : errnoCode(ECONNABORTED));
   }
   if (onClosed_) onClosed_(peer, reason);

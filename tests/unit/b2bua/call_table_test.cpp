@@ -8,8 +8,8 @@ namespace {
 
 struct TableFixture {
   TableFixture() {
-    config.viaSentBy = "10.0.0.1:5060";
-    config.contact = "<sip:sipd@10.0.0.1:5060>";
+    config.setLocal("10.0.0.1", 5060, 5061);
+    config.udp.contact = "<sip:sipd@10.0.0.1:5060>";
   }
 
   std::unique_ptr<Call> started(std::string invite = callerInvite()) {

@@ -206,14 +206,14 @@ inline RouteDecision twoTargets() {
 
 struct CallFixture {
   CallFixture() {
-    config.viaSentBy = "10.0.0.1:5060";
-    config.contact = "<sip:sipd@10.0.0.1:5060>";
+    config.setLocal("10.0.0.1", 5060, 5061);
+    config.udp.contact = "<sip:sipd@10.0.0.1:5060>";
   }
 
   // Caller INVITE in; returns the outbound INVITE action (copied).
   Action startCall(std::string invite = callerInvite(), RouteDecision route = twoTargets()) {
     out.clear();
-    InboundContext context;
+    InboundContext context = inbound;
     context.server = 1;
     context.transfer = inboundPolicy;
     call.start(parseWire(invite), context, std::move(route), out);
@@ -269,6 +269,7 @@ struct CallFixture {
   CallConfig config;
   SequentialIds ids;
   TransferPolicy inboundPolicy;  // of the caller's DN (transfers)
+  InboundContext inbound;        // transport, TLS and flow of the caller's INVITE
   Call call{config, ids};
   Output out;
 };

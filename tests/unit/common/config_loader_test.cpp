@@ -174,6 +174,57 @@ BOOST_AUTO_TEST_CASE(blind_transfer_enabled_tserver_option) {
   BOOST_TEST(bad.errors[0].line == 4);
 }
 
+BOOST_AUTO_TEST_CASE(call_authentication_options) {
+  const std::string base = "[TServer]\nsip-address = 1.1.1.1\nsip-interface = 1.1.1.1\n";
+  const auto defaults = loadConfigText(base, "f.ini");
+  BOOST_TEST_REQUIRE(defaults.errors.empty(), firstError(defaults));
+  const auto& tserver = defaults.config->tserver;
+  BOOST_TEST(tserver.authenticationAlgorithms == "MD5");  // interoperability (baresip 1.0)
+  BOOST_TEST(tserver.trustedNetworks.empty());            // secure default: nobody
+  BOOST_TEST(tserver.authenticationFailureLimit == 10u);
+  BOOST_TEST(tserver.authenticationFailureWindow == 60u);
+  BOOST_TEST(tserver.authenticationFailureSources == 4096u);
+
+  const auto set = loadConfigText(base +
+                                      "trusted-networks = 10.0.0.0/8, 192.0.2.7 2001:db8::/32,"
+                                      "::1/128\nauthentication-failure-limit = 0\n"
+                                      "authentication-failure-window = 600\n"
+                                      "authentication-failure-sources = 100\n",
+                                  "f.ini");
+  BOOST_TEST_REQUIRE(set.errors.empty(), firstError(set));
+  const auto& networks = set.config->tserver.trustedNetworks;
+  BOOST_REQUIRE_EQUAL(networks.size(), 4u);
+  BOOST_TEST(networks[0].toString() == "10.0.0.0/8");
+  BOOST_TEST(networks[1].toString() == "192.0.2.7/32");
+  BOOST_TEST(networks[2].toString() == "2001:db8::/32");
+  BOOST_TEST(networks[3].toString() == "::1/128");
+  BOOST_TEST(set.config->tserver.authenticationFailureLimit == 0u);
+  BOOST_TEST(set.config->tserver.authenticationFailureWindow == 600u);
+
+  const auto empty = loadConfigText(base + "trusted-networks =\n", "f.ini");
+  BOOST_TEST_REQUIRE(empty.errors.empty(), firstError(empty));
+  BOOST_TEST(empty.config->tserver.trustedNetworks.empty());
+
+  const auto bad = loadConfigText(base +
+                                      "trusted-networks = 10.0.0.0/8, 10.1.2.3/33\n"
+                                      "authentication-failure-window = 0\n",
+                                  "bad.ini");
+  BOOST_REQUIRE_EQUAL(bad.errors.size(), 2u);
+  BOOST_TEST(bad.errors[0].toString() ==
+             "bad.ini:4: option 'TServer.trusted-networks': prefix length must be 0-32 in "
+             "'10.1.2.3/33'");
+  BOOST_TEST(bad.errors[1].option == "TServer.authentication-failure-window");
+  BOOST_TEST(bad.errors[1].line == 5);
+  const auto name = loadConfigText(base + "trusted-networks = gw.example.com\n", "f.ini");
+  BOOST_REQUIRE_EQUAL(name.errors.size(), 1u);
+  BOOST_TEST(name.errors[0].reason ==
+             "expected an IPv4 or IPv6 network ADDRESS/LENGTH, got 'gw.example.com'");
+  const auto hostBits = loadConfigText(base + "trusted-networks = 10.1.2.3/8\n", "f.ini");
+  BOOST_REQUIRE_EQUAL(hostBits.errors.size(), 1u);
+  BOOST_TEST(hostBits.errors[0].reason ==
+             "'10.1.2.3/8' has host bits set (the network is 10.0.0.0/8)");
+}
+
 BOOST_AUTO_TEST_CASE(missing_file_is_an_error_not_a_crash) {
   const auto result = loadConfigFile("/nonexistent/sipha.ini");
   BOOST_REQUIRE_EQUAL(result.errors.size(), 1u);

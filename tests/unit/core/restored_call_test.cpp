@@ -138,7 +138,7 @@ struct Fixture {
     BOOST_REQUIRE(parsed.ok());
     auto message = std::move(parsed.message);
     transactions.receiveRequest(transactionView(*message, from, message->to().tag));
-    calls.onAck(message);
+    calls.onAck(message, from);
   }
   const Sent& last() {
     BOOST_REQUIRE(!sink.sent.empty());

@@ -38,6 +38,7 @@ inline DigestOptions digestOptions() {
   DigestOptions options;
   options.realm = "sip.example.com";
   options.secret = "0123456789abcdef0123456789abcdef";
+  options.algorithms = {DigestAlgorithm::Sha256, DigestAlgorithm::Md5};  // both, SHA-256 first
   return options;
 }
 

@@ -139,4 +139,42 @@ BOOST_AUTO_TEST_CASE(bad_bodies_are_refused_without_touching_the_legs) {
   BOOST_TEST((r.error == SdpError::TooLarge));
 }
 
+// A transfer sipd performs offers the held transferee's last session to the target (docs/b2bua.md
+// "Transfers"): the hold between the old parties must not reach the new one, or the new call is
+// one-way (issue: attended transfer always holds first).
+BOOST_AUTO_TEST_CASE(a_fresh_offer_resumes_held_streams) {
+  // The transferee's hold answer (recvonly), offered afresh: sendrecv, same address and port.
+  const auto recvonly = replaced(test::kAudioSendOnly, "a=sendonly", "a=recvonly");
+  LegSdpState transferee, target;
+  RelayRequest request{recvonly, BodyRole::Offer, HoldStyle::Rfc3264, nullptr, {}};
+  request.resume = true;
+  auto r = relaySdp(request, transferee, target);
+  BOOST_REQUIRE(r.ok());
+  // sendrecv is the default (RFC 3264 5.1): the hold attribute is gone, none other is written.
+  BOOST_TEST(r.body.find("a=recvonly") == std::string::npos);
+  BOOST_TEST(r.body.find("a=sendonly") == std::string::npos);
+  BOOST_TEST(r.body.find("a=inactive") == std::string::npos);
+  BOOST_TEST(r.body.find("m=audio 4000 RTP/AVP 0") != std::string::npos);
+  BOOST_TEST(r.body.find("c=IN IP4 192.0.2.20") != std::string::npos);
+  BOOST_TEST((r.offer.direction[0] == Direction::SendRecv));  // what the answer is checked against
+
+  // An RFC 2543 hold (c=0.0.0.0) offered afresh gets the sender's last real address, even to
+  // a leg configured for the RFC 2543 form (a resumed stream needs an address in both forms).
+  LegSdpState sender, receiver;
+  RelayRequest first{test::kAudio, BodyRole::Offer, HoldStyle::Rfc2543, nullptr, {}};
+  BOOST_REQUIRE(relaySdp(first, sender, receiver).ok());  // 192.0.2.20 becomes known
+  RelayRequest zero{test::kAudioZero, BodyRole::Offer, HoldStyle::Rfc2543, nullptr, {}};
+  zero.resume = true;
+  r = relaySdp(zero, sender, receiver);
+  BOOST_REQUIRE(r.ok());
+  BOOST_TEST(r.body.find("0.0.0.0") == std::string::npos);
+  BOOST_TEST(r.body.find("c=IN IP4 192.0.2.20") != std::string::npos);
+
+  // Without `resume` the same hold answer passes as it is (the ordinary relay of a hold).
+  LegSdpState a, b;
+  r = relaySdp({recvonly, BodyRole::Offer, HoldStyle::Rfc3264, nullptr, {}}, a, b);
+  BOOST_REQUIRE(r.ok());
+  BOOST_TEST(r.body.find("a=recvonly") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

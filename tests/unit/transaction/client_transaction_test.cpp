@@ -1,4 +1,7 @@
 // RFC 3261 17.1 client transactions (with RFC 6026 7.2) driven on a ManualClock.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include "layer_fixture.hpp"
@@ -242,6 +245,42 @@ BOOST_AUTO_TEST_CASE(transport_errors) {
   BOOST_TEST(f.user.transportErrors[0] == tx);
   BOOST_TEST(f.user.terminatedAt(tx) == 500);
   BOOST_TEST(f.layer->counters().transportErrors == 2u);
+}
+
+// 17.1.4 for stream transports: a connection that fails after the send (connect refused, TLS
+// handshake failed, closed with output queued) ends every client transaction toward that
+// address over that transport at once — not at Timer B/F — and no other.
+BOOST_AUTO_TEST_CASE(a_failed_destination_ends_its_transactions_at_once) {
+  const auto at = [](TransportKind kind, std::uint16_t port) {
+    sipha::transport::Peer p = peer(kind);
+    auto* in = reinterpret_cast<sockaddr_in*>(&p.address);
+    in->sin_family = AF_INET;
+    in->sin_port = htons(port);
+    in->sin_addr.s_addr = htonl(0x7f000001);
+    p.addressLength = sizeof(sockaddr_in);
+    return p;
+  };
+  LayerFixture f;
+  const auto start = [&](std::string_view branch, const sipha::transport::Peer& to) {
+    return f.layer->startClient(OutgoingRequest{Method::Invite, branch, to}, "INVITE").transaction;
+  };
+  ClientTransaction* phone = start("z9hG4bKa", at(TransportKind::Tls, 5061));
+  ClientTransaction* phoneAgain = start("z9hG4bKb", at(TransportKind::Tls, 5061));
+  ClientTransaction* otherPort = start("z9hG4bKc", at(TransportKind::Tls, 5062));
+  ClientTransaction* otherKind = start("z9hG4bKd", at(TransportKind::Tcp, 5061));
+  BOOST_REQUIRE(phone && phoneAgain && otherPort && otherKind);
+  f.runTo(10);
+
+  BOOST_TEST(f.layer->failDestination(at(TransportKind::Tls, 5061)) == 2u);
+  BOOST_REQUIRE(f.user.transportErrors.size() == 2u);
+  BOOST_TEST(f.user.terminatedAt(phone) == 10);
+  BOOST_TEST(f.user.terminatedAt(phoneAgain) == 10);
+  BOOST_TEST(f.layer->counters().transportErrors == 2u);
+  BOOST_TEST(f.layer->clientCount() == 2u);  // reaped; the other two live on
+  BOOST_TEST(otherPort->state() != State::Terminated);
+  BOOST_TEST(otherKind->state() != State::Terminated);
+  // Nothing left toward it: a second report ends nothing.
+  BOOST_TEST(f.layer->failDestination(at(TransportKind::Tls, 5061)) == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
