@@ -20,7 +20,7 @@ PACKAGES := build-essential cmake ninja-build pkg-config clang libclang-rt-14-de
 	dbus-daemon dbus-bin systemd python3 python3-pytest openssl iproute2 procps util-linux \
 	sip-tester sipsak kamailio kamailio-sqlite-modules tcpdump nftables iputils-ping \
 	mmdebstrap erofs-utils cryptsetup-bin dosfstools mtools faketime fdisk binutils \
-	qemu-system-x86 ovmf sbsigntool lynis conntrack
+	qemu-system-x86 ovmf sbsigntool lynis conntrack baresip-core linphone-cli
 
 .PHONY: all deps build test asan fuzz bench run format format-check clean image image-test image-test-full
 

@@ -347,8 +347,13 @@ std::uint32_t Call::sendAttempt(std::size_t index, const sip::Message& invite, O
   d.secure = target.requestUri.starts_with("sips:");
   leg(LegId::Outbound).flow = target.flow;
   leg(LegId::Outbound).policy = target.transfer;
-  PendingClient* client = sendRequest(LegId::Outbound, sip::Method::Invite, &invite,
-                                      ClientKind::Initial, initialServerId_, out, target.nextHop);
+  // An INVITE with Replaces for a dialog of ours reaches the other party of that dialog with a
+  // Replaces for its own (RFC 3891; CallManager::attendedTarget).
+  const sip::HeaderLine replaces[] = {{"Replaces", target.replaces}};
+  const OwnContent own{replaces, {}, {}};
+  PendingClient* client =
+      sendRequest(LegId::Outbound, sip::Method::Invite, &invite, ClientKind::Initial,
+                  initialServerId_, out, target.nextHop, target.replaces.empty() ? nullptr : &own);
   return client->cseq;
 }
 

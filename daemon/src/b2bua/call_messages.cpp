@@ -198,8 +198,10 @@ Call::PendingClient* Call::sendRequest(LegId on, sip::Method method, const sip::
   }
   if (own) {
     lines.insert(lines.end(), own->headers.begin(), own->headers.end());
-    body.assign(own->body);
-    contentType = own->contentType;
+    if (!source) {  // with a source, `own` adds headers only (its body is relayed)
+      body.assign(own->body);
+      contentType = own->contentType;
+    }
   }
   std::string branch = ids_.branch();
   InDialogRequest spec;

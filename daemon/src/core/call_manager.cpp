@@ -167,7 +167,10 @@ void CallManager::startCall(std::unique_ptr<sip::Message>& invite,
   ++counters_.started;
   b2bua::RouteDecision decision;
   std::vector<routing::HealthId> health;
-  route(invite->requestUri(), decision, health);
+  // RFC 3891: an INVITE that replaces a dialog of ours (a transferee completing an attended
+  // transfer that was relayed to it) goes to the other party of that dialog, not by routing.
+  const std::string replaces{invite->header(sip::HeaderId::Replaces)};
+  if (replaces.empty()) route(invite->requestUri(), decision, health);
 
   b2bua::InboundContext context;
   context.server = serverRef(server);
@@ -187,6 +190,10 @@ void CallManager::startCall(std::unique_ptr<sip::Message>& invite,
   Slot& slot = addSlot(call, std::move(bodies));
   if (log_ != nullptr) slot.source = transport::formatPeer(from);
   slot.targets = std::move(health);
+  if (!replaces.empty()) {
+    attendedTarget(call, slot, replaces, decision);  // 481 when it names no dialog of ours
+    slot.replaced = nullptr;  // the replaced party ends its old dialog itself (RFC 3891 3)
+  }
   OutputLease lease(*this);
   b2bua::Output& out = lease.out;
   call->start(std::move(invite), context, std::move(decision), out);

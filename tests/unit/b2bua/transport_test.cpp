@@ -19,7 +19,8 @@ std::string tlsInvite(std::string_view requestUri = "sip:2002@sipha.example.com"
   };
   replace("INVITE sip:2002@sipha.example.com", "INVITE " + std::string(requestUri));
   replace("Via: SIP/2.0/UDP 192.0.2.10:5060", "Via: SIP/2.0/TLS 192.0.2.10:50123");
-  replace("Contact: <sip:2001@192.0.2.10:5060>", "Contact: <sip:2001@192.0.2.10:5061;transport=tls>");
+  replace("Contact: <sip:2001@192.0.2.10:5060>",
+          "Contact: <sip:2001@192.0.2.10:5061;transport=tls>");
   replace("From: \"Alice\" <sip:2001@sipha.example.com>",
           "From: \"Alice\" <sip:2001@sipha.example.com;transport=tls>");
   return text;
