@@ -429,7 +429,23 @@ std::string_view SipCore::nextToTag() {
 void SipCore::countResponse(std::uint16_t status) { core::countResponse(counters_, status); }
 
 bool SipCore::send(const transport::Peer& to, std::string_view bytes) {
-  return !transports_.send(to, bytes);
+  const std::error_code error = transports_.send(to, bytes);
+  // A stream connection that could not even start (refused at once, the connection limit):
+  // the transaction ends now (17.1.4); the operator learns why.
+  if (error && transport::isReliable(to.kind)) logSendFailure(to, error, "");
+  return !error;
+}
+
+void SipCore::logSendFailure(const transport::Peer& to, std::error_code error,
+                             std::string_view consequence) {
+  // Once per failed connection at most, and at most one line per 10 s (docs/error-policy.md):
+  // a peer can make sipd fail to reach it as often as it likes.
+  std::uint64_t suppressed = 0;
+  if (!sendFailureLog_.admit(wheel_.clock().now(), suppressed)) return;
+  common::logNotice(
+      "transport: ", transport::transportName(to.kind), " to ", transport::formatPeer(to),
+      " failed (", error.message(), ")", consequence,
+      suppressed != 0 ? " (" + std::to_string(suppressed) + " more not logged)" : std::string{});
 }
 
 bool SipCore::connected(std::uint64_t connectionId) const {
@@ -439,10 +455,7 @@ bool SipCore::connected(std::uint64_t connectionId) const {
 void SipCore::onSendFailed(const transport::Peer& to, std::error_code error) {
   if (!transactions_) return;
   const std::size_t ended = transactions_->failDestination(to);
-  // Once per failed connection, not per message (docs/error-policy.md).
-  common::logNotice("transport: ", transport::transportName(to.kind), " to ",
-                    transport::formatPeer(to), " failed (", error.message(), "); ", ended,
-                    " client transaction(s) ended");
+  logSendFailure(to, error, "; " + std::to_string(ended) + " client transaction(s) ended");
 }
 
 std::string SipCore::buildAck(const transaction::ClientTransaction& transaction,

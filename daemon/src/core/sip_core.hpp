@@ -16,6 +16,7 @@
 #include "core/call_gate.hpp"
 #include "core/call_manager.hpp"
 #include "core/core_counters.hpp"
+#include "core/log_throttle.hpp"
 #include "core/rate_meter.hpp"
 #include "core/register_handler.hpp"
 #include "core/source_table.hpp"
@@ -79,6 +80,9 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
   void handleRequest(std::unique_ptr<sip::Message>& request, const transport::Peer& from);
   void handleResponse(const sip::Message& response, const transport::Peer& from);
   void answerParseError(const sip::ParseResult& result, const transport::Peer& from);
+  // One notice for a stream connection that failed (throttled); `consequence` is appended.
+  void logSendFailure(const transport::Peer& to, std::error_code error,
+                      std::string_view consequence);
   void answerStateless(const sip::Message& request, const transport::Peer& from,
                        const sip::ResponseSpec& spec);
   // The TU: a new server transaction for `request`.
@@ -109,6 +113,7 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
   RateMeter<10> callRate_;
   SourceTable optionsSources_;
   SourceTable droppedSources_;
+  LogThrottle sendFailureLog_;
   std::uint64_t tagSeed_;
   std::uint64_t tagCounter_ = 0;
   char tagBuffer_[17] = {};
