@@ -51,11 +51,14 @@ asan: $(DEPS_STAMP)
 
 fuzz: $(DEPS_STAMP)
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIPHA_FUZZ=ON
-	cmake --build build-fuzz -j$(JOBS) --target sip_parser_fuzz stream_framer_fuzz replication_frame_fuzz dns_answer_fuzz
-	mkdir -p build-fuzz/corpus build-fuzz/corpus-framer build-fuzz/corpus-replication build-fuzz/corpus-dns
+	cmake --build build-fuzz -j$(JOBS) --target sip_parser_fuzz stream_framer_fuzz replication_frame_fuzz dns_answer_fuzz \
+		heartbeat_receiver_fuzz
+	mkdir -p build-fuzz/corpus build-fuzz/corpus-framer build-fuzz/corpus-replication build-fuzz/corpus-dns \
+		build-fuzz/corpus-heartbeat
 	cp tests/data/torture/valid/*.sip tests/data/torture/invalid/*.sip build-fuzz/corpus/
 	cp tests/data/torture/valid/*.sip tests/data/torture/invalid/*.sip build-fuzz/corpus-framer/
 	cp tests/fuzz/seeds/replication_frame/*.bin build-fuzz/corpus-replication/
+	cp tests/fuzz/seeds/heartbeat/*.bin build-fuzz/corpus-heartbeat/
 	build-fuzz/bin/sip_parser_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		-artifact_prefix=build-fuzz/sip_parser- build-fuzz/corpus
 	build-fuzz/bin/stream_framer_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
@@ -64,6 +67,8 @@ fuzz: $(DEPS_STAMP)
 		-artifact_prefix=build-fuzz/replication_frame- build-fuzz/corpus-replication
 	build-fuzz/bin/dns_answer_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-artifact_prefix=build-fuzz/dns_answer- build-fuzz/corpus-dns
+	build-fuzz/bin/heartbeat_receiver_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
+		-artifact_prefix=build-fuzz/heartbeat_receiver- build-fuzz/corpus-heartbeat
 
 bench: build
 	bench/run.sh build/bin/sipd
