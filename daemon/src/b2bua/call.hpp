@@ -100,9 +100,7 @@ class Call {
   // Target::flow of the party on `leg` (a registered phone's connection); may be empty.
   const std::string& flow(LegId id) const noexcept { return leg(id).flow; }
   // The party on `leg` sent a request on this stream connection: its later requests go there.
-  void setFlow(LegId id, std::string_view flow) {
-    if (leg(id).flow != flow) leg(id).flow.assign(flow);
-  }
+  void setFlow(LegId id, std::string_view flow) { leg(id).flow.assign(flow); }
   const std::string& callKey() const noexcept { return callKey_; }
   std::size_t targetIndex() const noexcept { return targetIndex_; }
   // The target an initial INVITE with this CSeq went to (each forked branch has its own CSeq);

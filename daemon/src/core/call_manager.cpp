@@ -72,6 +72,13 @@ std::string_view replacesHeader(std::string_view headers, std::span<char> buffer
   return {};
 }
 
+// Whether `flow` (transport::formatPeer text, "tcp:1.2.3.4:5060#7") names stream connection
+// `id` (ids are never reused within a process).
+bool isConnection(std::string_view flow, std::uint64_t id) {
+  transport::Peer peer;
+  return transport::parsePeer(flow, peer) && peer.connectionId == id;
+}
+
 }  // namespace
 
 CallManager::CallManager(timer::TimerWheel& wheel, transaction::TransactionLayer& transactions,
@@ -339,8 +346,11 @@ bool CallManager::acceptTransport(b2bua::Call& call, b2bua::LegId leg,
     ++counters_.wrongTransport;
     return false;
   }
-  // The party's newest connection is its flow (a phone that reconnected).
-  if (transport::isReliable(from.kind)) call.setFlow(leg, transport::formatPeer(from));
+  // The party's newest connection is its flow (a phone that reconnected). Almost always it is
+  // the same connection: compared by id, so no text is formatted per request.
+  if (transport::isReliable(from.kind) && !isConnection(call.flow(leg), from.connectionId)) {
+    call.setFlow(leg, transport::formatPeer(from));
+  }
   return true;
 }
 

@@ -29,6 +29,18 @@ def free_tcp_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def port_bound(port, host="127.0.0.1", kind=socket.SOCK_DGRAM):
+    """True when somebody holds `port` on host for `kind` (SOCK_DGRAM: UDP, SOCK_STREAM: TCP)."""
+    s = socket.socket(socket.AF_INET, kind)
+    try:
+        s.bind((host, port))
+        return False
+    except OSError:
+        return True
+    finally:
+        s.close()
+
+
 def wait_for(predicate, timeout, interval=0.02, what="condition"):
     """Polls predicate() until it returns a truthy value; fails after timeout.
 

@@ -4,7 +4,6 @@ A test starts a SIPp UAS with SippPeer, makes the call with sipp.run, then reads
 peer received (SIPp -trace_msg) as Message objects to check headers and bodies."""
 
 import os
-import socket
 import subprocess
 
 from . import net, sip, sipp
@@ -64,17 +63,6 @@ def parse_trace(text):
     return out
 
 
-def port_bound(port, host="127.0.0.1"):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.bind((host, port))
-        return False
-    except OSError:
-        return True
-    finally:
-        s.close()
-
-
 class SippPeer:
     """SIPp running a scenario in the background on its own port (a UAS, or a UAC that a test
     lets run while it looks at sipd).
@@ -97,7 +85,7 @@ class SippPeer:
                                      stderr=subprocess.PIPE, text=True)
         # Bounded poll until SIPp has bound its socket (a peer sending earlier would get an
         # ICMP port unreachable).
-        bound = bound or port_bound
+        bound = bound or net.port_bound
         try:
             net.wait_for(lambda: bound(self.port) or self.proc.poll() is not None, 5,
                          what=f"sipp bound to {self.port}")

@@ -53,33 +53,11 @@ def make_tone(path, seconds=90, rate=8000, freq=440.0):
     return path
 
 
-def _udp_free(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-def _tcp_free(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
 def free_sip_pair():
     """A port P free for UDP and TCP with P+1 free for TCP (baresip listens for TLS on P+1)."""
     for _ in range(50):
         port = net.free_udp_tcp_port()
-        if port < 65535 and _tcp_free(port + 1):
+        if port < 65535 and not net.port_bound(port + 1, kind=socket.SOCK_STREAM):
             return port
     raise RuntimeError("no free SIP port pair")
 
@@ -93,7 +71,7 @@ class MediaPorts:
     def __init__(self, blocks=8):
         for _ in range(100):
             base = random.randrange(20000, 60000 - blocks * self.BLOCK, 2)
-            if all(_udp_free(p) for p in range(base, base + blocks * self.BLOCK)):
+            if all(not net.port_bound(p) for p in range(base, base + blocks * self.BLOCK)):
                 self.low, self.high = base, base + blocks * self.BLOCK - 1
                 self.next = base
                 return
