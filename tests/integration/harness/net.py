@@ -1,5 +1,6 @@
 """Free ports and bounded waiting for conditions (never a fixed sleep)."""
 
+import os
 import socket
 import time
 
@@ -39,6 +40,35 @@ def port_bound(port, host="127.0.0.1", kind=socket.SOCK_DGRAM):
         return True
     finally:
         s.close()
+
+
+def udp_port_held_by(pid, port):
+    """True when process pid holds a UDP socket bound to `port` (this namespace's
+    /proc/net/udp{,6}): unlike port_bound, somebody else holding the port does not count."""
+    inodes = set()
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        inodes.add(f"socket:[{fields[9]}]")
+        except FileNotFoundError:
+            continue
+    if not inodes:
+        return False
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except FileNotFoundError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def wait_for(predicate, timeout, interval=0.02, what="condition"):

@@ -70,28 +70,40 @@ class SippPeer:
     server: where SIPp sends (its requests; responses go back to the request's source).
     options: the rest of sipp.command's (keys, extra, calls, trace_msg, transport).
     prefix: a command the SIPp line is run under (e.g. `ip netns exec NAME`); bound: how to
-    tell that SIPp has bound its port (default: port_bound here)."""
+    tell that SIPp has bound its port (default: SIPp's pid holds the UDP port here)."""
 
     def __init__(self, scenario, server, workdir, *, port=None, timeout=40, prefix=(),
                  bound=None, **options):
-        self.port = port or net.free_udp_tcp_port()
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
-        self.cmd, self.name = sipp.command(scenario, server, self.workdir, port=self.port,
-                                           timeout=timeout, **options)
         self.timeout = timeout
-        self.proc = subprocess.Popen(list(prefix) + self.cmd, cwd=self.workdir,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        # Bounded poll until SIPp has bound its socket (a peer sending earlier would get an
-        # ICMP port unreachable).
-        bound = bound or net.port_bound
+        # A port picked here can be taken by a parallel test before SIPp binds it: SIPp then
+        # exits with "Address already in use" and another port is tried (bounded).
+        for attempt in range(1 if port else 5):
+            self.early_output = None  # (stdout, stderr) of a SIPp that exited while starting
+            self.port = port or net.free_udp_tcp_port()
+            self.cmd, self.name = sipp.command(scenario, server, self.workdir, port=self.port,
+                                               timeout=timeout, **options)
+            self.proc = subprocess.Popen(list(prefix) + self.cmd, cwd=self.workdir,
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, text=True)
+            if self._wait_bound(bound) or port:
+                return
+            self.early_output = self.proc.communicate()
+            if sipp.BIND_FAILED not in self.early_output[1]:
+                return  # exited for another reason: finish() reports it to the test
+
+    def _wait_bound(self, bound):
+        """Bounded poll until SIPp has bound its socket (a peer sending earlier would get an
+        ICMP port unreachable); False when SIPp exited first."""
+        held = bound or (lambda p: net.udp_port_held_by(self.proc.pid, p))
         try:
-            net.wait_for(lambda: bound(self.port) or self.proc.poll() is not None, 5,
+            net.wait_for(lambda: held(self.port) or self.proc.poll() is not None, 5,
                          what=f"sipp bound to {self.port}")
         except AssertionError:
             self.stop()
             raise
+        return self.proc.poll() is None
 
     @property
     def address(self):
@@ -99,11 +111,14 @@ class SippPeer:
 
     def finish(self, timeout=None):
         """Waits for SIPp's end (killed after timeout); returns a sipp.SippResult."""
-        try:
-            out, err = self.proc.communicate(timeout=timeout or self.timeout)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            out, err = self.proc.communicate()
+        if self.early_output:
+            out, err = self.early_output
+        else:
+            try:
+                out, err = self.proc.communicate(timeout=timeout or self.timeout)
+            except subprocess.TimeoutExpired:
+                self.stop()
+                out, err = self.proc.communicate()
         result = sipp.SippResult(self.proc, self.cmd, self.workdir, self.name)
         result.stdout, result.stderr = out, err
         return result

@@ -40,6 +40,9 @@ def write_csv(path, rows, mode="SEQUENTIAL"):
             f.write(";".join(map(str, row)) + "\n")
     return path
 
+# SIPp's message when its port is taken (errno 98).
+BIND_FAILED = "Unable to bind main socket"
+
 
 def command(scenario, server, workdir, *, transport="u1", calls=1, rate=None, inf=None,
             extra=(), timeout=120, keys=None, trace_msg=True, port=None):
@@ -66,9 +69,13 @@ def command(scenario, server, workdir, *, transport="u1", calls=1, rate=None, in
     return cmd, name
 
 
-def run(scenario, server, workdir, *, timeout=120, **kwargs):
-    """Runs sipp to its end (bounded by timeout); returns a SippResult."""
-    cmd, name = command(scenario, server, workdir, timeout=timeout, **kwargs)
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+def run(scenario, server, workdir, *, timeout=120, port=None, **kwargs):
+    """Runs sipp to its end (bounded by timeout); returns a SippResult. A port picked here
+    that a parallel test took first (SIPp: "Address already in use") is picked again."""
+    for attempt in range(1 if port else 5):
+        cmd, name = command(scenario, server, workdir, timeout=timeout, port=port, **kwargs)
+        proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+        if BIND_FAILED not in proc.stderr:
+            break
     return SippResult(proc, cmd, workdir, name)
