@@ -395,4 +395,8 @@ ConfigLoadResult loadConfigFile(const std::string& path) {
   return loadConfigText(contents.str(), path);
 }
 
+bool isLoaderHaOption(std::string_view name) {
+  return name == "mode" || replicationOptions().contains(name);
+}
+
 }  // namespace sipha::common

@@ -19,4 +19,8 @@ struct ConfigLoadResult {
 ConfigLoadResult loadConfigFile(const std::string& path);
 ConfigLoadResult loadConfigText(std::string_view text, const std::string& path);
 
+// Whether an [ha] option is one the loader validates (mode and sipd's replication options); the
+// others are sipha-agent's, which refuses the ones it does not know either.
+bool isLoaderHaOption(std::string_view name);
+
 }  // namespace sipha::common

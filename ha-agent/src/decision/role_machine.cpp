@@ -168,7 +168,9 @@ void RoleMachine::onServiceAddress(const ServiceAddressProbed& e, Actions& out) 
 void RoleMachine::onLocalSipd(const LocalSipdState& e, Actions& out) {
   const bool restarted = s_.sipd == SipdHealth::Dead && e.health == SipdHealth::Alive;
   s_.sipd = e.health;
+  const bool wasReady = s_.sipdReady;
   s_.sipdReady = e.health == SipdHealth::Alive && e.ready;
+  if (wasReady && !s_.sipdReady) s_.readyLostAt = e.now;
   if (!localHealthy() && primaryPhase()) {
     demote(Reason::LocalSipdFailing,
            e.health == SipdHealth::Dead ? "local sipd died" : "local sipd hangs", false, e.now,
@@ -260,6 +262,13 @@ void RoleMachine::applyPhaseRules(TimePoint now, Actions& out) {
       }
       [[fallthrough]];
     case Phase::Backup: {
+      // A backup follows the serving primary's epoch: its sipd's replication Hello must carry
+      // it (docs/replication.md, fencing), and sipd refuses any lower epoch afterwards.
+      if (peerFresh(now) && s_.peer.role == Role::Primary && !s_.peer.failing &&
+          s_.peer.epoch > s_.epoch) {
+        s_.epoch = s_.peer.epoch;
+        out.emplace_back(SetRole{Role::Backup, s_.epoch});
+      }
       const auto reason = promotionReasonNow(now);
       if (reason && elapsed(s_.backoffFrom, now, config_.promotionRetry) && !witnessLost(now))
         startPromotion(*reason, now, out);
@@ -393,8 +402,11 @@ void RoleMachine::becomePrimary(TimePoint now, bool serviceUnknown, Actions& out
   out.emplace_back(SetRole{Role::Primary, s_.epoch});
   std::string detail = promotionDetail(s_.promotionReason);
   if (serviceUnknown) detail += "; service address not checked (no signal)";
-  if (!s_.sipdReady) detail += "; promoted while not ready for switchover";
-  record(Phase::Promoting, s_.promotionReason, detail, out, !s_.sipdReady);
+  // Ready, or ready until the primary was lost (its loss took the replication link down).
+  const bool caughtUp = s_.sipdReady || (s_.readyLostAt != kNever &&
+                                         !elapsed(s_.readyLostAt, now, config_.deadInterval * 2));
+  if (!caughtUp) detail += "; promoted while not ready for switchover";
+  record(Phase::Promoting, s_.promotionReason, detail, out, !caughtUp);
 }
 
 void RoleMachine::demote(Reason reason, std::string detail, bool handOver, TimePoint now,

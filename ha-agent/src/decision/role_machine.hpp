@@ -46,6 +46,10 @@ struct DecisionState {
 
   SipdHealth sipd = SipdHealth::Alive;
   bool sipdReady = false;
+  // When sipdReady last went false. Losing the primary drops the backup's replication link
+  // (and its readiness) at the same moment: a backup ready until then had everything. Only
+  // feeds the history.
+  TimePoint readyLostAt = kNever;
 
   bool peerKnown = false;  // a heartbeat was applied since boot
   PeerState peer;          // what the newest heartbeat (by sequence number) said

@@ -383,6 +383,21 @@ BOOST_AUTO_TEST_CASE(a_failing_peer_is_replaced_without_waiting_for_the_dead_int
   BOOST_TEST(!a.lastHistory()->notReady);
 }
 
+BOOST_AUTO_TEST_CASE(a_backup_ready_until_the_primary_failed_is_not_called_not_ready) {
+  // The primary's sipd dies: its RST takes the backup's replication link (and readiness) down
+  // in the same instant as its "failing" heartbeat arrives.
+  Node a{"a"};
+  a.boot(1);
+  a.sipd(SipdHealth::Alive, true);
+  a.hearFor(peer(Role::Primary, 1, "b"), 100ms);
+  a.sipd(SipdHealth::Alive, false);
+  PeerState failing = peer(Role::Backup, 1, "b");
+  failing.failing = true;
+  a.hear(failing);
+  BOOST_TEST((a.role == Role::Primary));
+  BOOST_TEST(!a.lastHistory()->notReady);
+}
+
 BOOST_AUTO_TEST_CASE(a_backup_that_is_not_ready_takes_over_a_lost_primary_and_says_so) {
   Node a{"a"};
   a.boot(1);
@@ -423,7 +438,22 @@ BOOST_AUTO_TEST_CASE(a_restarted_sipd_is_told_its_role_and_epoch) {
   a.sipd(SipdHealth::Alive);
   BOOST_TEST(a.count<SetRole>() == sets + 1);
   BOOST_TEST((a.role == Role::Backup));
-  BOOST_TEST(a.roleEpoch == 3u);
+  BOOST_TEST(a.roleEpoch == 4u);  // the new primary's: the backup follows it
+}
+
+BOOST_AUTO_TEST_CASE(a_backup_follows_the_primarys_epoch_and_never_goes_back) {
+  Node a = primaryWithBackup(2);  // a primary with epoch 3
+  a.sipd(SipdHealth::Dead);       // now a backup at 3, sipd dead
+  a.sipd(SipdHealth::Alive);
+  const auto sets = a.count<SetRole>();
+  a.hear(peer(Role::Primary, 7, "b"));
+  BOOST_TEST(a.count<SetRole>() == sets + 1);
+  BOOST_TEST((a.role == Role::Backup));
+  BOOST_TEST(a.roleEpoch == 7u);
+  a.hear(peer(Role::Primary, 7, "b"));  // the same epoch again: nothing to tell sipd
+  BOOST_TEST(a.count<SetRole>() == sets + 1);
+  a.hear(peer(Role::Backup, 5, "b"));  // a lower epoch never lowers it
+  BOOST_TEST(a.roleEpoch == 7u);
 }
 
 BOOST_AUTO_TEST_CASE(when_two_primaries_meet_the_lower_epoch_demotes_at_once) {
