@@ -33,7 +33,19 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
-// "node=ID;epoch=N" (RFC 3261 generic-param syntax, any order).
+// A quoted-string's content (RFC 3261 25.1: backslash escapes), or a token as it is.
+std::string unquote(std::string_view text) {
+  if (text.size() < 2 || text.front() != '"' || text.back() != '"') return std::string(text);
+  std::string out;
+  for (std::size_t i = 1; i + 1 < text.size(); ++i) {
+    if (text[i] == '\\' && i + 2 < text.size()) ++i;
+    out += text[i];
+  }
+  return out;
+}
+
+// "node=ID;epoch=N" (RFC 3261 generic-param syntax, any order; the node a token or a
+// quoted-string).
 void parseServing(std::string_view value, ProbeAnswer& answer) {
   std::string node;
   while (!value.empty()) {
@@ -44,7 +56,7 @@ void parseServing(std::string_view value, ProbeAnswer& answer) {
     if (equals == std::string_view::npos) continue;
     const std::string_view name = trim(param.substr(0, equals));
     const std::string_view text = trim(param.substr(equals + 1));
-    if (equalsNoCase(name, "node")) node = text;
+    if (equalsNoCase(name, "node")) node = unquote(text);
     if (equalsNoCase(name, "epoch")) {
       std::from_chars(text.data(), text.data() + text.size(), answer.epoch);
     }

@@ -60,6 +60,14 @@ BOOST_AUTO_TEST_CASE(header_names_are_case_insensitive_and_compact_call_id_count
   BOOST_TEST(parsed->epoch == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(a_quoted_node_id_is_unquoted) {
+  const auto parsed = parseProbeAnswer(
+      answer(probeCallId("a", 7), "X-Sipha-Serving: node=\"node \\\"b\\\"\";epoch=2\r\n"), "a", 7);
+  BOOST_REQUIRE(parsed);
+  BOOST_REQUIRE(parsed->node);
+  BOOST_TEST(*parsed->node == "node \"b\"");
+}
+
 BOOST_AUTO_TEST_CASE(an_answer_without_the_header_names_nobody) {
   const auto parsed = parseProbeAnswer(answer(probeCallId("a", 7), ""), "a", 7);
   BOOST_REQUIRE(parsed);
