@@ -4,6 +4,7 @@ decision carried out — one primary at a simultaneous start, sipd's death and h
 a killed agent, heartbeat paths cut, org.sipha.Agent1 and its history (docs/ha-agent.md)."""
 
 import os
+import socket
 import subprocess
 
 import pytest
@@ -213,3 +214,59 @@ def test_a_bad_configuration_is_refused_with_file_line_and_option(tmp_path):
     result = subprocess.run([agents_mod.agent_binary(), "--config", str(config), "--check"],
                             capture_output=True, text=True, timeout=10)
     assert result.returncode == 0, result.stderr
+
+
+class MonitorStandIn:
+    """The BIG-IP's UDP monitor, in the pair's namespace: an OPTIONS from 127.0.0.1 (the
+    witness, standing for the self IP) to each node in `targets` every 200 ms."""
+
+    def __init__(self, pair, targets):
+        import threading
+        self.targets = set(targets)
+        self.stopping = threading.Event()
+        with pair.ns.entered():
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock.bind((agents_mod.WITNESS, 0))
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        port = self.sock.getsockname()[1]
+        n = 0
+        while not self.stopping.wait(0.2):
+            for name in list(self.targets):
+                n += 1
+                ip = pair_mod.NODE_IPS[name]
+                msg = (f"OPTIONS sip:{ip}:5060 SIP/2.0\r\n"
+                       f"Via: SIP/2.0/UDP {agents_mod.WITNESS}:{port};branch=z9hG4bK-mon{n}\r\n"
+                       f"From: <sip:monitor@{agents_mod.WITNESS}>;tag=m{n}\r\n"
+                       f"To: <sip:{ip}>\r\nCall-ID: mon{n}@bigip\r\nCSeq: 1 OPTIONS\r\n"
+                       "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+                self.sock.sendto(msg.encode(), (ip, 5060))
+
+    def close(self):
+        self.stopping.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+def test_probe_awareness_a_primary_the_monitor_no_longer_reaches_hands_over(make_agent_pair):
+    p = make_agent_pair(**{"monitor-timeout-ms": "1000"})
+    primary = p.start()
+    backup = p.other(primary)
+    p.pair.nodes[backup].wait_ready(True)
+    monitor = MonitorStandIn(p.pair, targets=("a", "b"))
+    try:
+        a, b = p.agents[primary], p.agents[backup]
+        net.wait_for(lambda: a.get("Monitored") and a.get("PeerMonitored"), 5,
+                     what="both nodes seen by the monitor")
+        # The monitor reaches only the backup now (the primary's service link is broken for
+        # the BIG-IP): after the monitor timeout the primary hands over.
+        monitor.targets = {backup}
+        assert agents_mod.wait_one_primary(p.pair, timeout=5, exclude=(primary,)) == backup, \
+            p.explain()
+        assert "monitor-lost" in reasons(a), p.explain()
+        assert "peer-handed-over" in reasons(b), p.explain()
+        assert not a.get("Monitored") and b.get("Monitored")
+    finally:
+        monitor.close()

@@ -33,6 +33,7 @@ const std::map<std::string, TimerOption, std::less<>>& timerOptions() {
       {"promotion-retry-ms", {&D::promotionRetry, 10, 60000}},
       {"drain-timeout-ms", {&D::drainTimeout, 10, 60000}},
       {"handover-timeout-ms", {&D::handoverTimeout, 10, 60000}},
+      {"monitor-timeout-ms", {&D::monitorTimeout, 100, 600000}},
   };
   return options;
 }
@@ -54,6 +55,7 @@ class Parser {
 
     takeNetworkDefaults();
     bool probe = true;
+    std::optional<bool> awareness;
     for (const auto& [name, option] : config_.ha.raw) {
       if (common::isLoaderHaOption(name)) continue;
       line_ = option.line;
@@ -81,6 +83,16 @@ class Parser {
         } else {
           out_.heartbeatPort = static_cast<std::uint16_t>(*number.value);
         }
+      } else if (name == "probe-awareness") {
+        const auto on = common::parseBool(value);
+        if (!on.value) {
+          fail(on.reason);
+        } else {
+          awareness = *on.value;
+        }
+      } else if (name == "monitor-sources") {
+        out_.monitorSources.clear();
+        takeAddressList(value, out_.monitorSources);
       } else if (name == "service-probe") {
         const auto on = common::parseBool(value);
         if (!on.value) {
@@ -94,6 +106,16 @@ class Parser {
     }
     line_ = 0;
     checkRequired(probe);
+    // The reference's monitor: every 1 s, timeout 4 s (its BIG-IP chapter).
+    out_.probeAwareness = awareness.value_or(!out_.takeover);
+    if (!out_.probeAwareness) {
+      out_.decision.monitorTimeout = Duration(0);
+    } else if (out_.decision.monitorTimeout.count() == 0) {
+      out_.decision.monitorTimeout = Duration(4000);
+    }
+    if (out_.monitorSources.empty() && !out_.witness.empty()) {
+      out_.monitorSources.push_back(out_.witness);
+    }
     return finish();
   }
 
@@ -113,6 +135,7 @@ class Parser {
     if (n.haAddress) out_.haAddress = n.haAddress->address;
     if (!n.peerServiceAddress.empty()) out_.peerServiceAddress = n.peerServiceAddress;
     if (!n.gateway.empty()) out_.witness = n.gateway;
+    out_.monitorSources = n.bigipSelfIps;  // where the BIG-IP's monitor probes from
   }
 
   void checkRequired(bool probe) {
@@ -150,6 +173,19 @@ class Parser {
     const auto address = common::parseIpAddress(value);
     if (!address.value) return fail(address.reason);
     into = *address.value;
+  }
+
+  void takeAddressList(std::string_view value, std::vector<std::string>& into) {
+    while (!value.empty()) {
+      const auto comma = value.find(',');
+      std::string_view item = value.substr(0, comma);
+      value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      const auto address = common::parseIpAddress(item);
+      if (!address.value) return fail(address.reason);
+      into.push_back(*address.value);
+    }
   }
 
   void fail(std::string reason) {

@@ -33,7 +33,12 @@ struct AgentConfig {
   std::uint16_t heartbeatPort = 7700;       // heartbeat-port, both paths, both nodes
   std::string witness;                      // witness: BIG-IP self IP / gateway
   std::optional<ServiceProbeTarget> probe;  // service-probe = off: none (answers Unknown)
-  std::string stateDirectory;               // [appliance] data-dir + "/agent"
+  // Probe awareness (docs/ha-agent.md): on behind a BIG-IP, off in takeover mode by default;
+  // the monitor's addresses (monitor-sources; default [network] bigip-self-ips, else the
+  // witness) and its timeout go to decision.monitorTimeout.
+  bool probeAwareness = false;
+  std::vector<std::string> monitorSources;
+  std::string stateDirectory;  // [appliance] data-dir + "/agent"
   common::LogLevel logLevel = common::LogLevel::Info;
 };
 

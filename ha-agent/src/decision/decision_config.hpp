@@ -22,6 +22,10 @@ struct DecisionConfig {
   Duration promotionRetry{100};        // after a promotion was abandoned
   Duration drainTimeout{1000};         // switchover: replication must drain in this
   Duration handoverTimeout{1000};      // switchover: the peer must take over in this
+  // Probe awareness (docs/ha-agent.md): a primary the BIG-IP's monitor has not reached for this
+  // long, while it reaches the peer, hands over. 0: off (takeover mode, and the default here;
+  // the agent sets the reference monitor's 4 s timeout behind a BIG-IP).
+  Duration monitorTimeout{0};
 };
 
 // One line per problem; empty when the configuration is usable.

@@ -79,8 +79,15 @@ struct HandoverComplete {
   TimePoint now;
 };
 
-using Event = std::variant<Boot, Tick, HeartbeatReceived, WitnessResult, ServiceAddressProbed,
-                           EpochPersisted, LocalSipdState, SwitchoverRequested, HandoverComplete>;
+// The BIG-IP's monitor reached this node: its sipd answered (primary) or dropped (backup) a
+// probe from the monitor's address since the driver last looked (probe awareness).
+struct MonitorProbed {
+  TimePoint now;
+};
+
+using Event =
+    std::variant<Boot, Tick, HeartbeatReceived, WitnessResult, ServiceAddressProbed, EpochPersisted,
+                 LocalSipdState, SwitchoverRequested, HandoverComplete, MonitorProbed>;
 
 inline TimePoint eventTime(const Event& event) {
   return std::visit([](const auto& e) { return e.now; }, event);

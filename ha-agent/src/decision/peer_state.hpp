@@ -33,6 +33,10 @@ struct PeerState {
   bool ready = false;        // its sipd is ReadyForSwitchover (a backup that caught up)
   bool witnessOk = false;    // its witness answers it
   bool handingOver = false;  // it drained and demoted for a switchover: the receiver takes over
+  // The BIG-IP's monitor reached it (its probes answered or dropped by its sipd) within the
+  // monitor timeout; always false with probe awareness off (docs/ha-agent.md, "Probe
+  // awareness").
+  bool monitored = false;
 
   friend bool operator==(const PeerState&, const PeerState&) = default;
 };

@@ -29,6 +29,7 @@ enum class Reason : std::uint8_t {
   SwitchoverRefused,     // refused before anything changed
   PeerTookOver,          // the switchover finished
   HandoverTimedOut,      // the peer did not take over: back to the ordinary rules
+  MonitorLost,           // the BIG-IP's monitor no longer reaches this primary, it reaches the peer
 };
 
 constexpr std::string_view reasonName(Reason r) noexcept {
@@ -75,6 +76,8 @@ constexpr std::string_view reasonName(Reason r) noexcept {
       return "peer-took-over";
     case Reason::HandoverTimedOut:
       return "handover-timed-out";
+    case Reason::MonitorLost:
+      return "monitor-lost";
   }
   return "?";
 }

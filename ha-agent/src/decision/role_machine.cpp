@@ -26,6 +26,11 @@ bool RoleMachine::witnessLost(TimePoint now) const noexcept {
   return elapsed(s_.witnessOkAt, now, config_.witnessDeadInterval);
 }
 
+bool RoleMachine::monitored(TimePoint now) const noexcept {
+  return config_.monitorTimeout.count() > 0 &&
+         !elapsed(s_.monitoredAt, now, config_.monitorTimeout);
+}
+
 PeerState RoleMachine::advertised(TimePoint now) const {
   PeerState state;
   state.nodeId = config_.nodeId;
@@ -35,6 +40,7 @@ PeerState RoleMachine::advertised(TimePoint now) const {
   state.ready = s_.sipdReady;
   state.witnessOk = !witnessLost(now);
   state.handingOver = s_.phase == Phase::HandingOver;
+  state.monitored = monitored(now);
   return state;
 }
 
@@ -53,6 +59,7 @@ void RoleMachine::handle(const Event& event, Actions& out) {
         if constexpr (std::is_same_v<E, LocalSipdState>) onLocalSipd(e, out);
         if constexpr (std::is_same_v<E, SwitchoverRequested>) onSwitchover(e, out);
         if constexpr (std::is_same_v<E, HandoverComplete>) onHandoverComplete(e, out);
+        if constexpr (std::is_same_v<E, MonitorProbed>) s_.monitoredAt = e.now;
       },
       event);
   evaluate(now, out);
@@ -69,6 +76,7 @@ void RoleMachine::onBoot(const Boot& e, Actions& out) {
   s_.epoch = e.persistedEpoch;
   s_.persistedEpoch = e.persistedEpoch;
   s_.highestSeen = e.persistedEpoch;
+  s_.monitoredAt = e.now;
   // A node that starts is backup, and drops a role (a VIP) a previous run left behind.
   out.emplace_back(SetRole{Role::Backup, s_.epoch});
   record(Phase::Starting, Reason::Boot, "started as backup, " + epochText(s_.epoch), out);
@@ -311,6 +319,16 @@ void RoleMachine::applyPhaseRules(TimePoint now, Actions& out) {
       }
       if (witnessLost(now) && peerFresh(now) && s_.peerHasWitness && !peer.failing) {
         demote(Reason::WitnessLost, "witness lost while the peer reaches its own: handing over",
+               true, now, out);
+        return;
+      }
+      // Probe awareness: the BIG-IP cannot reach this node (its service link, a filter on the
+      // way) while it still reaches the peer — clients are lost here, not there.
+      if (s_.phase == Phase::Primary && config_.monitorTimeout.count() > 0 && !monitored(now) &&
+          peerFresh(now) && peer.monitored && !peer.failing && peer.witnessOk) {
+        demote(Reason::MonitorLost,
+               "the BIG-IP's monitor has not reached this node for " + ms(config_.monitorTimeout) +
+                   " and reaches the peer: handing over",
                true, now, out);
         return;
       }

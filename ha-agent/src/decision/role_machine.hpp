@@ -79,6 +79,10 @@ struct DecisionState {
   bool abandonLogged = false;  // the history already holds this run of abandonments
   Reason lastAbandon = Reason::PeerAlive;
 
+  // The BIG-IP's monitor last reached this node (probe awareness; boot counts as a reach, so a
+  // node that just started has one monitor timeout before it is judged).
+  TimePoint monitoredAt = kNever;
+
   TimePoint heartbeatAt = kNever;
   PeerState advertised;  // what the last heartbeats said
 };
@@ -102,6 +106,8 @@ class RoleMachine {
   bool peerSilent(TimePoint now) const noexcept;
   bool peerFresh(TimePoint now) const noexcept { return s_.peerKnown && !peerSilent(now); }
   bool witnessLost(TimePoint now) const noexcept;
+  // The BIG-IP's monitor reached this node within the monitor timeout (false when off).
+  bool monitored(TimePoint now) const noexcept;
   PeerState advertised(TimePoint now) const;
 
  private:

@@ -76,7 +76,8 @@ std::string_view decodeErrorName(DecodeError error) noexcept {
 std::size_t encodeBody(const Heartbeat& heartbeat, BodyBuffer& out) noexcept {
   // Every field of PeerState is on the wire: one added there stops this from compiling until it
   // is encoded (and the version considered).
-  const auto& [nodeId, role, epoch, failing, ready, witnessOk, handingOver] = heartbeat.state;
+  const auto& [nodeId, role, epoch, failing, ready, witnessOk, handingOver, monitored] =
+      heartbeat.state;
   if (!validNodeId(nodeId) || heartbeat.bootId == 0 || !validSequence(heartbeat.sequence)) {
     return 0;
   }
@@ -87,7 +88,8 @@ std::size_t encodeBody(const Heartbeat& heartbeat, BodyBuffer& out) noexcept {
   at[kOffRole] = role == Role::Backup ? 0 : 1;
   at[kOffFlags] = static_cast<std::uint8_t>(
       (failing ? flag::kFailing : 0) | (ready ? flag::kReady : 0) |
-      (witnessOk ? flag::kWitnessOk : 0) | (handingOver ? flag::kHandingOver : 0));
+      (witnessOk ? flag::kWitnessOk : 0) | (handingOver ? flag::kHandingOver : 0) |
+      (monitored ? flag::kMonitored : 0));
   putU64(at + kOffBootId, heartbeat.bootId);
   putU64(at + kOffSequence, heartbeat.sequence);
   putU64(at + kOffEpoch, epoch);
@@ -140,6 +142,7 @@ DecodeError decodeBody(std::span<const std::uint8_t> body, Heartbeat& out) {
   out.state.ready = (flags & flag::kReady) != 0;
   out.state.witnessOk = (flags & flag::kWitnessOk) != 0;
   out.state.handingOver = (flags & flag::kHandingOver) != 0;
+  out.state.monitored = (flags & flag::kMonitored) != 0;
   return DecodeError::None;
 }
 

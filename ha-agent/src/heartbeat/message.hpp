@@ -40,7 +40,8 @@ inline constexpr std::uint8_t kFailing = 0x01;
 inline constexpr std::uint8_t kReady = 0x02;
 inline constexpr std::uint8_t kWitnessOk = 0x04;
 inline constexpr std::uint8_t kHandingOver = 0x08;
-inline constexpr std::uint8_t kAll = 0x0F;
+inline constexpr std::uint8_t kMonitored = 0x10;
+inline constexpr std::uint8_t kAll = 0x1F;
 }  // namespace flag
 
 struct Heartbeat {

@@ -49,6 +49,8 @@ int getBool(sd_bus*, const char*, const char*, const char* property, sd_bus_mess
   if (!std::strcmp(property, "PeerReady")) value = s.peerReady;
   if (!std::strcmp(property, "PeerFailing")) value = s.peerFailing;
   if (!std::strcmp(property, "PeerWitnessReachable")) value = s.peerWitnessReachable;
+  if (!std::strcmp(property, "Monitored")) value = s.monitored;
+  if (!std::strcmp(property, "PeerMonitored")) value = s.peerMonitored;
   return sd_bus_message_append(reply, "b", value ? 1 : 0);
 }
 
@@ -123,6 +125,8 @@ const sd_bus_vtable kVtable[] = {
     SD_BUS_PROPERTY("PeerReady", "b", getBool, 0, kChange),
     SD_BUS_PROPERTY("PeerFailing", "b", getBool, 0, kChange),
     SD_BUS_PROPERTY("PeerWitnessReachable", "b", getBool, 0, kChange),
+    SD_BUS_PROPERTY("Monitored", "b", getBool, 0, kChange),
+    SD_BUS_PROPERTY("PeerMonitored", "b", getBool, 0, kChange),
     SD_BUS_PROPERTY("PeerPaths", "a(sbt)", getPeerPaths, 0, kChange),
     SD_BUS_PROPERTY("LastTransition", "(tssstsbs)", getLastTransition, 0, kChange),
     SD_BUS_PROPERTY("Counters", "a{st}", getCounters, 0, 0),
@@ -167,6 +171,8 @@ void AgentBus::publish(const AgentStatus& a, const AgentStatus& b) {
   check(a.peerReady != b.peerReady, "PeerReady");
   check(a.peerFailing != b.peerFailing, "PeerFailing");
   check(a.peerWitnessReachable != b.peerWitnessReachable, "PeerWitnessReachable");
+  check(a.monitored != b.monitored, "Monitored");
+  check(a.peerMonitored != b.peerMonitored, "PeerMonitored");
   check(a.paths != b.paths, "PeerPaths");
   check(a.lastTransition != b.lastTransition, "LastTransition");
   if (changed.empty()) return;

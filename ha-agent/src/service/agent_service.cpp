@@ -177,9 +177,23 @@ bool AgentService::setUp(std::string& error) {
       LocalServices::Callbacks{[this](SipdHealth health, bool ready) {
                                  handle(LocalSipdState{now(), health, ready});
                                },
-                               [this] { handle(HandoverComplete{now()}); }});
+                               [this] { handle(HandoverComplete{now()}); },
+                               [this] { handle(MonitorProbed{now()}); }});
   r = local_->start();
   if (r < 0) return error = "cannot watch sipd on the bus: " + errnoText(-r), false;
+  if (config_.probeAwareness) {
+    // sipd keys its tables by the address as inet_ntop writes it.
+    std::vector<std::string> sources;
+    for (const auto& source : config_.monitorSources) {
+      if (const auto parsed = io::SocketAddress::parse(source, 0)) {
+        sources.push_back(parsed->addressText());
+      }
+    }
+    common::logInfo("agent: probe awareness on: the BIG-IP's monitor from ", sources.size(),
+                    " address(es), timeout ", config_.decision.monitorTimeout.count(), " ms");
+    // A quarter of the monitor's 1 s interval: a probe is seen within ~250 ms.
+    local_->watchMonitor(std::move(sources), Duration(250));
+  }
 
   r = sd_event_add_time_relative(event_, &tick_, CLOCK_MONOTONIC,
                                  usec(config_.decision.heartbeatInterval), 1000, onTick, this);
@@ -451,6 +465,7 @@ void AgentService::buildStatus(AgentStatus& out) const {
   out.ready = s.sipdReady;
   out.witness = config_.witness;
   out.witnessReachable = !machine_.witnessLost(t);
+  out.monitored = machine_.monitored(t);
   if (s.peerKnown) {
     out.peerNodeId = s.peer.nodeId;
     out.peerRole = common::roleName(s.peer.role);
@@ -458,6 +473,7 @@ void AgentService::buildStatus(AgentStatus& out) const {
     out.peerReady = s.peer.ready;
     out.peerFailing = s.peer.failing;
     out.peerWitnessReachable = s.peer.witnessOk;
+    out.peerMonitored = s.peer.monitored;
   }
   for (std::size_t i = 0; i < kPathCount; ++i) {
     auto& path = out.paths[i];

@@ -43,12 +43,14 @@ struct AgentStatus {
   bool ready = false;
   std::string witness;
   bool witnessReachable = false;
+  bool monitored = false;  // the BIG-IP's monitor reaches this node (false: probe awareness off)
   std::string peerNodeId;
   std::string peerRole = "backup";
   std::uint64_t peerEpoch = 0;
   bool peerReady = false;
   bool peerFailing = false;
   bool peerWitnessReachable = false;
+  bool peerMonitored = false;
   std::array<PathStatus, 2> paths{};
   TransitionRecord lastTransition;
 };

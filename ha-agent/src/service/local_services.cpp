@@ -49,6 +49,7 @@ LocalServices::~LocalServices() {
   sd_bus_slot_unref(pingCall_);
   sd_bus_slot_unref(drainCall_);
   sd_event_source_disable_unref(pingTimer_);
+  sd_event_source_disable_unref(monitorTimer_);
 }
 
 int LocalServices::start() {
@@ -264,6 +265,58 @@ void LocalServices::resumeTakingTransactions() {
   if (sipdOwner_.empty()) return;
   sd_bus_call_method_async(bus_, nullptr, kSipdName, kSipdPath, "org.sipha.Sipd1",
                            "ResumeTakingTransactions", onRoleReply, this, "");
+}
+
+void LocalServices::watchMonitor(std::vector<std::string> sources, Duration interval) {
+  monitorSources_ = std::move(sources);
+  monitorInterval_ = interval;
+  sd_event_add_time_relative(event_, &monitorTimer_, CLOCK_MONOTONIC, usec(interval), 10000,
+                             onMonitorTimer, this);
+  sd_event_source_set_enabled(monitorTimer_, SD_EVENT_ON);
+}
+
+int LocalServices::onMonitorTimer(sd_event_source* source, std::uint64_t, void* self) {
+  auto& s = of(self);
+  // A round still waiting for a reply (sipd hung) is dropped: its replies are ignored.
+  if (!s.sipdOwner_.empty()) {
+    s.monitorPending_ = 0;
+    s.monitorReplies_ = 2;
+    for (const char* method : {"GetOptionsSources", "GetDroppedSources"}) {
+      sd_bus_call_method_async(s.bus_, nullptr, kSipdName, kSipdPath, "org.sipha.Sipd1", method,
+                               onSourcesReply, self, "");
+    }
+  }
+  sd_event_source_set_time_relative(source, usec(s.monitorInterval_));
+  sd_event_source_set_enabled(source, SD_EVENT_ON);
+  return 0;
+}
+
+int LocalServices::onSourcesReply(sd_bus_message* m, void* self, sd_bus_error*) {
+  auto& s = of(self);
+  if (s.monitorReplies_ <= 0) return 0;
+  --s.monitorReplies_;
+  const char* signature = sd_bus_message_get_signature(m, 1);
+  const bool withTime = signature != nullptr && std::strcmp(signature, "a(stt)") == 0;
+  if (!sd_bus_message_is_method_error(m, nullptr) &&
+      sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, withTime ? "(stt)" : "(st)") > 0) {
+    const char* source = nullptr;
+    std::uint64_t count = 0;
+    std::uint64_t last = 0;
+    while ((withTime ? sd_bus_message_read(m, "(stt)", &source, &count, &last)
+                     : sd_bus_message_read(m, "(st)", &source, &count)) > 0) {
+      for (const auto& wanted : s.monitorSources_) {
+        if (wanted == source) s.monitorPending_ += count;
+      }
+    }
+  }
+  if (s.monitorReplies_ > 0) return 0;
+  // Both tables read: the sum moved (a restarted sipd starts from zero: any change counts).
+  if (s.monitorPending_ != s.monitorSeen_ && s.monitorPending_ > 0) {
+    s.monitorSeen_ = s.monitorPending_;
+    if (s.callbacks_.monitorProbed) s.callbacks_.monitorProbed();
+  }
+  s.monitorSeen_ = s.monitorPending_;
+  return 0;
 }
 
 }  // namespace sipha::agent::service

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/ha/role.hpp"
 #include "decision/events.hpp"
@@ -26,6 +27,7 @@ class LocalServices {
   struct Callbacks {
     std::function<void(SipdHealth, bool ready)> sipdState;  // on every change
     std::function<void()> handoverComplete;                 // StopTakingTransactions answered
+    std::function<void()> monitorProbed;  // the monitor's probes reached sipd since the last look
   };
 
   LocalServices(sd_bus* bus, sd_event* event, Duration pingInterval, Duration hangTimeout,
@@ -41,6 +43,12 @@ class LocalServices {
   void stopTakingTransactions(Duration timeout);
   void resumeTakingTransactions();
 
+  // Probe awareness: every `interval`, sipd's per-source tables (GetOptionsSources on a
+  // primary, GetDroppedSources on a backup — both are read, the role may change) are summed
+  // for the monitor's addresses; a sum that moved means the monitor reached this node. sipd
+  // has no event for this (a signal per OPTIONS would cost the packet path), hence a slow read.
+  void watchMonitor(std::vector<std::string> sources, Duration interval);
+
   SipdHealth health() const noexcept { return health_; }
   bool ready() const noexcept { return ready_; }
   bool netcfgPresent() const noexcept { return netcfgPresent_; }
@@ -55,6 +63,8 @@ class LocalServices {
   static int onPingTimer(sd_event_source*, std::uint64_t, void* self);
   static int onRoleReply(sd_bus_message* m, void* self, sd_bus_error*);
   static int onDrainReply(sd_bus_message* m, void* self, sd_bus_error*);
+  static int onMonitorTimer(sd_event_source*, std::uint64_t, void* self);
+  static int onSourcesReply(sd_bus_message* m, void* self, sd_bus_error*);
 
   void sipdAppeared(const std::string& owner);
   void sipdGone();
@@ -74,6 +84,13 @@ class LocalServices {
   sd_bus_slot* pingCall_ = nullptr;
   sd_bus_slot* drainCall_ = nullptr;
   sd_event_source* pingTimer_ = nullptr;
+
+  std::vector<std::string> monitorSources_;
+  Duration monitorInterval_{0};
+  sd_event_source* monitorTimer_ = nullptr;
+  std::uint64_t monitorSeen_ = 0;     // the sum of both tables for the monitor's addresses
+  std::uint64_t monitorPending_ = 0;  // this round's sum so far
+  int monitorReplies_ = 0;            // this round's replies still expected
 
   std::string sipdOwner_;  // unique name; empty: not on the bus
   std::uint64_t pingSentUsec_ = 0;

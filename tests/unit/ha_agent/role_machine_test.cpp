@@ -26,9 +26,17 @@ PeerState peer(Role role, std::uint64_t epoch, std::string nodeId = "b") {
   return p;
 }
 
+// Probe awareness on, with the reference monitor's 4 s timeout.
+DecisionConfig monitoring(std::string nodeId) {
+  DecisionConfig c = config(std::move(nodeId));
+  c.monitorTimeout = 4000ms;
+  return c;
+}
+
 // The machine with a driver that answers what it asks at once (unless `manual`), as set here.
 struct Node {
   explicit Node(std::string id = "a") : machine(config(std::move(id))) {}
+  explicit Node(DecisionConfig c) : machine(std::move(c)) {}
 
   RoleMachine machine;
   TimePoint now{1000ms};
@@ -609,6 +617,59 @@ BOOST_AUTO_TEST_CASE(a_handover_nobody_takes_ends_and_the_ordinary_rules_return)
   BOOST_TEST((a.lastHistory()->reason == Reason::TieBreak));  // back to the role, epoch 2
   BOOST_TEST((a.role == Role::Primary));
   BOOST_TEST(a.roleEpoch == 2u);
+}
+
+// Probe awareness (docs/ha-agent.md): the BIG-IP's monitor no longer reaches the primary while
+// it reaches the backup.
+Node monitoredPrimary(PeerState& b) {
+  Node a{monitoring("a")};
+  a.boot(0);
+  a.sipd(SipdHealth::Alive, true);
+  b = peer(Role::Backup, 0);
+  b.ready = true;
+  b.monitored = true;
+  a.hearFor(b, 100ms);  // the tie-break
+  BOOST_REQUIRE((a.role == Role::Primary));
+  BOOST_TEST(a.lastHeartbeat()->state.monitored);  // within the boot's grace
+  return a;
+}
+
+BOOST_AUTO_TEST_CASE(probe_awareness_a_primary_the_monitor_no_longer_reaches_hands_over) {
+  PeerState b;
+  Node a = monitoredPrimary(b);
+  for (int i = 0; i < 5; ++i) {  // reached every second: nothing to do
+    a.handle(MonitorProbed{a.now});
+    a.hearFor(b, 1000ms);
+  }
+  BOOST_TEST((a.role == Role::Primary));
+  a.hearFor(b, 2900ms);  // 3.9 s since the last probe
+  BOOST_TEST((a.role == Role::Primary));
+  a.hearFor(b, 200ms);
+  BOOST_TEST((a.role == Role::Backup));
+  BOOST_TEST((a.phase() == Phase::HandingOver));
+  BOOST_TEST((a.lastHistory()->reason == Reason::MonitorLost));
+  BOOST_TEST(a.lastHeartbeat()->state.handingOver);
+  BOOST_TEST(!a.lastHeartbeat()->state.monitored);
+}
+
+BOOST_AUTO_TEST_CASE(probe_awareness_a_monitor_that_reaches_neither_node_changes_nothing) {
+  PeerState b;
+  Node a = monitoredPrimary(b);
+  b.monitored = false;  // the monitor itself is down (or the BIG-IP is)
+  a.hearFor(b, 6000ms);
+  BOOST_TEST((a.role == Role::Primary));
+  BOOST_TEST(a.count<SetRole>() > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(probe_awareness_off_never_hands_over_and_says_not_monitored) {
+  Node a{"a"};
+  a.boot(0);
+  a.sipd(SipdHealth::Alive, true);
+  PeerState b = peer(Role::Backup, 0);
+  b.monitored = true;
+  a.hearFor(b, 6000ms);
+  BOOST_TEST((a.role == Role::Primary));
+  BOOST_TEST(!a.lastHeartbeat()->state.monitored);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -57,6 +57,7 @@ std::string describeEvent(const Event& event) {
           return std::string{"LocalSipd("} + healthName(e.health) + (e.ready ? ", ready)" : ")");
         if constexpr (std::is_same_v<E, SwitchoverRequested>) return "SwitchoverRequested";
         if constexpr (std::is_same_v<E, HandoverComplete>) return "HandoverComplete";
+        if constexpr (std::is_same_v<E, MonitorProbed>) return "MonitorProbed";
         return "?";
       },
       event);
@@ -611,7 +612,8 @@ std::string_view World::key() const {
     w.text(p.nodeId);
     w.u8(static_cast<std::uint8_t>(p.role));
     w.u64(p.epoch - low);
-    w.u8((p.failing ? 1 : 0) | (p.ready ? 2 : 0) | (p.witnessOk ? 4 : 0) | (p.handingOver ? 8 : 0));
+    w.u8((p.failing ? 1 : 0) | (p.ready ? 2 : 0) | (p.witnessOk ? 4 : 0) | (p.handingOver ? 8 : 0) |
+         (p.monitored ? 16 : 0));
   };
 
   thread_local KeyWriter w;

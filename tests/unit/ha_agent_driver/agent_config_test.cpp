@@ -75,6 +75,10 @@ BOOST_AUTO_TEST_CASE(a_pair_node_takes_its_defaults_from_network_and_tserver) {
   BOOST_TEST(c.probe->port == 5060);
   BOOST_TEST(c.decision.heartbeatInterval.count() == 20);
   BOOST_TEST(c.decision.deadInterval.count() == 100);
+  // Probe awareness is on behind a BIG-IP: the monitor probes from the self IP (the gateway).
+  BOOST_TEST(c.probeAwareness);
+  BOOST_TEST(c.decision.monitorTimeout.count() == 4000);
+  BOOST_TEST((c.monitorSources == std::vector<std::string>{"192.0.2.1"}));
 }
 
 BOOST_AUTO_TEST_CASE(options_in_ha_override_and_timers_are_read) {
@@ -89,7 +93,9 @@ BOOST_AUTO_TEST_CASE(options_in_ha_override_and_timers_are_read) {
                             "heartbeat-port = 7710\n"
                             "heartbeat-interval-ms = 50\n"
                             "dead-interval-ms = 300\n"
-                            "service-probe = off\n");
+                            "service-probe = off\n"
+                            "monitor-sources = 192.0.2.2, 192.0.2.3\n"
+                            "monitor-timeout-ms = 6000\n");
   BOOST_REQUIRE_MESSAGE(result.config, allErrors(result));
   const auto& c = *result.config;
   BOOST_TEST(c.haAddress == "10.9.0.1");  // replication-address
@@ -98,6 +104,9 @@ BOOST_AUTO_TEST_CASE(options_in_ha_override_and_timers_are_read) {
   BOOST_TEST(c.decision.heartbeatInterval.count() == 50);
   BOOST_TEST(c.decision.deadInterval.count() == 300);
   BOOST_TEST(!c.probe);
+  BOOST_TEST(c.probeAwareness);  // no [network]: a BIG-IP in front (netcfg's default mode)
+  BOOST_TEST(c.decision.monitorTimeout.count() == 6000);
+  BOOST_TEST((c.monitorSources == std::vector<std::string>{"192.0.2.2", "192.0.2.3"}));
   BOOST_TEST(c.peerServiceAddress.empty());
 }
 
@@ -108,6 +117,8 @@ BOOST_AUTO_TEST_CASE(takeover_without_a_peer_service_address_probes_the_vip) {
                             "service-address = 192.0.2.11/24\ngateway = 192.0.2.1\n");
   BOOST_REQUIRE_MESSAGE(result.config, allErrors(result));
   BOOST_TEST(result.config->takeover);
+  BOOST_TEST(!result.config->probeAwareness);  // no BIG-IP monitor in takeover mode
+  BOOST_TEST(result.config->decision.monitorTimeout.count() == 0);
   BOOST_REQUIRE(result.config->probe);
   BOOST_TEST(result.config->probe->address == "192.0.2.10");
 }

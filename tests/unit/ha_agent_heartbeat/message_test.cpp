@@ -63,11 +63,12 @@ BOOST_AUTO_TEST_CASE(round_trip) {
   h.state.witnessOk = false;
   checkRoundTrip(h);
   // Each flag alone.
-  for (int f = 0; f < 4; ++f) {
+  for (int f = 0; f < 5; ++f) {
     h.state.failing = f == 0;
     h.state.ready = f == 1;
     h.state.witnessOk = f == 2;
     h.state.handingOver = f == 3;
+    h.state.monitored = f == 4;
     checkRoundTrip(h);
   }
   // The extremes of every number, the shortest and longest node ids.
@@ -120,7 +121,7 @@ BOOST_AUTO_TEST_CASE(every_malformed_field_is_refused) {
     BOOST_TEST(decode(withByte(good, 5, v)) == DecodeError::BadPath);
   for (std::uint8_t v : {2, 3, 255})
     BOOST_TEST(decode(withByte(good, 6, v)) == DecodeError::BadRole);
-  for (std::uint8_t bit = 0x10; bit != 0; bit = static_cast<std::uint8_t>(bit << 1)) {
+  for (std::uint8_t bit = 0x20; bit != 0; bit = static_cast<std::uint8_t>(bit << 1)) {
     BOOST_TEST(decode(withByte(good, 7, bit)) == DecodeError::BadFlags);
   }
   BOOST_TEST(decode(withU64(good, 8, 0)) == DecodeError::BadBootId);
