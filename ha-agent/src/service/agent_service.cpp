@@ -502,6 +502,14 @@ void AgentService::refreshStatus() {
                     (next.peerNodeId.empty() ? std::string("not heard")
                                              : next.peerNodeId + " " + next.peerRole));
   }
+  // The peer heard again after a silence (a partition healed) while this node serves: the
+  // VIP is announced again (docs/ha-agent.md, "VIP hygiene").
+  const auto anyAlive = [](const AgentStatus& s) { return s.paths[0].alive || s.paths[1].alive; };
+  if (local_ && next.role == "primary" && anyAlive(next) && !anyAlive(published_) &&
+      published_.role == "primary") {
+    common::logNotice("agent: the peer is heard again: announcing the service address again");
+    local_->reannounce();
+  }
   if (agentBus_) agentBus_->publish(published_, next);
   published_ = std::move(next);
 }

@@ -220,6 +220,12 @@ void LocalServices::setRole(common::Role role, std::uint64_t epoch) {
   if (netcfgPresent_) sendRoleTo(kNetcfgName, kNetcfgPath, "org.sipha.Netcfg1");
 }
 
+void LocalServices::reannounce() {
+  if (roleKnown_ && role_ == common::Role::Primary && netcfgPresent_) {
+    sendRoleTo(kNetcfgName, kNetcfgPath, "org.sipha.Netcfg1");
+  }
+}
+
 void LocalServices::sendRoleTo(const char* service, const char* path, const char* interface) {
   const int r =
       sd_bus_call_method_async(bus_, nullptr, service, path, interface, "SetRole", onRoleReply,

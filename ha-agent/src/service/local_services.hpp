@@ -40,6 +40,9 @@ class LocalServices {
   int start();
 
   void setRole(common::Role role, std::uint64_t epoch);
+  // The role again to sipha-netcfg, which re-announces the VIP (gratuitous ARP / NA): after a
+  // partition heals, neighbours that learnt the other node's address come back.
+  void reannounce();
   void stopTakingTransactions(Duration timeout);
   void resumeTakingTransactions();
 
