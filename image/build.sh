@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # image/build.sh BUILD_DIR BINARY... — the firmware image (docs/image.md, issue 5).
 #
+# BINARY...: the sipha programs to install in /usr/bin, sipd first, e.g. build/bin/sipd
+# build/bin/sipha-netcfg build/bin/sipha-agent build/bin/siphactl. A daemon's unit ships and is
+# enabled only when its binary is given (image/services.list); a tool (siphactl) has no unit.
+#
 # Builds BUILD_DIR/image/sipha-<version>-x86_64.img from Debian 12 packages and the given sipha
 # binaries, from files only (no loop device, no mount, no container): mmdebstrap into a directory
 # (cached, keyed by the package set), mkfs.erofs, veritysetup on plain files, mkfs.vfat + mcopy
@@ -28,7 +32,18 @@ source_dir=$(cd "$here/.." && pwd)
 build_dir=$(realpath -m "$1")
 shift
 binaries=()
-for binary in "$@"; do binaries+=("$(realpath "$binary")"); done
+given=" "
+for binary in "$@"; do
+  binaries+=("$(realpath "$binary")")
+  given+="$(basename "$binary") "
+done
+# sipha-agent's unit asks `siphactl pair-mode` whether to start it (ExecCondition); without
+# siphactl systemd would count the missing program as "condition failed" and skip the agent
+# without a word.
+if [[ "$given" == *" sipha-agent "* && "$given" != *" siphactl "* ]]; then
+  echo "$0: sipha-agent needs siphactl in the image (its unit's ExecCondition): give both" >&2
+  exit 2
+fi
 
 # shellcheck source=image/layout.sh
 . "$here/layout.sh"
