@@ -5,7 +5,8 @@
 #   make asan    the tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make fuzz    build the libFuzzer targets with clang and run each FUZZ_SECONDS (build-fuzz/)
 #   make bench   benchmarks against Kamailio, figures printed
-#   make run     run the appliance on this machine (sipd with a demo configuration on loopback)
+#   make run     run the appliance pair on this machine (namespaces, BIG-IP stand-in; README)
+#   make run-single  one standalone sipd with the demo configuration on loopback
 #   make image   the bootable appliance disk image, build/image/sipha-<version>-x86_64.img
 #   make image-test       boot it under qemu and check it (in CI)
 #   make image-test-full  reboot persistence, tamper, Secure Boot, lynis (15-25 min, not in CI)
@@ -22,7 +23,7 @@ PACKAGES := build-essential cmake ninja-build pkg-config clang libclang-rt-14-de
 	mmdebstrap erofs-utils cryptsetup-bin dosfstools mtools faketime fdisk binutils \
 	qemu-system-x86 ovmf sbsigntool lynis conntrack baresip-core linphone-cli
 
-.PHONY: all deps build test asan fuzz bench run format format-check clean image image-test image-test-full
+.PHONY: all deps build test asan fuzz bench run run-single format format-check clean image image-test image-test-full
 
 all: build
 
@@ -73,11 +74,15 @@ fuzz: $(DEPS_STAMP)
 bench: build
 	bench/run.sh build/bin/sipd
 
+RUN_ARGS ?=
 run: build
+	tools/run-pair.sh build/bin $(RUN_ARGS)
+
+run-single: build
 	tools/run-demo.sh build/bin/sipd
 
 image: build
-	image/build.sh build build/bin/sipd build/bin/sipha-netcfg
+	image/build.sh build build/bin/sipd build/bin/sipha-netcfg build/bin/sipha-agent build/bin/siphactl
 
 image-test: image
 	tests/image/boot_test.sh

@@ -1,38 +1,5 @@
-"""Throw-away certificates made with the openssl command line: self-signed, or signed by a
-test CA."""
+"""Throw-away certificates (openssl CLI): tools/pairlab/certs.py, shared with the pair lab."""
 
-import os
-import subprocess
+from pairlab.certs import ca_signed_client, pair_ca, self_signed, signed_by
 
-
-def self_signed(directory, cn="sipd.test", ip="127.0.0.1"):
-    """Writes cert.pem and key.pem (EC P-256, SAN IP) into directory; returns their paths."""
-    os.makedirs(directory, exist_ok=True)
-    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-                    "-days", "2", "-subj", f"/CN={cn}", "-addext",
-                    f"subjectAltName=IP:{ip},DNS:{cn}"],
-                   check=True, capture_output=True, timeout=30)
-    return cert, key
-
-
-def signed_by(directory, name, ca, ca_key, cn):
-    """A certificate for cn (EC P-256) signed by the CA (ca, ca_key): writes <name>.pem and
-    <name>.key into directory; returns their paths."""
-    os.makedirs(directory, exist_ok=True)
-    key, csr, cert = (os.path.join(directory, f"{name}{ext}") for ext in (".key", ".csr", ".pem"))
-    subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", csr,
-                    "-subj", f"/CN={cn}"], check=True, capture_output=True, timeout=30)
-    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
-                    "-CAcreateserial", "-out", cert, "-days", "2"],
-                   check=True, capture_output=True, timeout=30)
-    return cert, key
-
-
-def ca_signed_client(directory, cn="phone"):
-    """A CA and a client certificate it signed; returns (ca.pem, client.pem, client.key)."""
-    ca, ca_key = self_signed(os.path.join(directory, "ca"), cn="test-ca")
-    cert, key = signed_by(directory, "client", ca, ca_key, cn)
-    return ca, cert, key
+__all__ = ["ca_signed_client", "pair_ca", "self_signed", "signed_by"]
