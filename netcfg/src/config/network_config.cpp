@@ -63,6 +63,7 @@ class Parser {
         {"ha-ports", &Parser::parseHaPorts},
         {"announce-count", &Parser::parseAnnounceCount},
         {"announce-interval-ms", &Parser::parseAnnounceInterval},
+        {"announce-refresh-s", &Parser::parseAnnounceRefresh},
     };
     const auto found = handlers.find(name);
     if (found == handlers.end()) return false;
@@ -221,6 +222,11 @@ class Parser {
     if (parseNumber(text, 10, 10000, value)) {
       out_.announceIntervalMs = static_cast<unsigned>(value);
     }
+  }
+  void parseAnnounceRefresh(std::string_view text) {
+    std::uint64_t value = 0;
+    // 0 turns the refresh off; an hour is longer than any neighbour cache keeps an entry.
+    if (parseNumber(text, 0, 3600, value)) out_.announceRefreshS = static_cast<unsigned>(value);
   }
   void parseHaPorts(std::string_view text) {
     const auto dash = text.find('-');

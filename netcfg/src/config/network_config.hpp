@@ -52,6 +52,7 @@ struct NetworkConfig {
   std::uint16_t webuiPort = 443;      // [webui] port
   unsigned announceCount = 3;         // announce-count: gratuitous ARP / NA repeats
   unsigned announceIntervalMs = 200;  // announce-interval-ms
+  unsigned announceRefreshS = 10;     // announce-refresh-s: one more while primary; 0: off
 };
 
 struct NetworkConfigResult {

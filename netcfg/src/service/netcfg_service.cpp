@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <algorithm>
 #include <ctime>
 #include <sstream>
 #include <utility>
@@ -58,14 +59,15 @@ std::string NetcfgService::start(sd_event* event) {
   if (!error.empty()) return error;
   error = watch_.start(event);
   if (!error.empty()) return error;
-  last_ = converge(true);
+  last_ = converge(Firewall::Apply, false);
   return {};
 }
 
-ApplyOutcome NetcfgService::converge(bool withFirewall) {
+ApplyOutcome NetcfgService::converge(Firewall firewall, bool announceAgain) {
   ApplyOutcome outcome;
   if (!configured_) {
     announcer_.stop();
+    announced_.reset();
     return outcome;
   }
   const bool vip = holdsVip();
@@ -76,27 +78,62 @@ ApplyOutcome NetcfgService::converge(bool withFirewall) {
   outcome.changes = std::move(report.changes);
   outcome.errors = std::move(report.errors);
   for (const auto& change : outcome.changes) common::logInfo("changed: ", change);
-  if (vip && report.addedAddress("vip")) {
-    // RFC 5227 section 2.3 / RFC 4861 section 7.2.6: tell the link the VIP moved here.
-    const auto address = kernel::vipAddress(config_, network_);
-    const kernel::ObservedLink* link = report.observed.findLink(network_.serviceLink);
-    if (address && link != nullptr) {
-      std::string error =
-          announcer_.start(event_, {link->index, link->mac, address->prefix.address},
-                           network_.announceCount, network_.announceIntervalMs);
-      if (!error.empty())
-        outcome.errors.push_back("announce " + address->prefix.address + ": " + error);
-    }
-  } else if (!vip) {
+  if (vip) {
+    announceVip(report, announceAgain, outcome);
+  } else {
     announcer_.stop();
+    announced_.reset();
   }
-  if (withFirewall) {
-    const ApplyResult firewall = applyRuleset(buildRuleset(config_, network_, vip));
-    firewallError_ = firewall.ok ? std::string{} : firewall.error;
-    if (!firewall.ok) outcome.errors.push_back("firewall: " + firewall.error);
+  if (firewall != Firewall::Leave) {
+    std::string script = buildRuleset(config_, network_, vip);
+    if (firewall == Firewall::Apply || script != appliedRuleset_ || !firewallError_.empty()) {
+      const ApplyResult applied = applyRuleset(script);
+      firewallError_ = applied.ok ? std::string{} : applied.error;
+      appliedRuleset_ = applied.ok ? std::move(script) : std::string{};
+      if (!applied.ok) outcome.errors.push_back("firewall: " + applied.error);
+    }
   }
   for (const auto& error : outcome.errors) common::logWarning("apply: ", error);
   return outcome;
+}
+
+void NetcfgService::announceVip(const kernel::ReconcileReport& report, bool announceAgain,
+                                ApplyOutcome& outcome) {
+  const auto address = kernel::vipAddress(config_, network_);
+  const kernel::ObservedLink* link = report.observed.findLink(network_.serviceLink);
+  if (!address || link == nullptr) return;  // the missing link is among the errors
+  const bool added = report.addedAddress("vip");
+  // `observed` is the kernel before this pass: the VIP was there already with its prefix length
+  // (one with another length was replaced, which counts as added).
+  const bool present =
+      added || std::any_of(report.observed.addresses.begin(), report.observed.addresses.end(),
+                           [&](const kernel::ObservedAddress& current) {
+                             return current.link == address->link &&
+                                    current.prefix.address == address->prefix.address &&
+                                    current.prefix.length == address->prefix.length;
+                           });
+  if (!present) return;  // the kernel refused to add it: among the errors, the next pass retries
+  const takeover::AnnounceTarget target{link->index, link->mac, address->prefix.address};
+  const takeover::AnnounceSchedule schedule{network_.announceCount, network_.announceIntervalMs,
+                                            network_.announceRefreshS};
+  const char* why = nullptr;
+  if (added) {
+    why = "added";  // RFC 5227 section 2.3 / RFC 4861 section 7.2.6: it moved here
+  } else if (announceAgain) {
+    why = "SetRole(primary)";  // e.g. a partition healed: neighbours may know the peer's MAC
+  } else if (!announced_ || announced_->first != target) {
+    why = "link address changed";  // the running series would announce the old MAC
+  } else if (announced_->second != schedule) {
+    why = "announce options changed";
+  } else {
+    return;  // the running series (its refreshes) goes on
+  }
+  common::logInfo("announcing ", address->prefix.address, " on ", network_.serviceLink, " (", why,
+                  ")");
+  std::string error = announcer_.start(event_, target, schedule);
+  announced_.emplace(target, schedule);
+  if (!error.empty())
+    outcome.errors.push_back("announce " + address->prefix.address + ": " + error);
 }
 
 common::CallResult NetcfgService::apply(ApplyOutcome& outcome) {
@@ -111,7 +148,7 @@ common::CallResult NetcfgService::apply(ApplyOutcome& outcome) {
     network_ = NetworkConfig{};
     configured_ = false;
     retired_.clear();
-    outcome = last_ = converge(true);
+    outcome = last_ = converge(Firewall::Apply, false);
     announceStatus();
     return common::CallResult::success();
   }
@@ -136,7 +173,7 @@ common::CallResult NetcfgService::apply(ApplyOutcome& outcome) {
                  newVip->link != oldVip->link)) {
     retired_.push_back(*oldVip);
   }
-  outcome = last_ = converge(true);
+  outcome = last_ = converge(Firewall::Apply, false);
   announceStatus();
   if (!outcome.ok()) {
     return common::CallResult::failure(kErrorApplyFailed, joinLines(outcome.errors));
@@ -166,7 +203,8 @@ common::CallResult NetcfgService::setRole(common::Role role, std::uint64_t epoch
   if (changed) {
     common::logNotice("role ", common::roleName(role), " at epoch ", epoch);
   }
-  outcome = last_ = converge(true);
+  // The same order again changes nothing but the announcement: SetRole(primary) re-announces.
+  outcome = last_ = converge(Firewall::IfChanged, role == common::Role::Primary);
   announceStatus();
   if (!outcome.ok()) {
     return common::CallResult::failure(kErrorApplyFailed, joinLines(outcome.errors));
@@ -193,7 +231,7 @@ int NetcfgService::onRestoreTimer(sd_event_source*, std::uint64_t, void* userdat
 
 void NetcfgService::restore() noexcept {
   try {
-    ApplyOutcome outcome = converge(false);
+    ApplyOutcome outcome = converge(Firewall::Leave, false);
     if (!outcome.changes.empty()) {
       ++restores_;
       common::logNotice("put back what the kernel lost: ", joinLines(outcome.changes));

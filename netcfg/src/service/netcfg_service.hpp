@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/config/config.hpp"
@@ -47,7 +49,10 @@ class NetcfgService {
   common::CallResult apply(ApplyOutcome& outcome);
 
   // The agent's order. A lower epoch than the current one is refused (StaleEpoch), like sipd.
-  // primary in takeover mode: VIP added, announced, firewall with SNAT; backup: VIP removed.
+  // primary in takeover mode: VIP added, announced, firewall with SNAT; backup: VIP removed
+  // (also one this run never added). Idempotent: a repeated order changes no address and leaves
+  // the firewall alone when its ruleset is the one applied; only SetRole(primary) while holding
+  // the VIP announces it again (a full burst: the agent sends it after a partition healed).
   common::CallResult setRole(common::Role role, std::uint64_t epoch, ApplyOutcome& outcome);
 
   // A JSON object: mode, role, epoch, holdsVip, in-sync state, counters, last apply
@@ -67,7 +72,16 @@ class NetcfgService {
   std::uint64_t restores() const noexcept { return restores_; }
 
  private:
-  ApplyOutcome converge(bool withFirewall);
+  enum class Firewall : std::uint8_t {
+    Apply,      // build and apply the ruleset (start, Apply)
+    IfChanged,  // only when it differs from the one last applied (SetRole)
+    Leave,      // not touched (repairs after netlink notifications)
+  };
+  ApplyOutcome converge(Firewall firewall, bool announceAgain);
+  // While the VIP is held: starts a series of announcements when the VIP was just added, when
+  // asked (announceAgain), or when the link's address or the announce options changed.
+  void announceVip(const kernel::ReconcileReport& report, bool announceAgain,
+                   ApplyOutcome& outcome);
   void onNetlinkEvent(kernel::NetlinkEvent event) noexcept;
   static int onRestoreTimer(sd_event_source* source, std::uint64_t usec, void* userdata) noexcept;
   void restore() noexcept;
@@ -82,10 +96,13 @@ class NetcfgService {
   kernel::NetlinkClient client_;
   kernel::NetlinkWatch watch_;
   takeover::Announcer announcer_;
+  // What the running series announces (unset: none, the VIP is not held).
+  std::optional<std::pair<takeover::AnnounceTarget, takeover::AnnounceSchedule>> announced_;
   sd_event_source* restoreTimer_ = nullptr;      // debounces bursts of netlink notifications
   std::vector<kernel::DesiredAddress> retired_;  // old VIPs after a reload, removed next pass
   ApplyOutcome last_;
-  std::string firewallError_;  // empty: the ruleset in the kernel is the current one
+  std::string firewallError_;   // empty: the ruleset in the kernel is the current one
+  std::string appliedRuleset_;  // the script the kernel took last (empty: none or refused)
   std::function<void(const std::string&)> statusListener_;
   std::uint64_t restores_ = 0;       // reconciliations triggered by the kernel that changed things
   std::uint64_t netlinkEvents_ = 0;  // notifications that woke the watch

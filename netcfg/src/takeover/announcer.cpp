@@ -84,48 +84,70 @@ std::string sendAnnouncement(const AnnounceTarget& target) {
 
 Announcer::~Announcer() { stop(); }
 
-std::string Announcer::start(sd_event* event, const AnnounceTarget& target, unsigned count,
-                             unsigned intervalMs) {
+std::string Announcer::start(sd_event* event, const AnnounceTarget& target,
+                             const AnnounceSchedule& schedule) {
   stop();
   target_ = target;
-  intervalUsec_ = static_cast<std::uint64_t>(intervalMs) * 1000;
+  intervalUsec_ = static_cast<std::uint64_t>(schedule.intervalMs) * 1000;
+  refreshUsec_ = static_cast<std::uint64_t>(schedule.refreshS) * 1'000'000;
+  burstLeft_ = schedule.count > 0 ? schedule.count - 1 : 0;
   std::string error = sendAnnouncement(target_);
   error.empty() ? ++sent_ : ++failed_;
-  remaining_ = count > 0 ? count - 1 : 0;
-  if (remaining_ > 0 && event != nullptr) {
-    if (sd_event_add_time_relative(event, &timer_, CLOCK_MONOTONIC, intervalUsec_, 0,
-                                   &Announcer::onTimer, this) < 0) {
-      timer_ = nullptr;
-      remaining_ = 0;
-    }
-  }
+  if (event != nullptr) scheduleNext(event);
   return error;
 }
 
 void Announcer::stop() noexcept {
   timer_ = sd_event_source_disable_unref(timer_);
-  remaining_ = 0;
+  burstLeft_ = 0;
+  refreshUsec_ = 0;
+}
+
+void Announcer::scheduleNext(sd_event* event) noexcept {
+  // The burst keeps its configured spacing (1 ms slack); refreshes may be coalesced with other
+  // wake-ups (100 ms slack).
+  constexpr std::uint64_t kBurstAccuracyUsec = 1'000;
+  constexpr std::uint64_t kRefreshAccuracyUsec = 100'000;
+  const bool burst = burstLeft_ > 0;
+  const std::uint64_t delay = burst ? intervalUsec_ : refreshUsec_;
+  const std::uint64_t accuracy = burst ? kBurstAccuracyUsec : kRefreshAccuracyUsec;
+  if (delay == 0) {
+    timer_ = sd_event_source_disable_unref(timer_);
+    return;
+  }
+  std::uint64_t now = 0;
+  int r = sd_event_now(event, CLOCK_MONOTONIC, &now);
+  if (r >= 0 && timer_ == nullptr) {
+    r = sd_event_add_time(event, &timer_, CLOCK_MONOTONIC, now + delay, accuracy,
+                          &Announcer::onTimer, this);
+    if (r < 0) timer_ = nullptr;
+  } else if (r >= 0) {
+    r = sd_event_source_set_time(timer_, now + delay);
+    if (r >= 0) r = sd_event_source_set_time_accuracy(timer_, accuracy);
+    if (r >= 0) r = sd_event_source_set_enabled(timer_, SD_EVENT_ONESHOT);
+  }
+  if (r < 0) {
+    // No timer: the series ends here (the next role change or repair starts a new one).
+    timer_ = sd_event_source_disable_unref(timer_);
+    burstLeft_ = 0;
+  }
 }
 
 int Announcer::onTimer(sd_event_source* source, std::uint64_t, void* userdata) noexcept {
   auto* self = static_cast<Announcer*>(userdata);
+  if (self->burstLeft_ > 0) --self->burstLeft_;
   self->sendOne();
-  if (self->remaining_ == 0) {
-    self->timer_ = sd_event_source_disable_unref(self->timer_);
-    return 0;
-  }
-  std::uint64_t now = 0;
-  sd_event_now(sd_event_source_get_event(source), CLOCK_MONOTONIC, &now);
-  sd_event_source_set_time(source, now + self->intervalUsec_);
-  sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+  self->scheduleNext(sd_event_source_get_event(source));
   return 0;
 }
 
-void Announcer::sendOne() {
-  if (remaining_ == 0) return;
-  --remaining_;
+void Announcer::sendOne() noexcept {
   // A failed repeat is counted; the series goes on (the carrier may be coming up).
-  sendAnnouncement(target_).empty() ? ++sent_ : ++failed_;
+  try {
+    sendAnnouncement(target_).empty() ? ++sent_ : ++failed_;
+  } catch (...) {
+    ++failed_;  // out of memory for the error text
+  }
 }
 
 }  // namespace sipha::netcfg::takeover
