@@ -14,4 +14,10 @@ inline constexpr const char* kErrorStaleEpoch = common::dbus::kErrorStaleEpoch;
 inline constexpr const char* kErrorInvalidArgument = common::dbus::kErrorInvalidArgument;
 inline constexpr const char* kErrorConfigInvalid = common::dbus::kErrorConfigInvalid;
 
+// sipd's own errors: the switchover drain (StopTakingTransactions, docs/replication.md).
+inline constexpr const char* kErrorNotPrimary = "org.sipha.Sipd1.NotPrimary";
+inline constexpr const char* kErrorNoBackup = "org.sipha.Sipd1.NoBackup";
+inline constexpr const char* kErrorDrainTimeout = "org.sipha.Sipd1.DrainTimeout";
+inline constexpr const char* kErrorDrainCancelled = "org.sipha.Sipd1.DrainCancelled";
+
 }  // namespace sipha::control::bus

@@ -97,6 +97,12 @@ int SipdBusService::emitReplicationChanged() noexcept {
                                         "ReadyForSwitchover", static_cast<const char*>(nullptr));
 }
 
+int SipdBusService::emitTakingTransactionsChanged() noexcept {
+  if (bus_ == nullptr || state_ == BusState::Unavailable) return -ENOTCONN;
+  return sd_bus_emit_properties_changed(bus_, bus::kObjectPath, bus::kInterface,
+                                        "TakingTransactions", static_cast<const char*>(nullptr));
+}
+
 int SipdBusService::onNameReply(sd_bus_message* reply, void* userdata, sd_bus_error*) noexcept {
   auto* self = static_cast<SipdBusService*>(userdata);
   self->nameSlot_ = sd_bus_slot_unref(self->nameSlot_);

@@ -51,6 +51,8 @@ class SipdBusService {
   int emitRoleChanged(Role role, std::uint64_t epoch) noexcept;
   // PropertiesChanged for ReplicationState and ReadyForSwitchover (docs/replication.md).
   int emitReplicationChanged() noexcept;
+  // PropertiesChanged for TakingTransactions (the switchover drain, docs/replication.md).
+  int emitTakingTransactionsChanged() noexcept;
 
  private:
   static int onNameReply(sd_bus_message* reply, void* userdata, sd_bus_error* error) noexcept;

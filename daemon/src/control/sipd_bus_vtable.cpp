@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "common/dbus/bus_error.hpp"
@@ -57,6 +58,51 @@ int onSetRole(sd_bus_message* call, void* userdata, sd_bus_error* error) noexcep
   const auto& handlers = handlersOf(userdata);
   if (!handlers.setRole) return notSupported(error, "SetRole");
   return guarded(error, [&] { return replyResult(call, error, handlers.setRole(*role, epoch)); });
+}
+
+// A method call answered later: holds a reference to the call until the one reply is sent.
+class PendingCall {
+ public:
+  explicit PendingCall(sd_bus_message* call) noexcept : call_(sd_bus_message_ref(call)) {}
+
+  void answer(const CallResult& result) noexcept {
+    if (!call_) return;  // answered already
+    const MessagePtr call = std::move(call_);
+    // A bus closed meanwhile makes the send fail (-ENOTCONN): nobody is left to answer.
+    if (result.ok()) {
+      sd_bus_reply_method_return(call.get(), nullptr);
+      return;
+    }
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    common::setCallError(&error, result);
+    sd_bus_reply_method_error(call.get(), &error);
+    sd_bus_error_free(&error);
+  }
+
+ private:
+  MessagePtr call_;
+};
+
+int onStopTakingTransactions(sd_bus_message* call, void* userdata, sd_bus_error* error) noexcept {
+  std::uint32_t timeoutMs = 0;
+  int r = sd_bus_message_read(call, "u", &timeoutMs);
+  if (r < 0) return r;
+  const auto& handlers = handlersOf(userdata);
+  if (!handlers.stopTakingTransactions) return notSupported(error, "StopTakingTransactions");
+  return guarded(error, [&] {
+    auto pending = std::make_shared<PendingCall>(call);
+    // No reply here: the handler answers through `pending`, now or later.
+    handlers.stopTakingTransactions(
+        timeoutMs, [pending](const CallResult& result) { pending->answer(result); });
+    return 1;
+  });
+}
+
+int onResumeTakingTransactions(sd_bus_message* call, void* userdata, sd_bus_error* error) noexcept {
+  const auto& handlers = handlersOf(userdata);
+  if (!handlers.resumeTakingTransactions) return notSupported(error, "ResumeTakingTransactions");
+  return guarded(error,
+                 [&] { return replyResult(call, error, handlers.resumeTakingTransactions()); });
 }
 
 int onReload(sd_bus_message* call, void* userdata, sd_bus_error* error) noexcept {
@@ -177,6 +223,15 @@ int getReadyForSwitchover(sd_bus*, const char*, const char*, const char*, sd_bus
   });
 }
 
+int getTakingTransactions(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                          void* userdata, sd_bus_error* error) noexcept {
+  const auto& handlers = handlersOf(userdata);
+  return guarded(error, [&] {
+    const int taking = handlers.takingTransactions && handlers.takingTransactions() ? 1 : 0;
+    return sd_bus_message_append(reply, "b", taking);
+  });
+}
+
 int getRole(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
             sd_bus_error* error) noexcept {
   const auto& handlers = handlersOf(userdata);
@@ -228,6 +283,10 @@ const sd_bus_vtable kVtable[] = {
     SD_BUS_METHOD_WITH_NAMES("SetRole", "st", SD_BUS_PARAM(role) SD_BUS_PARAM(epoch), "", "",
                              onSetRole, kMethodFlags),
     SD_BUS_METHOD("Reload", "", "", onReload, kMethodFlags),
+    // Answered asynchronously (PendingCall): once the backup holds every record, or an error.
+    SD_BUS_METHOD_WITH_NAMES("StopTakingTransactions", "u", SD_BUS_PARAM(timeout_ms), "", "",
+                             onStopTakingTransactions, kMethodFlags),
+    SD_BUS_METHOD("ResumeTakingTransactions", "", "", onResumeTakingTransactions, kMethodFlags),
     SD_BUS_METHOD_WITH_NAMES("GetOptionsSources", "", "", "a(stt)", SD_BUS_PARAM(sources),
                              onGetOptionsSources, kMethodFlags),
     SD_BUS_METHOD_WITH_NAMES("GetDroppedSources", "", "", "a(st)", SD_BUS_PARAM(sources),
@@ -241,6 +300,8 @@ const sd_bus_vtable kVtable[] = {
     SD_BUS_PROPERTY("ReplicationState", "s", getReplicationState, 0,
                     SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("ReadyForSwitchover", "b", getReadyForSwitchover, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("TakingTransactions", "b", getTakingTransactions, 0,
                     SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     // Counters, Bindings, ActiveCalls and CallsPerSecond change with traffic: read on demand, no
     // change signal.

@@ -55,6 +55,12 @@ struct CallState {
   std::uint64_t sinceUsec = 0;  // CLOCK_REALTIME microseconds when the INVITE arrived
 };
 
+// The reply to a method answered later (StopTakingTransactions): the handler keeps it and calls
+// it once, on the event loop thread, with success or an error — now or from a later callback.
+// Copies share the pending call; calls after the first are ignored. Dropping every copy unanswered
+// sends nothing (sipd is stopping; the caller sees the connection go).
+using DeferredReply = std::function<void(const CallResult& result)>;
+
 struct SipdHandlers {
   // SetRole(s role, t epoch): the role string is already validated (InvalidArgument otherwise).
   // The handler refuses a stale epoch with bus::kErrorStaleEpoch.
@@ -74,6 +80,11 @@ struct SipdHandlers {
   // Hot standby (docs/replication.md): "off", "connecting", "snapshot", "streaming", "degraded".
   std::function<std::string()> replicationState;  // property ReplicationState s
   std::function<bool()> readyForSwitchover;       // property ReadyForSwitchover b
+  // Switchover drain (docs/replication.md): StopTakingTransactions(u timeout_ms), asynchronous;
+  // ResumeTakingTransactions(); property TakingTransactions b (primary and not stopped).
+  std::function<void(std::uint32_t timeoutMs, DeferredReply reply)> stopTakingTransactions;
+  std::function<CallResult()> resumeTakingTransactions;
+  std::function<bool()> takingTransactions;
 };
 
 }  // namespace sipha::control

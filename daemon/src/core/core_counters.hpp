@@ -14,9 +14,10 @@ struct CoreCounters {
   std::uint64_t strayResponses = 0;       // matched no client transaction (18.1.2)
   std::uint64_t optionsIn = 0;
   std::uint64_t registerIn = 0;
-  std::uint64_t backupUdpDropped = 0;  // UDP read and dropped while backup
-  std::uint64_t overloaded = 0;        // 503: transaction table full
-  std::uint64_t merged = 0;            // 482: merged requests (8.2.2.2)
+  std::uint64_t backupUdpDropped = 0;   // UDP read and dropped while backup
+  std::uint64_t overloaded = 0;         // 503: transaction table full
+  std::uint64_t merged = 0;             // 482: merged requests (8.2.2.2)
+  std::uint64_t switchoverDropped = 0;  // new requests dropped by a switchover drain
   std::uint64_t responses2xx = 0;
   std::uint64_t responses4xx = 0;
   std::uint64_t responses5xx = 0;

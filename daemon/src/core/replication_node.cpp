@@ -223,6 +223,16 @@ bool ReplicationNode::waitForPeer(std::uint64_t seq, std::function<void(bool)> d
   return primary_->waitFor(seq, std::move(done));
 }
 
+replication::DrainResult ReplicationNode::drain(timer::Duration timeout,
+                                                replication::PrimaryReplicator::DrainDone done) {
+  if (!enabled() || role_ != common::Role::Primary) return replication::DrainResult::NoBackup;
+  return primary_->drain(timeout, std::move(done));
+}
+
+void ReplicationNode::cancelDrains() {
+  if (primary_) primary_->cancelDrains();
+}
+
 void ReplicationNode::changed() {
   if (listener_) listener_();
 }

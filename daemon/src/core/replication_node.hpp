@@ -54,6 +54,14 @@ class ReplicationNode final : public halink::LinkHandler,
 
   // For RegisterHandler::setPeerWait.
   bool waitForPeer(std::uint64_t seq, std::function<void(bool)> done);
+  // A switchover drain (PrimaryReplicator::drain): NoBackup at once unless this node is primary
+  // with a backup following its stream.
+  replication::DrainResult drain(timer::Duration timeout,
+                                 replication::PrimaryReplicator::DrainDone done);
+  void cancelDrains();
+  // The stream's head and what the backup acknowledged of it (for the drain's messages).
+  std::uint64_t head() const noexcept { return log_.head(); }
+  std::uint64_t acked() const noexcept { return primary_ ? primary_->acked() : 0; }
 
   // SnapshotSource / Applier.
   void snapshot(std::vector<replication::Record>& out) const override;

@@ -5,6 +5,7 @@
 
 #include "common/log/log.hpp"
 #include "core/response_route.hpp"
+#include "core/serving_header.hpp"
 #include "core/settings_mapping.hpp"
 #include "transport/peer_format.hpp"
 
@@ -91,10 +92,28 @@ void SipCore::configure(std::shared_ptr<const common::Config> config) {
     calls_->setResolver(resolver_);
   }
   calls_->configure(*config_);
+  updateOptionsHeaders();
 }
 
 void SipCore::setProbing(bool enabled) {
   if (calls_) calls_->setProbing(enabled);
+}
+
+void SipCore::roleChanged() {
+  if (config_) updateOptionsHeaders();
+}
+
+void SipCore::updateOptionsHeaders() {
+  const auto& base =
+      config_->tserver.internalRegistrarEnabled ? kOptionsHeaders : kOptionsHeadersWithoutRegistrar;
+  std::size_t count = 0;
+  for (const HeaderLine& line : base) optionsHeaderLines_[count++] = line;
+  servingValue_.clear();
+  if (config_->ha.mode == common::HaMode::Pair && role_.primary()) {
+    servingValue_ = servingHeaderValue(config_->ha.replication.nodeId, role_.epoch());
+    optionsHeaderLines_[count++] = {kServingHeader, servingValue_};
+  }
+  optionsHeaders_ = std::span<const HeaderLine>{optionsHeaderLines_.data(), count};
 }
 
 void SipCore::onMessage(std::string&& bytes, const transport::Peer& from) {
@@ -164,8 +183,11 @@ void SipCore::handleRequest(std::unique_ptr<sip::Message>& message, const transp
     answerOptions(request, from);
     return;
   }
-  const auto outcome =
-      transactions_->receiveRequest(transactionView(request, from, request.to().tag));
+  const auto view = transactionView(request, from, request.to().tag);
+  // Switchover drain: nothing new is created, except the CANCEL of an INVITE still under way.
+  const bool mayCreate = takingTransactions_ || (request.method() == Method::Cancel &&
+                                                 transactions_->findCancelTarget(view) != nullptr);
+  const auto outcome = transactions_->receiveRequest(view, mayCreate);
   using transaction::RequestDisposition;
   switch (outcome.disposition) {
     case RequestDisposition::NewTransaction:
@@ -178,6 +200,9 @@ void SipCore::handleRequest(std::unique_ptr<sip::Message>& message, const transp
       return;
     case RequestDisposition::Retransmission:
     case RequestDisposition::AckAbsorbed:
+      return;
+    case RequestDisposition::NotCreated:  // dropped: its retransmission finds the new primary
+      ++counters_.switchoverDropped;
       return;
     case RequestDisposition::Merged: {
       ++counters_.merged;
@@ -306,9 +331,7 @@ void SipCore::serve(std::unique_ptr<sip::Message>& message,
       optionsSources_.record(from.address, wallClockUsec_());
       spec.status = 200;
       spec.reason = "OK";
-      spec.headers = registrarEnabled
-                         ? std::span<const HeaderLine>{kOptionsHeaders}
-                         : std::span<const HeaderLine>{kOptionsHeadersWithoutRegistrar};
+      spec.headers = optionsHeaders_;
       respond(request, transaction, spec);
       return;
     case Method::Register:
@@ -387,9 +410,7 @@ void SipCore::answerOptions(const sip::Message& request, const transport::Peer& 
   spec.toTag = statelessToTag(request);
   spec.viaReceived = route.received;
   spec.viaRport = route.rport;
-  spec.headers = config_->tserver.internalRegistrarEnabled
-                     ? std::span<const HeaderLine>{kOptionsHeaders}
-                     : std::span<const HeaderLine>{kOptionsHeadersWithoutRegistrar};
+  spec.headers = optionsHeaders_;
   countResponse(200);
   send(route.destination, sip::buildResponse(request, spec));
 }

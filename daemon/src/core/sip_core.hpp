@@ -4,9 +4,11 @@
 // hands requests to the transaction layer and answers them as the user agent server of the
 // appliance: OPTIONS (the BIG-IP monitor), REGISTER (the registrar), and the RFC 3261 8.2
 // answers for everything else. Single-threaded, on the event loop.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -52,6 +54,15 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
   const CallManager& calls() const { return *calls_; }
   // Trunk probing (oos-check) runs on the primary only.
   void setProbing(bool enabled);
+  // The role or epoch changed (SetRole): rebuilds the OPTIONS answer's headers, so a primary of a
+  // pair names itself in X-Sipha-Serving (core/serving_header.hpp). configure() does it too.
+  void roleChanged();
+  // Switchover drain (docs/replication.md): while not taking transactions, a request that
+  // matches no server transaction is dropped unanswered and counted (switchoverDropped); a
+  // retransmission, an ACK, a CANCEL of a live INVITE transaction and every response are
+  // handled as usual, so the transactions under way finish. The stateless OPTIONS answer goes on.
+  void setTakingTransactions(bool taking) noexcept { takingTransactions_ = taking; }
+  bool takingTransactions() const noexcept { return takingTransactions_; }
   // Next-hop host names resolve through `resolver` (set before configure; outlives the core).
   void setResolver(resolver::Resolver* resolver) noexcept { resolver_ = resolver; }
   const CoreCounters& counters() const { return counters_; }
@@ -93,6 +104,7 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
   bool rejectUnsupportedExtensions(const sip::Message& request,
                                    transaction::ServerTransaction& transaction);
   void answerOptions(const sip::Message& request, const transport::Peer& from);
+  void updateOptionsHeaders();
   std::string_view nextToTag();                                  // random per response
   std::string_view statelessToTag(const sip::Message& request);  // same for retransmissions
   std::string_view hexTag(std::uint64_t value);
@@ -118,6 +130,12 @@ class SipCore final : public transaction::TransactionUser, public transaction::T
   std::uint64_t tagCounter_ = 0;
   char tagBuffer_[17] = {};
   const transport::Peer* currentSource_ = nullptr;  // set while a request is being served
+  bool takingTransactions_ = true;
+  // Every OPTIONS 200's headers, rebuilt on configure and role changes (none on the hot path):
+  // Allow, Accept, Supported and, on a primary of a pair, X-Sipha-Serving (servingValue_).
+  std::string servingValue_;
+  std::array<sip::HeaderLine, 4> optionsHeaderLines_{};
+  std::span<const sip::HeaderLine> optionsHeaders_;
 };
 
 }  // namespace sipha::core

@@ -192,6 +192,11 @@ control::SipdHandlers SipdApp::handlers() {
     return std::string{replication::replicationStateName(replication_->state())};
   };
   handlers.readyForSwitchover = [this] { return replication_->readyForSwitchover(); };
+  handlers.stopTakingTransactions = [this](std::uint32_t timeoutMs, control::DeferredReply reply) {
+    stopTakingTransactions(timeoutMs, std::move(reply));
+  };
+  handlers.resumeTakingTransactions = [this] { return resumeTakingTransactions(); };
+  handlers.takingTransactions = [this] { return takingTransactions(); };
   handlers.epoch = [this] { return role_->epoch(); };
   handlers.bindings = [this] {
     return static_cast<std::uint64_t>(core_->registrar().bindingCount());
@@ -222,6 +227,7 @@ control::SipdHandlers SipdApp::handlers() {
 control::CallResult SipdApp::setRole(control::Role role, std::uint64_t epoch) {
   const control::Role previousRole = role_->role();
   const std::uint64_t previousEpoch = role_->epoch();
+  const bool wasTaking = takingTransactions();
   switch (role_->set(role, epoch)) {
     case common::RoleState::Change::StaleEpoch:
       return control::CallResult::failure(std::string{control::bus::kErrorStaleEpoch},
@@ -229,6 +235,9 @@ control::CallResult SipdApp::setRole(control::Role role, std::uint64_t epoch) {
                                               " is lower than the current epoch " +
                                               std::to_string(previousEpoch));
     case common::RoleState::Change::Unchanged:
+      // Any accepted SetRole ends a switchover stop, also one that repeats the role and epoch.
+      endStop("SetRole");
+      emitTakingIfChanged(wasTaking);
       return control::CallResult::success();
     case common::RoleState::Change::Applied:
       break;
@@ -243,11 +252,111 @@ control::CallResult SipdApp::setRole(control::Role role, std::uint64_t epoch) {
     common::logNotice("role ", control::roleName(previousRole), " -> ", control::roleName(role),
                       " (epoch ", epoch, ")");
   }
+  endStop("SetRole");  // a new primary takes transactions; a backup's gate drops them anyway
   core_->setProbing(role_->primary());
+  core_->roleChanged();  // X-Sipha-Serving names this node and epoch, or goes
   replication_->setRole(role_->role(), role_->epoch());
   bus_->emitRoleChanged(role_->role(), role_->epoch());
+  emitTakingIfChanged(wasTaking);
   updateStatus();
   return control::CallResult::success();
+}
+
+void SipdApp::stopTakingTransactions(std::uint32_t timeoutMs, control::DeferredReply reply) {
+  if (!role_->primary()) {
+    reply(control::CallResult::failure(
+        control::bus::kErrorNotPrimary,
+        "this node is backup: only a primary can stop taking transactions"));
+    return;
+  }
+  const bool wasTaking = takingTransactions();
+  // Stopped before the drain is measured: from here on nothing new adds to what the backup must
+  // acknowledge but the transactions under way.
+  core_->setTakingTransactions(false);
+  const auto result = replication_->drain(timer::Duration{timeoutMs},
+                                          [this, timeoutMs, reply](replication::DrainResult late) {
+                                            finishDrain(late, timeoutMs, true, reply);
+                                          });
+  if (result == replication::DrainResult::NoBackup && wasTaking) {
+    core_->setTakingTransactions(true);  // refused at once: nothing changes
+  }
+  if (result == replication::DrainResult::Pending) {
+    common::logNotice("switchover drain: taking no new transactions; waiting up to ", timeoutMs,
+                      " ms for the backup to acknowledge record ", replication_->head(),
+                      " (acknowledged ", replication_->acked(), ")");
+  }
+  emitTakingIfChanged(wasTaking);
+  if (result != replication::DrainResult::Pending) finishDrain(result, timeoutMs, false, reply);
+}
+
+void SipdApp::finishDrain(replication::DrainResult result, std::uint32_t timeoutMs, bool late,
+                          const control::DeferredReply& reply) {
+  using replication::DrainResult;
+  const std::string position = "acknowledged " + std::to_string(replication_->acked()) + " of " +
+                               std::to_string(replication_->head());
+  constexpr std::string_view kStaysStopped =
+      "; no new transactions until ResumeTakingTransactions or SetRole";
+  switch (result) {
+    case DrainResult::Drained:
+      common::logNotice("switchover drain: the backup holds every record (", position,
+                        "); taking no new transactions until SetRole or "
+                        "ResumeTakingTransactions");
+      reply(control::CallResult::success());
+      return;
+    case DrainResult::TimedOut:
+      common::logWarning("switchover drain: the backup did not acknowledge every record within ",
+                         timeoutMs, " ms (", position, ")", kStaysStopped);
+      reply(control::CallResult::failure(control::bus::kErrorDrainTimeout,
+                                         "the backup did not acknowledge every record within " +
+                                             std::to_string(timeoutMs) + " ms (" + position + ")" +
+                                             std::string{kStaysStopped}));
+      return;
+    case DrainResult::NoBackup:
+      if (late) {
+        common::logWarning("switchover drain: the backup's link went down (", position, ")",
+                           kStaysStopped);
+        reply(control::CallResult::failure(control::bus::kErrorNoBackup,
+                                           "the backup's link went down during the drain (" +
+                                               position + ")" + std::string{kStaysStopped}));
+      } else {
+        reply(control::CallResult::failure(
+            control::bus::kErrorNoBackup,
+            "no backup follows the replication stream (ReplicationState " +
+                std::string{replication::replicationStateName(replication_->state())} + ")" +
+                (core_->takingTransactions() ? std::string{"; still taking transactions"}
+                                             : std::string{kStaysStopped})));
+      }
+      return;
+    case DrainResult::Cancelled:
+      reply(control::CallResult::failure(
+          control::bus::kErrorDrainCancelled,
+          "SetRole or ResumeTakingTransactions ended the drain before the backup had "
+          "acknowledged every record (" +
+              position + ")"));
+      return;
+    case DrainResult::Pending:
+      break;
+  }
+  reply(control::CallResult::failure("org.sipha.Error.Failed", "the drain is still pending"));
+}
+
+control::CallResult SipdApp::resumeTakingTransactions() {
+  const bool wasTaking = takingTransactions();
+  endStop("ResumeTakingTransactions");
+  emitTakingIfChanged(wasTaking);
+  return control::CallResult::success();
+}
+
+void SipdApp::endStop(std::string_view why) {
+  replication_->cancelDrains();  // their callers get DrainCancelled
+  if (core_->takingTransactions()) return;
+  core_->setTakingTransactions(true);
+  common::logNotice("switchover drain ended by ", why,
+                    role_->primary() ? ": taking new transactions again" : " (now backup)");
+}
+
+void SipdApp::emitTakingIfChanged(bool before) {
+  if (bus_ && takingTransactions() != before) bus_->emitTakingTransactionsChanged();
 }
 
 control::CallResult SipdApp::reload() {
@@ -314,6 +423,7 @@ std::vector<control::CounterValue> SipdApp::counterValues() const {
        core_->transactions().serverCount() + core_->transactions().clientCount()},
       {"transactions.overloaded", core.overloaded},
       {"transactions.merged", core.merged},
+      {"switchover.dropped_requests", core.switchoverDropped},
       {"registrar.bindings", core_->registrar().bindingCount()},
       {"registrar.held", core.heldForDurability},
       {"registrar.store_failures", core.durabilityFailures},

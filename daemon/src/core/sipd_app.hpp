@@ -4,8 +4,10 @@
 // completions, the D-Bus object org.sipha.Sipd1, sd_notify (READY, STATUS, WATCHDOG), roles.
 #include <systemd/sd-event.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/config/config.hpp"
 #include "common/ha/role_state.hpp"
@@ -37,6 +39,16 @@ class SipdApp {
  private:
   control::CallResult reload();
   control::CallResult setRole(control::Role role, std::uint64_t epoch);
+  // The switchover drain (docs/replication.md "Switchover drain").
+  void stopTakingTransactions(std::uint32_t timeoutMs, control::DeferredReply reply);
+  void finishDrain(replication::DrainResult result, std::uint32_t timeoutMs, bool late,
+                   const control::DeferredReply& reply);
+  control::CallResult resumeTakingTransactions();
+  // Ends a stop (pending drains answer DrainCancelled): the node takes new transactions again.
+  void endStop(std::string_view why);
+  // Property TakingTransactions: primary and not stopped.
+  bool takingTransactions() const { return role_->primary() && core_->takingTransactions(); }
+  void emitTakingIfChanged(bool before);
   std::vector<control::CounterValue> counterValues() const;
   void updateStatus();
   control::SipdHandlers handlers();

@@ -1,5 +1,6 @@
 #include "replication/primary_replicator.hpp"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -18,6 +19,7 @@ PrimaryReplicator::PrimaryReplicator(StateLog& log, const SnapshotSource& source
 PrimaryReplicator::~PrimaryReplicator() {
   wheel_.cancel(ackTimer_);
   wheel_.cancel(keepaliveTimer_);
+  wheel_.cancel(drainTimer_);
 }
 
 void PrimaryReplicator::start(std::uint64_t epoch) {
@@ -31,6 +33,7 @@ void PrimaryReplicator::stop() {
   if (session_ != nullptr) session_->closeLink();
   dropSession();
   releaseWaiters(false);
+  releaseDrains(DrainResult::Cancelled);
   setState(ReplicationState::Off);
 }
 
@@ -41,7 +44,7 @@ void PrimaryReplicator::connected(FrameOut& link) {
   }
   if (session_ != nullptr && session_ != &link) {
     FrameOut* old = session_;
-    lost(*old);  // degrade (if streaming) before the new backup catches up
+    endSession();  // degrade (if streaming) before the new backup catches up; drains wait for it
     old->closeLink();
   }
   session_ = &link;
@@ -50,6 +53,11 @@ void PrimaryReplicator::connected(FrameOut& link) {
 
 void PrimaryReplicator::lost(FrameOut& link) {
   if (session_ != &link) return;
+  endSession();
+  releaseDrains(DrainResult::NoBackup);
+}
+
+void PrimaryReplicator::endSession() {
   dropSession();
   if (state_ == ReplicationState::Streaming || state_ == ReplicationState::Snapshot) degrade();
 }
@@ -110,6 +118,7 @@ void PrimaryReplicator::onHello(FrameOut& link, const Frame& hello) {
     setState(ReplicationState::Snapshot);  // a first sync; after a flap it stays Degraded
   }
   armKeepalive();
+  checkDrained();  // a backup that resumed at our head holds everything
 }
 
 void PrimaryReplicator::sendRecordsAfter(std::uint64_t applied) {
@@ -161,8 +170,9 @@ void PrimaryReplicator::onRecord(std::uint64_t seq, const Record& record,
   // A binding's REGISTER waits for the ack (synchronous); so does a return to Streaming. Other
   // records ask for one only as a lag sample: the backup's answers cost both ends a TLS record
   // and a system call each, and calls are asynchronous anyway.
-  bool ackNow =
-      std::holds_alternative<registrar::Event>(record) || state_ != ReplicationState::Streaming;
+  // While a switchover drain waits, every record asks: the drain ends on the backup's ack.
+  bool ackNow = std::holds_alternative<registrar::Event>(record) ||
+                state_ != ReplicationState::Streaming || !drains_.empty();
   const std::int64_t now = log_.nowUs();
   if (!ackNow && now - lastAckRequest_ >= settings_.ackSampleMicros) ackNow = true;
   if (ackNow) lastAckRequest_ = now;
@@ -196,6 +206,55 @@ void PrimaryReplicator::onAck(std::uint64_t seq) {
       acked_ >= log_.head()) {
     setState(ReplicationState::Streaming);
   }
+  checkDrained();
+}
+
+DrainResult PrimaryReplicator::drain(timer::Duration timeout, DrainDone done) {
+  if (state_ == ReplicationState::Off || session_ == nullptr || !helloSeen_) {
+    return DrainResult::NoBackup;
+  }
+  if (acked_ >= log_.head()) return DrainResult::Drained;
+  drains_.push_back({wheel_.clock().now() + timeout, std::move(done)});
+  sendKeepalive();  // answered with the backup's applied sequence: no wait for the next one
+  armDrainTimer();
+  return DrainResult::Pending;
+}
+
+void PrimaryReplicator::cancelDrains() { releaseDrains(DrainResult::Cancelled); }
+
+void PrimaryReplicator::checkDrained() {
+  if (!drains_.empty() && acked_ >= log_.head()) releaseDrains(DrainResult::Drained);
+}
+
+void PrimaryReplicator::releaseDrains(DrainResult result) {
+  wheel_.cancel(drainTimer_);
+  // Callbacks may drain again or cancel: take the list first.
+  std::vector<Drain> drains = std::move(drains_);
+  drains_.clear();
+  for (Drain& drain : drains) drain.done(result);
+}
+
+void PrimaryReplicator::armDrainTimer() {
+  wheel_.cancel(drainTimer_);
+  if (drains_.empty()) return;
+  timer::TimePoint first = drains_.front().deadline;
+  for (const Drain& drain : drains_) first = std::min(first, drain.deadline);
+  drainTimer_ = wheel_.scheduleAt(first, [this] { onDrainTimer(); });
+}
+
+void PrimaryReplicator::onDrainTimer() {
+  const timer::TimePoint now = wheel_.clock().now();
+  std::vector<Drain> expired;
+  for (auto it = drains_.begin(); it != drains_.end();) {
+    if (it->deadline <= now) {
+      expired.push_back(std::move(*it));
+      it = drains_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  armDrainTimer();
+  for (Drain& drain : expired) drain.done(DrainResult::TimedOut);
 }
 
 bool PrimaryReplicator::waitFor(std::uint64_t seq, Done done) {
@@ -249,13 +308,17 @@ void PrimaryReplicator::armKeepalive() {
   wheel_.cancel(keepaliveTimer_);
   keepaliveTimer_ = wheel_.schedule(settings_.keepaliveInterval, [this] {
     if (session_ == nullptr || !helloSeen_) return;
-    Frame frame;
-    frame.type = FrameType::Keepalive;
-    frame.epoch = epoch_;
-    frame.sequence = log_.head();
-    sendFrame(frame);
+    sendKeepalive();
     armKeepalive();
   });
+}
+
+void PrimaryReplicator::sendKeepalive() {
+  Frame frame;
+  frame.type = FrameType::Keepalive;
+  frame.epoch = epoch_;
+  frame.sequence = log_.head();
+  sendFrame(frame);
 }
 
 void PrimaryReplicator::refuse(FrameOut& link, RefuseReason reason, std::string text) {

@@ -10,9 +10,12 @@
 //     going down, makes the stream Degraded: every waiter is released (answered from our own
 //     state), and later waits are not made until the backup has caught up again (acked >= head).
 //   - fencing: a Hello of another epoch is refused (StaleEpoch) and the link closed.
+//   - switchover drain (drain): done once the backup has acknowledged every published record
+//     (acked >= head), at most a timeout; meanwhile every record asks for its ack at once.
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <vector>
 
 #include "replication/frame.hpp"
 #include "replication/frame_out.hpp"
@@ -21,6 +24,15 @@
 #include "timer/timer_wheel.hpp"
 
 namespace sipha::replication {
+
+// How a switchover drain ended (PrimaryReplicator::drain, docs/replication.md).
+enum class DrainResult : std::uint8_t {
+  Pending,    // `done` runs later with one of the others
+  Drained,    // the backup acknowledged every record published so far
+  NoBackup,   // no backup follows the stream (none said Hello, or its link went down)
+  TimedOut,   // not drained within the timeout
+  Cancelled,  // cancelDrains() or stop()
+};
 
 struct PrimarySettings {
   timer::Duration ackTimeout{300};
@@ -35,6 +47,7 @@ class PrimaryReplicator final : public StateConsumer {
  public:
   using Done = std::function<void(bool replicated)>;
   using StateListener = std::function<void(ReplicationState)>;
+  using DrainDone = std::function<void(DrainResult)>;
 
   PrimaryReplicator(StateLog& log, const SnapshotSource& source, timer::TimerWheel& wheel,
                     PrimarySettings settings, ReplicationCounters& counters,
@@ -60,6 +73,16 @@ class PrimaryReplicator final : public StateConsumer {
   // backup has `seq` already, or the stream is not synchronous now.
   bool waitFor(std::uint64_t seq, Done done);
 
+  // A switchover drain: Drained or NoBackup at once (`done` is not kept), or Pending: `done` runs
+  // later, never from inside this call, once the backup has acknowledged every record published
+  // until then (Drained), its link went down (NoBackup), `timeout` passed (TimedOut) or the drain
+  // was cancelled. While a drain is pending every record asks for its ack at once, and a
+  // Keepalive goes out now so the backup reports what it applied without waiting a second.
+  DrainResult drain(timer::Duration timeout, DrainDone done);
+  // Every pending drain ends with Cancelled (from inside this call).
+  void cancelDrains();
+  std::size_t draining() const noexcept { return drains_.size(); }
+
   void onRecord(std::uint64_t seq, const Record& record, std::string_view encoded) override;
 
   ReplicationState state() const noexcept { return state_; }
@@ -76,6 +99,10 @@ class PrimaryReplicator final : public StateConsumer {
     timer::TimePoint deadline;
     Done done;
   };
+  struct Drain {
+    timer::TimePoint deadline;
+    DrainDone done;
+  };
   void onHello(FrameOut& link, const Frame& hello);
   void onAck(std::uint64_t seq);
   void refuse(FrameOut& link, RefuseReason reason, std::string text);
@@ -89,6 +116,12 @@ class PrimaryReplicator final : public StateConsumer {
   void onAckTimer();
   void armKeepalive();
   void dropSession();
+  void endSession();
+  void sendKeepalive();
+  void checkDrained();
+  void releaseDrains(DrainResult result);
+  void armDrainTimer();
+  void onDrainTimer();
 
   StateLog& log_;
   const SnapshotSource& source_;
@@ -104,6 +137,8 @@ class PrimaryReplicator final : public StateConsumer {
   std::deque<Waiter> waiters_;
   timer::TimerHandle ackTimer_;
   timer::TimerHandle keepaliveTimer_;
+  std::vector<Drain> drains_;
+  timer::TimerHandle drainTimer_;
   LagHistogram lag_;
   std::int64_t lastAckRequest_ = 0;  // StateLog::nowUs of the last record that asked for an ack
   std::string scratch_;

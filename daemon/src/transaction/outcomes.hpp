@@ -15,6 +15,8 @@ enum class RequestDisposition : std::uint8_t {
   AckForTu,        // ACK for a 2xx (RFC 6026 Accepted, or matching no transaction): TU/dialog's
   Merged,          // 8.2.2.2 merged request: the TU answers 482 (Loop Detected) statelessly
   Overloaded,      // the server table is full: the daemon answers 503 statelessly
+  NotCreated,      // it matched no transaction and the caller allowed none to be created (a
+                   // switchover drain: docs/replication.md); nothing was done with it
 };
 
 struct RequestOutcome {

@@ -59,6 +59,8 @@ std::string_view dispositionName(RequestDisposition disposition) noexcept {
       return "merged";
     case RequestDisposition::Overloaded:
       return "overloaded";
+    case RequestDisposition::NotCreated:
+      return "not-created";
   }
   return "?";
 }

@@ -82,7 +82,7 @@ ServerTransaction* TransactionLayer::findMerged(const MergeKey& key, std::uint64
       hash, [&](const ServerTransaction& candidate) { return candidate.mergeKey_ == key; });
 }
 
-RequestOutcome TransactionLayer::receiveRequest(const IncomingRequest& request) {
+RequestOutcome TransactionLayer::receiveRequest(const IncomingRequest& request, bool mayCreate) {
   EntryGuard guard(*this);
   const bool ack = request.method == sip::Method::Ack;
   const ServerKey key = ServerKey::of(request, serverKeyMethod(request.method));
@@ -97,6 +97,7 @@ RequestOutcome TransactionLayer::receiveRequest(const IncomingRequest& request) 
     return {existing->receiveAck(), existing, nullptr};
   }
   if (existing != nullptr) return {existing->receiveRetransmission(), existing, nullptr};
+  if (!mayCreate) return {RequestDisposition::NotCreated, nullptr, nullptr};  // the TU counts
 
   // 8.2.2.2: same From tag, Call-ID and CSeq as an ongoing transaction, but another path.
   const bool mergeable = request.toTag.empty();

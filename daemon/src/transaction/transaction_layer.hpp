@@ -35,8 +35,10 @@ class TransactionLayer {
   // Frees every transaction without callbacks.
   ~TransactionLayer();
 
-  // A request from the network (any method, ACK included).
-  RequestOutcome receiveRequest(const IncomingRequest& request);
+  // A request from the network (any method, ACK included). With `mayCreate` false, a request
+  // that matches no server transaction (a new one) creates none and is NotCreated — before the
+  // merge and limit checks; retransmissions and ACKs are matched as usual (a switchover drain).
+  RequestOutcome receiveRequest(const IncomingRequest& request, bool mayCreate = true);
   // A response from the network.
   ResponseOutcome receiveResponse(const IncomingResponse& response);
   // Starts a client transaction for a request the TU built (`bytes`, moved in) and sends it.

@@ -43,6 +43,19 @@ Reply BusClient::call(const char* member, const std::function<int(sd_bus_message
   return send(call.get());
 }
 
+sd_bus_slot* BusClient::callAsync(const char* member,
+                                  const std::function<int(sd_bus_message*)>& append, Reply& reply) {
+  sd_bus_message* raw = nullptr;
+  check(sd_bus_message_new_method_call(bus_, &raw, bus::kServiceName, bus::kObjectPath,
+                                       bus::kInterface, member),
+        "sd_bus_message_new_method_call");
+  MessagePtr call{raw};
+  if (append) check(append(call.get()), "append arguments");
+  sd_bus_slot* slot = nullptr;
+  check(sd_bus_call_async(bus_, &slot, call.get(), onReply, &reply, 0), "sd_bus_call_async");
+  return slot;
+}
+
 Reply BusClient::getProperty(const char* name, const char* signature) {
   sd_bus_message* raw = nullptr;
   check(sd_bus_message_new_method_call(bus_, &raw, bus::kServiceName, bus::kObjectPath,
@@ -79,6 +92,14 @@ double BusClient::getDouble(const char* name) {
   double value = 0;
   check(sd_bus_message_read(reply.message.get(), "d", &value), "read d");
   return value;
+}
+
+bool BusClient::getBool(const char* name) {
+  Reply reply = getProperty(name, "b");
+  if (!reply.message) throw std::runtime_error("Get " + std::string{name} + ": " + reply.errorName);
+  int value = 0;
+  check(sd_bus_message_read(reply.message.get(), "b", &value), "read b");
+  return value != 0;
 }
 
 std::map<std::string, std::uint64_t> BusClient::getCounters() {

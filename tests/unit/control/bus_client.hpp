@@ -36,6 +36,10 @@ class BusClient {
 
   // Calls org.sipha.Sipd1.<member> on the service; `append` adds the arguments.
   Reply call(const char* member, const std::function<int(sd_bus_message*)>& append = {});
+  // The same call without waiting: `reply` is filled when the answer arrives (the loop runs it).
+  // The caller unrefs the returned slot (after the reply arrived, or to give up on it).
+  sd_bus_slot* callAsync(const char* member, const std::function<int(sd_bus_message*)>& append,
+                         Reply& reply);
   // org.freedesktop.DBus.Properties.Get of an org.sipha.Sipd1 property; the reply is positioned
   // inside the variant.
   Reply getProperty(const char* name, const char* signature);
@@ -43,6 +47,7 @@ class BusClient {
   std::string getString(const char* name);
   std::uint64_t getUint64(const char* name);
   double getDouble(const char* name);
+  bool getBool(const char* name);
   std::map<std::string, std::uint64_t> getCounters();
 
  private:

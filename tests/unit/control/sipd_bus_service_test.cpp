@@ -25,6 +25,11 @@ struct FakeDaemon {
   std::vector<std::pair<Role, std::uint64_t>> setRoleCalls;
   int reloadCalls = 0;
   CallResult reloadResult;
+  std::vector<std::uint32_t> stopTimeouts;
+  DeferredReply pendingStop;  // StopTakingTransactions, answered by the test
+  CallResult stopAtOnce;      // ... or at once when this is an error
+  bool taking = true;
+  int resumeCalls = 0;
 
   SipdHandlers handlers() {
     SipdHandlers h;
@@ -42,6 +47,21 @@ struct FakeDaemon {
       ++reloadCalls;
       return reloadResult;
     };
+    h.stopTakingTransactions = [this](std::uint32_t timeoutMs, DeferredReply reply) {
+      stopTimeouts.push_back(timeoutMs);
+      if (!stopAtOnce.ok()) {
+        reply(stopAtOnce);
+        return;
+      }
+      taking = false;
+      pendingStop = std::move(reply);
+    };
+    h.resumeTakingTransactions = [this] {
+      ++resumeCalls;
+      taking = true;
+      return CallResult::success();
+    };
+    h.takingTransactions = [this] { return taking; };
     h.counters = [] { return std::vector<CounterValue>{{"udp.rx", 42}, {"parse.errors", 1}}; };
     h.optionsSources = [] {
       return std::vector<OptionsSource>{{"10.0.0.2:5060", 17, 1'700'000'000'000'000}};
@@ -265,6 +285,82 @@ BOOST_AUTO_TEST_CASE(role_changed_and_properties_changed_reach_a_matching_client
   sd_bus_slot_unref(propsSlot);
 }
 
+// StopTakingTransactions is answered when the daemon says so (after the drain), not when its
+// handler returns; the service answers other calls meanwhile, and only the first answer counts.
+BOOST_AUTO_TEST_CASE(stop_taking_transactions_is_answered_later) {
+  const auto timeout = [](std::uint32_t ms) {
+    return [ms](sd_bus_message* m) { return sd_bus_message_append(m, "u", ms); };
+  };
+  BOOST_TEST(client->getBool("TakingTransactions"));
+  Reply reply;
+  sd_bus_slot* slot = client->callAsync("StopTakingTransactions", timeout(1500), reply);
+  BOOST_TEST_REQUIRE(runUntil(event.get(), [&] { return bool{daemon.pendingStop}; }));
+  BOOST_TEST((daemon.stopTimeouts == std::vector<std::uint32_t>{1500}));
+  drain(event.get());
+  BOOST_TEST(!reply.arrived);
+  BOOST_TEST(!client->getBool("TakingTransactions"));
+  BOOST_TEST(client->getString("Role") == "backup");
+  daemon.pendingStop(CallResult::success());
+  daemon.pendingStop(CallResult::failure(bus::kErrorDrainTimeout, "ignored: answered already"));
+  BOOST_TEST_REQUIRE(runUntil(event.get(), [&] { return reply.arrived; }));
+  BOOST_TEST(reply.errorName == "");
+  sd_bus_slot_unref(slot);
+
+  // A later error answer carries its name and message.
+  daemon.pendingStop = {};
+  Reply late;
+  slot = client->callAsync("StopTakingTransactions", timeout(20), late);
+  BOOST_TEST_REQUIRE(runUntil(event.get(), [&] { return bool{daemon.pendingStop}; }));
+  daemon.pendingStop(CallResult::failure(bus::kErrorDrainTimeout, "not within 20 ms"));
+  BOOST_TEST_REQUIRE(runUntil(event.get(), [&] { return late.arrived; }));
+  BOOST_TEST(late.errorName == "org.sipha.Sipd1.DrainTimeout");
+  BOOST_TEST(late.errorMessage == "not within 20 ms");
+  sd_bus_slot_unref(slot);
+
+  // An answer given at once, from inside the handler, works the same.
+  daemon.stopAtOnce = CallResult::failure(bus::kErrorNotPrimary, "this node is backup");
+  const Reply refused = client->call("StopTakingTransactions", timeout(100));
+  BOOST_TEST(refused.errorName == "org.sipha.Sipd1.NotPrimary");
+  BOOST_TEST(refused.errorMessage == "this node is backup");
+
+  BOOST_TEST(client->call("ResumeTakingTransactions").errorName == "");
+  BOOST_TEST(daemon.resumeCalls == 1);
+  BOOST_TEST(client->getBool("TakingTransactions"));
+  const Reply wrong = client->call("StopTakingTransactions", [](sd_bus_message* m) {
+    return sd_bus_message_append(m, "s", "x");
+  });
+  BOOST_TEST(wrong.errorName == "org.freedesktop.DBus.Error.InvalidArgs");
+  BOOST_TEST(daemon.stopTimeouts.size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(taking_transactions_changes_are_signalled) {
+  std::vector<std::string> changed;
+  sd_bus_slot* slot = nullptr;
+  BOOST_TEST_REQUIRE(sd_bus_match_signal(
+                         client->bus(), &slot, bus::kServiceName, bus::kObjectPath,
+                         "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                         [](sd_bus_message* m, void* userdata, sd_bus_error*) {
+                           auto* names = static_cast<std::vector<std::string>*>(userdata);
+                           const char* interface = nullptr;
+                           if (sd_bus_message_read(m, "s", &interface) <= 0) return 0;
+                           if (sd_bus_message_enter_container(m, 'a', "{sv}") <= 0) return 0;
+                           while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                             const char* name = nullptr;
+                             sd_bus_message_read(m, "s", &name);
+                             names->emplace_back(name);
+                             sd_bus_message_skip(m, "v");
+                             sd_bus_message_exit_container(m);
+                           }
+                           return 0;
+                         },
+                         &changed) >= 0);
+  daemon.taking = false;
+  BOOST_TEST_REQUIRE(service.emitTakingTransactionsChanged() >= 0);
+  BOOST_TEST_REQUIRE(runUntil(event.get(), [&] { return !changed.empty(); }));
+  BOOST_TEST((changed == std::vector<std::string>{"TakingTransactions"}));
+  sd_bus_slot_unref(slot);
+}
+
 BOOST_AUTO_TEST_CASE(a_throwing_handler_becomes_a_failed_error_and_the_service_lives_on) {
   SipdHandlers h;
   h.setRole = [](Role, std::uint64_t) -> CallResult { throw std::runtime_error("boom"); };
@@ -297,6 +393,11 @@ BOOST_AUTO_TEST_CASE(missing_method_handler_is_not_supported) {
   BOOST_TEST_REQUIRE(runUntil(event.get(), [&] { return empty.state() == BusState::Ready; }));
   const Reply reply = client->call("Reload");
   BOOST_TEST(reply.errorName == "org.freedesktop.DBus.Error.NotSupported");
+  const Reply stop = client->call("StopTakingTransactions", [](sd_bus_message* m) {
+    return sd_bus_message_append(m, "u", 100u);
+  });
+  BOOST_TEST(stop.errorName == "org.freedesktop.DBus.Error.NotSupported");
+  BOOST_TEST(!client->getBool("TakingTransactions"));  // no handler: the neutral value
 }
 
 BOOST_AUTO_TEST_CASE(losing_the_bus_is_reported_once_and_not_fatal) {

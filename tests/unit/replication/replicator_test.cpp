@@ -376,6 +376,148 @@ BOOST_FIXTURE_TEST_CASE(a_new_epoch_while_primary_keeps_the_session, Fixture) {
   BOOST_TEST(replica.applied.back() == "after@example.com");
 }
 
+// A switchover drain (docs/replication.md "Switchover drain") ends once the backup has
+// acknowledged every published record. A record nobody waits for is acknowledged lazily, so the
+// drain asks at once (a Keepalive) instead of waiting for the next one, and while it waits every
+// record asks for its acknowledgement.
+BOOST_FIXTURE_TEST_CASE(a_drain_ends_when_the_backup_acknowledged_everything, Fixture) {
+  connect();
+  pump();
+  nowUs = 1'000'000;
+  log.publish(TrunkRecord{"gw", "sip:192.0.2.1", false, 2, 0});  // a lag sample: acked
+  pump();
+  nowUs += 100;
+  log.publish(TrunkRecord{"gw", "sip:192.0.2.1", true, 1, 0});  // acknowledged lazily
+  pump();
+  BOOST_REQUIRE(primary.acked() == log.head() - 1);
+  std::vector<DrainResult> results;
+  BOOST_TEST((primary.drain(timer::Duration{500}, [&](DrainResult r) { results.push_back(r); }) ==
+              DrainResult::Pending));
+  BOOST_TEST(primary.draining() == 1u);
+  nowUs += 100;  // within the sample interval, yet it asks: a drain waits
+  log.publish(TrunkRecord{"gw", "sip:192.0.2.2", true, 1, 0});
+  Frame last;
+  BOOST_REQUIRE(decodeFrame(toBackup.frames.back(), last) == FrameError::None);
+  BOOST_TEST((last.type == FrameType::Records));
+  BOOST_TEST(last.ackRequested);
+  BOOST_TEST(results.empty());  // never from inside drain(), nor before the ack
+  pump();                       // no clock movement: the Keepalive went out with the drain
+  BOOST_TEST((results == std::vector<DrainResult>{DrainResult::Drained}));
+  BOOST_TEST(primary.acked() == log.head());
+  BOOST_TEST(primary.draining() == 0u);
+  // Nothing pending any more: records nobody waits for are lazy again.
+  nowUs += 100;
+  log.publish(TrunkRecord{"gw", "sip:192.0.2.2", false, 2, 0});
+  BOOST_REQUIRE(decodeFrame(toBackup.frames.back(), last) == FrameError::None);
+  BOOST_TEST(!last.ackRequested);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_drain_answers_at_once_without_a_backup_or_when_in_sync, Fixture) {
+  int calls = 0;
+  const auto count = [&](DrainResult) { ++calls; };
+  publish("before-any-backup");
+  BOOST_TEST((primary.drain(timer::Duration{500}, count) == DrainResult::NoBackup));
+  connect();  // connected, but no Hello answered yet
+  BOOST_TEST((primary.drain(timer::Duration{500}, count) == DrainResult::NoBackup));
+  pump();
+  BOOST_REQUIRE(primary.acked() == log.head());
+  BOOST_TEST((primary.drain(timer::Duration{500}, count) == DrainResult::Drained));
+  primary.stop();
+  BOOST_TEST((primary.drain(timer::Duration{500}, count) == DrainResult::NoBackup));
+  BOOST_TEST(calls == 0);  // `done` is not kept when the answer is immediate
+  BOOST_TEST(primary.draining() == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_silent_backup_times_the_drain_out_and_the_link_stays, Fixture) {
+  connect();
+  pump();
+  publish("unacknowledged");  // never delivered: the backup is silent
+  std::vector<DrainResult> results;
+  const auto record = [&](DrainResult r) { results.push_back(r); };
+  BOOST_TEST((primary.drain(timer::Duration{200}, record) == DrainResult::Pending));
+  advance(100);
+  BOOST_TEST((primary.drain(timer::Duration{50}, record) == DrainResult::Pending));
+  advance(49);
+  BOOST_TEST(results.empty());
+  advance(1);  // the second one's deadline comes first
+  BOOST_TEST((results == std::vector<DrainResult>{DrainResult::TimedOut}));
+  advance(49);
+  BOOST_TEST(results.size() == 1u);
+  advance(1);
+  BOOST_TEST(results.size() == 2u);
+  BOOST_TEST(primary.draining() == 0u);
+  BOOST_TEST(!toBackup.closed);
+  pump();  // the backup catches up later; nothing is left to answer
+  BOOST_TEST(primary.acked() == log.head());
+  BOOST_TEST(results.size() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_backups_link_going_down_ends_a_drain_with_no_backup, Fixture) {
+  connect();
+  pump();
+  publish("in-flight");
+  std::vector<DrainResult> results;
+  BOOST_TEST((primary.drain(timer::Duration{500}, [&](DrainResult r) { results.push_back(r); }) ==
+              DrainResult::Pending));
+  disconnect();
+  BOOST_TEST((results == std::vector<DrainResult>{DrainResult::NoBackup}));
+  advance(600);
+  BOOST_TEST(results.size() == 1u);
+}
+
+// A backup that reconnects (its new connection replaces a half-open one) lets the drain go on:
+// it resumes from the backlog and acknowledges the head.
+BOOST_FIXTURE_TEST_CASE(a_reconnecting_backup_still_completes_a_drain, Fixture) {
+  connect();
+  pump();
+  publish("in-flight");
+  std::vector<DrainResult> results;
+  BOOST_TEST((primary.drain(timer::Duration{500}, [&](DrainResult r) { results.push_back(r); }) ==
+              DrainResult::Pending));
+  Pipe toBackup2, toPrimary2;
+  primary.connected(toBackup2);  // replaces toBackup, which is closed
+  BOOST_TEST(toBackup.closed);
+  BOOST_TEST(results.empty());
+  backup.lost(toPrimary);
+  backup.connected(toPrimary2);
+  for (int round = 0; round < 10; ++round) {
+    while (!toPrimary2.frames.empty()) {
+      Frame frame;
+      std::string bytes = std::move(toPrimary2.frames.front());
+      toPrimary2.frames.pop_front();
+      BOOST_REQUIRE(decodeFrame(bytes, frame) == FrameError::None);
+      primary.frame(toBackup2, frame);
+    }
+    while (!toBackup2.frames.empty()) {
+      Frame frame;
+      std::string bytes = std::move(toBackup2.frames.front());
+      toBackup2.frames.pop_front();
+      BOOST_REQUIRE(decodeFrame(bytes, frame) == FrameError::None);
+      backup.frame(toPrimary2, frame);
+    }
+  }
+  BOOST_TEST(primaryCounters.resumes == 1u);
+  BOOST_TEST((results == std::vector<DrainResult>{DrainResult::Drained}));
+}
+
+BOOST_FIXTURE_TEST_CASE(cancelled_drains_and_a_stop_answer_cancelled, Fixture) {
+  connect();
+  pump();
+  publish("in-flight");
+  std::vector<DrainResult> results;
+  const auto record = [&](DrainResult r) { results.push_back(r); };
+  BOOST_TEST((primary.drain(timer::Duration{500}, record) == DrainResult::Pending));
+  BOOST_TEST((primary.drain(timer::Duration{500}, record) == DrainResult::Pending));
+  primary.cancelDrains();
+  BOOST_TEST((results == std::vector<DrainResult>{DrainResult::Cancelled, DrainResult::Cancelled}));
+  BOOST_TEST((primary.drain(timer::Duration{500}, record) == DrainResult::Pending));
+  primary.stop();  // demoted
+  BOOST_TEST(results.size() == 3u);
+  BOOST_TEST((results.back() == DrainResult::Cancelled));
+  advance(600);
+  BOOST_TEST(results.size() == 3u);
+}
+
 // Without a reader of the bytes (no peer) the log neither encodes nor keeps a backlog; its
 // consumers (the journal) still get every record in order.
 BOOST_AUTO_TEST_CASE(a_log_without_encoding_still_orders_its_records) {

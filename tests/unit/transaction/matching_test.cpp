@@ -176,6 +176,44 @@ BOOST_AUTO_TEST_CASE(table_limit_reports_overload) {
   BOOST_TEST(f.layer->serverCount() == 2u);
 }
 
+// A switchover drain (docs/replication.md): with mayCreate false nothing new is created, a
+// merged request is not even looked for, while retransmissions and ACKs still reach their
+// transactions and an ACK for a 2xx still goes to the TU.
+BOOST_AUTO_TEST_CASE(no_new_transaction_when_creation_is_not_allowed) {
+  LayerFixture f;
+  auto invite = makeRequest(Method::Invite, "z9hG4bKlive");
+  ServerTransaction* tx = f.newServer(invite);
+  BOOST_REQUIRE(tx != nullptr);
+  tx->respond(486, "486-live");
+
+  auto fresh = makeRequest(Method::Register, "z9hG4bKfresh");
+  fresh.callId = "call-fresh";
+  auto refused = f.layer->receiveRequest(fresh, false);
+  BOOST_TEST(refused.disposition == RequestDisposition::NotCreated);
+  BOOST_TEST(refused.transaction == nullptr);
+  auto merged = invite;  // same From tag, Call-ID and CSeq, another branch: not even merged
+  merged.branch = "z9hG4bKother";
+  BOOST_TEST(f.layer->receiveRequest(merged, false).disposition == RequestDisposition::NotCreated);
+  BOOST_TEST(f.layer->serverCount() == 1u);
+  BOOST_TEST(f.layer->counters().mergedRequests == 0u);
+
+  const auto again = f.layer->receiveRequest(invite, false);
+  BOOST_TEST(again.disposition == RequestDisposition::Retransmission);
+  BOOST_TEST(again.transaction == tx);
+  BOOST_TEST(f.sink.timesOf("486-live").size() == 2u);
+  auto ack = invite;
+  ack.method = ack.cseqMethod = Method::Ack;
+  ack.toTag = "srv-tag";
+  BOOST_TEST(f.layer->receiveRequest(ack, false).disposition == RequestDisposition::AckAbsorbed);
+  auto ack2xx = makeRequest(Method::Ack, "z9hG4bKack2xx");
+  ack2xx.toTag = "t";
+  BOOST_TEST(f.layer->receiveRequest(ack2xx, false).disposition == RequestDisposition::AckForTu);
+
+  // Allowed again: the same request creates its transaction.
+  BOOST_TEST(f.layer->receiveRequest(fresh).disposition == RequestDisposition::NewTransaction);
+  BOOST_TEST(f.layer->serverCount() == 2u);
+}
+
 // Scale: many live transactions in the table and on the wheel, all ending on time.
 BOOST_AUTO_TEST_CASE(many_transactions_all_terminate) {
   LayerFixture f;
