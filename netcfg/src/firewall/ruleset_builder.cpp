@@ -117,6 +117,16 @@ void writeInput(Script& script, const common::Config& config, const NetworkConfi
                 (peerFamily == AF_INET ? " icmp type echo-request" : " icmpv6 type echo-request") +
                 " accept comment \"the peer's liveness probe\"");
   }
+  // sipha-agent's second heartbeat path (docs/ha-agent.md): the peer's sip-interface to the
+  // heartbeat port on the service link, when that is not the HA link already accepted above.
+  const int serviceFamily = addressFamily(network.peerServiceAddress);
+  if (validInterfaceName(links.service) && serviceFamily != 0 &&
+      (links.service != links.ha || peer != network.peerServiceAddress)) {
+    script.line("    iifname \"" + links.service + "\" " + familyKeyword(serviceFamily) +
+                " saddr " + network.peerServiceAddress + " udp dport " +
+                std::to_string(network.haPortFirst) + "-" + std::to_string(network.haPortLast) +
+                " accept comment \"heartbeats over the service network\"");
+  }
   for (int family : {AF_INET, AF_INET6}) {
     const std::string management = std::string{"management_"} + suffix(family);
     if (validInterfaceName(links.management) && sets.count(management)) {
