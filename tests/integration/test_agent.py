@@ -270,3 +270,45 @@ def test_probe_awareness_a_primary_the_monitor_no_longer_reaches_hands_over(make
         assert not a.get("Monitored") and b.get("Monitored")
     finally:
         monitor.close()
+
+
+def siphactl(agent, *args):
+    binary = os.path.join(os.path.dirname(agents_mod.agent_binary()), "siphactl")
+    return subprocess.run([binary, "--bus", agent.bus.address, *args], capture_output=True,
+                          text=True, timeout=20)
+
+
+def test_switchover_moves_the_role_to_the_ready_backup_and_is_refused_with_reasons(
+        make_agent_pair):
+    p = make_agent_pair(extensions=("7001",))
+    primary = p.start()
+    backup = p.other(primary)
+    old, new = p.agents[primary], p.agents[backup]
+    # Not ready (its replication link reset): refused, nothing changes.
+    p.pair.cut_link()
+    p.pair.nodes[backup].wait_ready(False)
+    net.wait_for(lambda: old.get("PeerReady") is False, 5, what="the primary sees it not ready")
+    ok, out = old.switchover()
+    assert not ok and "SwitchoverRefused" in out and "not ready" in out, out
+    assert agents_mod.primaries(p.pair) == [primary]
+    p.pair.restore_link()
+    p.pair.nodes[backup].wait_ready(True)
+    net.wait_for(lambda: old.get("PeerReady"), 5, what="the primary sees it ready")
+    assert p.pair.register("7001", contact="sip:7001@127.0.0.1:5999").code == 200
+    # The operator's command: answered once the peer took over, with its epoch.
+    result = siphactl(old, "switchover")
+    assert result.returncode == 0, result.stdout + result.stderr + p.explain()
+    assert agents_mod.primaries(p.pair) == [backup]
+    assert agents_mod.roles(p.pair) == {primary: ("backup", 2), backup: ("primary", 2)}
+    assert {"switchover-requested", "switchover-done", "peer-took-over"} <= set(reasons(old))
+    assert "peer-handed-over" in reasons(new)
+    p.pair.set_target(backup)
+    answers = p.pair.query_all(["7001"])
+    assert answers["7001"] is not None and answers["7001"].all("contact"), p.explain()
+    # Asked on the backup: refused, and siphactl says where to run it.
+    ok, out = old.switchover()
+    assert not ok and "not the primary" in out, out
+    result = siphactl(old, "switchover")
+    assert result.returncode == 1 and "run" in result.stdout + result.stderr, result
+    status = siphactl(new, "status", "--json")
+    assert status.returncode == 0 and '"primary"' in status.stdout, status

@@ -76,7 +76,6 @@ void RoleMachine::onBoot(const Boot& e, Actions& out) {
   s_.epoch = e.persistedEpoch;
   s_.persistedEpoch = e.persistedEpoch;
   s_.highestSeen = e.persistedEpoch;
-  s_.monitoredAt = e.now;
   // A node that starts is backup, and drops a role (a VIP) a previous run left behind.
   out.emplace_back(SetRole{Role::Backup, s_.epoch});
   record(Phase::Starting, Reason::Boot, "started as backup, " + epochText(s_.epoch), out);
@@ -325,7 +324,8 @@ void RoleMachine::applyPhaseRules(TimePoint now, Actions& out) {
       // Probe awareness: the BIG-IP cannot reach this node (its service link, a filter on the
       // way) while it still reaches the peer — clients are lost here, not there.
       if (s_.phase == Phase::Primary && config_.monitorTimeout.count() > 0 && !monitored(now) &&
-          peerFresh(now) && peer.monitored && !peer.failing && peer.witnessOk) {
+          elapsed(s_.bootAt, now, config_.monitorTimeout) && peerFresh(now) && peer.monitored &&
+          !peer.failing && peer.witnessOk) {
         demote(Reason::MonitorLost,
                "the BIG-IP's monitor has not reached this node for " + ms(config_.monitorTimeout) +
                    " and reaches the peer: handing over",

@@ -79,8 +79,8 @@ struct DecisionState {
   bool abandonLogged = false;  // the history already holds this run of abandonments
   Reason lastAbandon = Reason::PeerAlive;
 
-  // The BIG-IP's monitor last reached this node (probe awareness; boot counts as a reach, so a
-  // node that just started has one monitor timeout before it is judged).
+  // The BIG-IP's monitor last reached this node (probe awareness). A node says "monitored" only
+  // after a real probe; it judges itself unreached only a monitor timeout after boot.
   TimePoint monitoredAt = kNever;
 
   TimePoint heartbeatAt = kNever;

@@ -630,7 +630,9 @@ Node monitoredPrimary(PeerState& b) {
   b.monitored = true;
   a.hearFor(b, 100ms);  // the tie-break
   BOOST_REQUIRE((a.role == Role::Primary));
-  BOOST_TEST(a.lastHeartbeat()->state.monitored);  // within the boot's grace
+  BOOST_TEST(!a.lastHeartbeat()->state.monitored);  // says so only once really probed
+  a.handle(MonitorProbed{a.now});
+  BOOST_TEST(a.lastHeartbeat()->state.monitored);
   return a;
 }
 
@@ -670,6 +672,25 @@ BOOST_AUTO_TEST_CASE(probe_awareness_off_never_hands_over_and_says_not_monitored
   a.hearFor(b, 6000ms);
   BOOST_TEST((a.role == Role::Primary));
   BOOST_TEST(!a.lastHeartbeat()->state.monitored);
+}
+
+BOOST_AUTO_TEST_CASE(probe_awareness_a_node_just_started_is_not_judged_nor_said_monitored) {
+  // Both booted together and nobody was probed yet: no handover when the first one's monitor
+  // timeout passes (the other's must not be taken for a probe).
+  Node a{monitoring("a")};
+  a.boot(0);
+  a.sipd(SipdHealth::Alive, true);
+  PeerState b = peer(Role::Backup, 0);
+  b.ready = true;
+  a.hearFor(b, 100ms);
+  BOOST_REQUIRE((a.role == Role::Primary));
+  a.hearFor(b, 5000ms);
+  BOOST_TEST((a.role == Role::Primary));
+  // Probed once, then no more, while the peer is: judged after the timeout.
+  a.handle(MonitorProbed{a.now});
+  b.monitored = true;
+  a.hearFor(b, 4100ms);
+  BOOST_TEST((a.lastHistory()->reason == Reason::MonitorLost));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
