@@ -257,8 +257,12 @@ std::string formatStatus(const AgentStatus& status) {
   table.row("phase", status.phase);
   table.row("epoch", std::to_string(status.epoch), peer(std::to_string(status.peerEpoch)));
   table.row("sipd", status.localSipd, peer(failing(status.peerFailing)));
-  table.row("ready for switchover", yesNo(status.readyForSwitchover),
-            peer(yesNo(status.peerReady)));
+  // Readiness is a backup's (it caught up with the primary): a primary's is not a question.
+  const auto readiness = [](const std::string& role, bool ready) {
+    return role == "primary" ? std::string{"-"} : yesNo(ready);
+  };
+  table.row("ready for switchover", readiness(status.role, status.readyForSwitchover),
+            peer(readiness(status.peerRole, status.peerReady)));
   table.row(status.witness.empty() ? "witness" : "witness " + status.witness,
             reachability(status.witnessReachable), peer(reachability(status.peerWitnessReachable)));
   for (const auto& path : status.peerPaths) {
@@ -332,7 +336,10 @@ std::string transitionText(const Transition& transition, std::size_t phasesWidth
   std::string line = phases + "  " +
                      (transition.reason.empty() ? std::string{"-"} : transition.reason) + "  (" +
                      transition.role + ", epoch " + std::to_string(transition.epoch) + ")";
-  if (transition.notReady) line += ", promoted while not ready for switchover";
+  // The agent's detail already says it for its own entries; other writers may not.
+  if (transition.notReady && transition.detail.find("not ready") == std::string::npos) {
+    line += ", promoted while not ready for switchover";
+  }
   if (!transition.detail.empty()) line += ": " + transition.detail;
   return line;
 }

@@ -122,7 +122,7 @@ BOOST_AUTO_TEST_CASE(status_is_an_aligned_table) {
       "phase                 primary\n"
       "epoch                 7          7\n"
       "sipd                  alive      ok\n"
-      "ready for switchover  yes        yes\n"
+      "ready for switchover  -          yes\n"
       "witness 192.0.2.1     reachable  reachable\n"
       "heartbeats ha-link               alive, last 12 ms ago\n"
       "heartbeats service               alive, last 8 ms ago\n"
