@@ -312,3 +312,17 @@ def test_switchover_moves_the_role_to_the_ready_backup_and_is_refused_with_reaso
     assert result.returncode == 1 and "run" in result.stdout + result.stderr, result
     status = siphactl(new, "status", "--json")
     assert status.returncode == 0 and '"primary"' in status.stdout, status
+
+
+def test_stopping_the_primarys_agent_hands_over_first(make_agent_pair):
+    p = make_agent_pair()
+    primary = p.start()
+    backup = p.other(primary)
+    p.pair.nodes[backup].wait_ready(True)
+    net.wait_for(lambda: p.agents[primary].get("PeerReady"), 5, what="the backup seen ready")
+    assert p.agents[primary].stop() == 0  # SIGTERM, as systemctl stop or a reboot
+    # It returned after the handover: the backup already holds the role, and the stopped
+    # node's sipd was told it is a backup.
+    assert agents_mod.roles(p.pair) == {primary: ("backup", 2), backup: ("primary", 2)}
+    assert "peer-handed-over" in reasons(p.agents[backup])
+    assert "stopping (peer-took-over)" in p.agents[primary].log()

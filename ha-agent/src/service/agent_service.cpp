@@ -1,6 +1,7 @@
 #include "service/agent_service.hpp"
 
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +63,7 @@ AgentService::~AgentService() {
     if (path.fd >= 0) ::close(path.fd);
   }
   sd_event_source_disable_unref(tick_);
+  sd_event_source_disable_unref(stopTimer_);
   sd_event_source_disable_unref(witnessIo_);
   sd_event_source_disable_unref(witnessTimer_);
   sd_event_source_disable_unref(probeIo_);
@@ -130,8 +132,8 @@ bool AgentService::setUp(std::string& error) {
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
   sigprocmask(SIG_BLOCK, &mask, nullptr);
-  sd_event_add_signal(event_, nullptr, SIGTERM, nullptr, nullptr);
-  sd_event_add_signal(event_, nullptr, SIGINT, nullptr, nullptr);
+  sd_event_add_signal(event_, nullptr, SIGTERM, onStopSignal, this);
+  sd_event_add_signal(event_, nullptr, SIGINT, onStopSignal, this);
 
   if (!openPath(Path::HaLink, config_.haAddress, config_.peerHaAddress, error)) return false;
   if (!openPath(Path::Service, config_.serviceAddress, config_.peerServiceAddress, error)) {
@@ -269,6 +271,7 @@ void AgentService::execute(const Action& action) {
           local_->resumeTakingTransactions();
         } else if constexpr (std::is_same_v<A, SwitchoverRefused>) {
           common::logNotice("agent: switchover refused: ", a.why);
+          if (stopping_) finishStop("no handover: " + a.why);
           agentBus_->failSwitchover(kErrorSwitchoverRefused, a.why);
         } else if constexpr (std::is_same_v<A, History>) {
           record(a);
@@ -422,6 +425,47 @@ int AgentService::onHeartbeat(sd_event_source*, int fd, std::uint32_t, void* sel
 
 void AgentService::switchoverRequested() { handle(SwitchoverRequested{now()}); }
 
+// A primary asked to stop (systemctl stop, a reboot) hands over first when its backup can take
+// over: a planned stop then loses nothing. Anything else stops at once; a second signal, or
+// the drain and handover timeouts, end the wait.
+int AgentService::onStopSignal(sd_event_source*, const signalfd_siginfo*, void* self) {
+  auto& s = of(self);
+  if (s.stopping_) {
+    s.finishStop("second signal");
+    return 0;
+  }
+  s.stopping_ = true;
+  if (s.machine_.state().phase != Phase::Primary) {
+    s.finishStop("not primary");
+    return 0;
+  }
+  common::logNotice("agent: stopping the primary: handing over to the backup first");
+  const Duration bound = s.config_.decision.drainTimeout + s.config_.decision.handoverTimeout;
+  sd_event_add_time_relative(s.event_, &s.stopTimer_, CLOCK_MONOTONIC, usec(bound), 1000,
+                             onStopTimeout, self);
+  s.handle(SwitchoverRequested{s.now()});
+  return 0;
+}
+
+int AgentService::onStopTimeout(sd_event_source*, std::uint64_t, void* self) {
+  of(self).finishStop("handover not finished in time");
+  return 0;
+}
+
+void AgentService::finishStop(const std::string& why) {
+  common::logNotice("agent: stopping (", why, ")");
+  // A backup that leaves says so: its sipd has no agent any more, the primary must not count on
+  // it (a switchover would hand over to nobody). A primary that could not hand over says
+  // nothing: its sipd goes on serving, and the peer's probe sees it.
+  if (machine_.state().role == Role::Backup) {
+    PeerState leaving = machine_.advertised(now());
+    leaving.failing = true;
+    leaving.ready = false;
+    for (Path path : {Path::HaLink, Path::Service}) sendHeartbeat(SendHeartbeat{path, leaving});
+  }
+  sd_event_exit(event_, 0);
+}
+
 // ---- history and status --------------------------------------------------------------------
 
 void AgentService::record(const History& entry) {
@@ -444,6 +488,11 @@ void AgentService::record(const History& entry) {
   agentBus_->emitTransition(r);
   status_.role = r.role;  // for the promotion/demotion count of the next entry
 
+  if (stopping_ &&
+      (entry.reason == Reason::PeerTookOver || entry.reason == Reason::SwitchoverAbandoned ||
+       entry.reason == Reason::HandoverTimedOut)) {
+    finishStop(std::string(r.reason));
+  }
   if (!agentBus_->switchoverPending()) return;
   if (entry.reason == Reason::PeerTookOver) {
     agentBus_->finishSwitchover(machine_.state().peer.epoch);

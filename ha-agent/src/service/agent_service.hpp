@@ -45,7 +45,8 @@ class AgentService final : public AgentBusHandler {
   AgentService& operator=(const AgentService&) = delete;
   ~AgentService() override;
 
-  // Runs until SIGTERM/SIGINT. Returns the process exit code.
+  // Runs until SIGTERM/SIGINT (a primary hands over to a ready backup first). Returns the
+  // process exit code.
   int run();
 
   // AgentBusHandler
@@ -75,6 +76,9 @@ class AgentService final : public AgentBusHandler {
   void buildStatus(AgentStatus& out) const;
 
   static int onTick(sd_event_source*, std::uint64_t, void* self);
+  static int onStopSignal(sd_event_source*, const struct signalfd_siginfo*, void* self);
+  static int onStopTimeout(sd_event_source*, std::uint64_t, void* self);
+  void finishStop(const std::string& why);
   static int onHeartbeat(sd_event_source*, int fd, std::uint32_t, void* self);
   static int onWitnessReply(sd_event_source*, int fd, std::uint32_t, void* self);
   static int onWitnessTimeout(sd_event_source*, std::uint64_t, void* self);
@@ -113,6 +117,9 @@ class AgentService final : public AgentBusHandler {
   std::optional<io::SocketAddress> probeTarget_;
   bool probeOutstanding_ = false;
   std::uint64_t probeSeq_ = 0;
+
+  bool stopping_ = false;
+  sd_event_source* stopTimer_ = nullptr;
 
   std::deque<Event> queue_;
   bool draining_ = false;
