@@ -326,3 +326,23 @@ def test_stopping_the_primarys_agent_hands_over_first(make_agent_pair):
     assert agents_mod.roles(p.pair) == {primary: ("backup", 2), backup: ("primary", 2)}
     assert "peer-handed-over" in reasons(p.agents[backup])
     assert "stopping (peer-took-over)" in p.agents[primary].log()
+
+
+def test_a_restarted_agent_promotes_above_the_epoch_its_node_followed(make_agent_pair):
+    """Epochs are fencing tokens: a backup that followed the primary's epoch keeps it on disk,
+    so after its agent restarts and the primary is gone it promotes with a higher one, never
+    with an epoch the other node already served with."""
+    p = make_agent_pair()
+    primary = p.start()
+    backup = p.other(primary)
+    p.pair.nodes[backup].wait_ready(True)
+    net.wait_for(lambda: p.agents[primary].get("PeerReady"), 5, what="the backup seen ready")
+    ok, out = p.agents[primary].switchover()  # the other node now serves with epoch 2
+    assert ok, out
+    assert agents_mod.roles(p.pair) == {primary: ("backup", 2), backup: ("primary", 2)}
+    p.agents[primary].kill()
+    p.agents[backup].kill()
+    p.pair.nodes[backup].kill()
+    p.agents[primary].start()
+    net.wait_for(lambda: agents_mod.roles(p.pair).get(primary) == ("primary", 3), 10,
+                 what="the restarted agent's node primary with epoch 3")

@@ -115,6 +115,7 @@ bool AgentService::setUp(std::string& error) {
   if (!error.empty()) return false;
   const auto peerBoot = files_.read(kPeerBootFile, error);
   if (!error.empty()) return false;
+  epochOnDisk_ = epoch.value_or(0);
   const std::uint64_t bootId = heartbeat::nextBootId(boot.value_or(0), wallUsec());
   if (!files_.write(kBootFile, bootId, error)) return false;
   sender_ = std::make_unique<heartbeat::Sender>(key_, bootId);
@@ -258,6 +259,9 @@ void AgentService::execute(const Action& action) {
         if constexpr (std::is_same_v<A, SendHeartbeat>) {
           sendHeartbeat(a);
         } else if constexpr (std::is_same_v<A, SetRole>) {
+          // A backup that follows a higher epoch keeps it on disk too: sipd refuses anything
+          // lower from then on, so a restarted agent must not promote with less.
+          if (a.epoch > epochOnDisk_) writeEpoch(a.epoch);
           local_->setRole(a.role, a.epoch);
         } else if constexpr (std::is_same_v<A, PersistEpoch>) {
           persistEpoch(a.epoch);
@@ -294,11 +298,19 @@ void AgentService::sendHeartbeat(const SendHeartbeat& heartbeat) {
   ++heartbeatsSent_;
 }
 
-void AgentService::persistEpoch(std::uint64_t epoch) {
+bool AgentService::writeEpoch(std::uint64_t epoch) {
   std::string error;
   const bool ok = files_.write(kEpochFile, epoch, error);
-  if (!ok) common::logError("agent: cannot persist epoch ", epoch, ": ", error);
-  queue_.push_back(EpochPersisted{now(), epoch, ok});
+  if (ok) {
+    epochOnDisk_ = std::max(epochOnDisk_, epoch);
+  } else {
+    common::logError("agent: cannot persist epoch ", epoch, ": ", error);
+  }
+  return ok;
+}
+
+void AgentService::persistEpoch(std::uint64_t epoch) {
+  queue_.push_back(EpochPersisted{now(), epoch, writeEpoch(epoch)});
 }
 
 void AgentService::probeWitness() {

@@ -71,6 +71,7 @@ class AgentService final : public AgentBusHandler {
   void probeWitness();
   void probeServiceAddress();
   void persistEpoch(std::uint64_t epoch);
+  bool writeEpoch(std::uint64_t epoch);
   void record(const History& entry);
   void refreshStatus();
   void buildStatus(AgentStatus& out) const;
@@ -118,6 +119,7 @@ class AgentService final : public AgentBusHandler {
   bool probeOutstanding_ = false;
   std::uint64_t probeSeq_ = 0;
 
+  std::uint64_t epochOnDisk_ = 0;  // the highest epoch written (promotions and followed ones)
   bool stopping_ = false;
   sd_event_source* stopTimer_ = nullptr;
 
