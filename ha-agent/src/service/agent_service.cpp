@@ -242,11 +242,11 @@ void AgentService::handle(Event event) {
   while (!queue_.empty()) {
     const Event next = std::move(queue_.front());
     queue_.pop_front();
-    actions_.clear();
+    actions_.clear();  // keeps its capacity: no allocation per heartbeat
     machine_.handle(next, actions_);
-    // execute() may queue answers (and, through callbacks, more events): copy the list.
-    const RoleMachine::Actions actions = std::move(actions_);
-    for (const auto& action : actions) execute(action);
+    // execute() never reaches the machine: what it answers is queued (draining_), so the list
+    // stays as it is while it is carried out.
+    for (const auto& action : actions_) execute(action);
   }
   draining_ = false;
   refreshStatus();
