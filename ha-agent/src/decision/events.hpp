@@ -63,6 +63,19 @@ struct EpochPersisted {
 // watchdog or an unanswered call) and its ReadyForSwitchover.
 enum class SipdHealth : std::uint8_t { Alive, Dead, Hung };
 
+// As org.sipha.Agent1's LocalSipd spells it.
+constexpr const char* healthName(SipdHealth health) noexcept {
+  switch (health) {
+    case SipdHealth::Alive:
+      return "alive";
+    case SipdHealth::Dead:
+      return "dead";
+    case SipdHealth::Hung:
+      return "hung";
+  }
+  return "?";
+}
+
 struct LocalSipdState {
   TimePoint now;
   SipdHealth health = SipdHealth::Alive;

@@ -12,6 +12,7 @@
 #include "common/log/log.hpp"
 #include "common/service/service_notifier.hpp"
 #include "io/options_probe.hpp"
+#include "service/clock.hpp"
 
 namespace sipha::agent::service {
 namespace {
@@ -22,26 +23,6 @@ constexpr const char* kBootFile = "boot";
 constexpr const char* kPeerBootFile = "peer-boot";
 
 AgentService& of(void* self) { return *static_cast<AgentService*>(self); }
-
-std::uint64_t usec(Duration d) { return static_cast<std::uint64_t>(d.count()) * 1000; }
-
-std::uint64_t wallUsec() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
-std::string_view healthName(SipdHealth health) {
-  switch (health) {
-    case SipdHealth::Alive:
-      return "alive";
-    case SipdHealth::Dead:
-      return "dead";
-    case SipdHealth::Hung:
-      return "hung";
-  }
-  return "?";
-}
 
 std::string errnoText(int error) { return std::strerror(error); }
 
@@ -74,9 +55,7 @@ AgentService::~AgentService() {
 }
 
 TimePoint AgentService::now() const {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return TimePoint(Duration(static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000));
+  return TimePoint(Duration(static_cast<std::int64_t>(monotonicUsec() / 1000)));
 }
 
 void AgentService::armTimer(sd_event_source*& timer, Duration after,

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/log/log.hpp"
+#include "service/clock.hpp"
 
 namespace sipha::agent::service {
 namespace {
@@ -17,14 +18,6 @@ constexpr const char* kDbusName = "org.freedesktop.DBus";
 constexpr const char* kDbusPath = "/org/freedesktop/DBus";
 
 LocalServices& of(void* self) { return *static_cast<LocalServices*>(self); }
-
-std::uint64_t usec(Duration d) { return static_cast<std::uint64_t>(d.count()) * 1000; }
-
-std::uint64_t monotonicUsec() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
 
 std::string errorText(sd_bus_message* m) {
   const sd_bus_error* error = sd_bus_message_get_error(m);

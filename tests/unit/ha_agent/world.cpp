@@ -10,18 +10,6 @@ namespace {
 
 const char* nodeName(std::size_t n) { return n == 0 ? "a" : "b"; }
 
-const char* healthName(SipdHealth h) {
-  switch (h) {
-    case SipdHealth::Alive:
-      return "alive";
-    case SipdHealth::Dead:
-      return "dead";
-    case SipdHealth::Hung:
-      return "hung";
-  }
-  return "?";
-}
-
 std::string describeState(const PeerState& s) {
   std::string text =
       s.nodeId + " " + std::string{common::roleName(s.role)} + "/e" + std::to_string(s.epoch);
