@@ -59,7 +59,11 @@ int SipdBusService::start(sd_event* event) {
   }
   if (r >= 0) {
     step = "cannot attach the bus to the event loop";
-    r = sd_bus_attach_event(bus_, event, SD_EVENT_PRIORITY_NORMAL);
+    // Before the SIP sockets: a sipd thawed after a stall (SIGSTOP, a stuck disk) applies the
+    // SetRole(backup) the agent queued meanwhile before it serves the requests queued in its
+    // sockets as a primary it no longer is (the fault matrix's SIGSTOP case lost registrations
+    // acknowledged that way).
+    r = sd_bus_attach_event(bus_, event, SD_EVENT_PRIORITY_IMPORTANT);
   }
   if (r >= 0) {
     step = "cannot request the name org.sipha.Sipd1";

@@ -53,7 +53,8 @@ void BackupReplicator::lost(FrameOut& link) {
 void BackupReplicator::frame(FrameOut& link, const Frame& frame) {
   ++counters_.framesIn;
   if (link_ != &link || state_ == ReplicationState::Off) return;
-  if (frame.epoch < epoch_) {
+  // A refusal says why itself (a node that is not primary sends epoch 0): not a stale epoch.
+  if (frame.epoch < epoch_ && frame.type != FrameType::Refuse) {
     ++counters_.refusedStaleEpoch;
     fail(link, RefuseReason::StaleEpoch,
          "primary epoch " + std::to_string(frame.epoch) + " is older than ours, " +

@@ -290,6 +290,23 @@ BOOST_FIXTURE_TEST_CASE(another_epoch_is_refused_both_ways, Fixture) {
   BOOST_TEST(f2.toPrimary.closed);
 }
 
+BOOST_AUTO_TEST_CASE(a_refusal_from_a_node_that_is_not_primary_is_counted_as_such) {
+  // A node whose primary replicator never ran refuses with epoch 0: that is "not primary",
+  // not a stale epoch (the fault matrix saw the wrong counter and log line at every start).
+  Fixture f;
+  f.backup.setEpoch(1);
+  f.primary.start(1);
+  f.connect();
+  Frame refuse;
+  refuse.type = FrameType::Refuse;
+  refuse.reason = RefuseReason::NotPrimary;
+  refuse.epoch = 0;
+  f.backup.frame(f.toPrimary, refuse);
+  BOOST_TEST(f.backupCounters.refusedNotPrimary == 1u);
+  BOOST_TEST(f.backupCounters.refusedStaleEpoch == 0u);
+  BOOST_TEST(f.toPrimary.closed);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_garbled_record_applies_nothing_of_its_frame, Fixture) {
   connect();
   pump();
