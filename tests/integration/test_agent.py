@@ -156,11 +156,13 @@ def test_a_killed_agent_leaves_its_serving_sipd_alone_until_it_returns(make_agen
     net.wait_for(lambda: "service-address-served" in reasons(p.agents[backup]), 5,
                  what="the backup's promotion abandoned: the service address is served")
     assert agents_mod.primaries(p.pair) == [primary]
-    # The agent returns (systemd restarts it): it boots as backup, which frees the role, and
-    # exactly one primary follows.
+    # The agent returns (systemd restarts it): its sipd still serves with the epoch on disk, so
+    # it resumes the role instead of demoting it (the calls it holds stay).
     p.agents[primary].start()
-    agents_mod.wait_one_primary(p.pair, timeout=10)
-    assert len(agents_mod.primaries(p.pair)) == 1
+    net.wait_for(lambda: "resumed-primary" in reasons(p.agents[primary]), 5,
+                 what="the restarted agent resumed the primary role")
+    assert agents_mod.primaries(p.pair) == [primary]
+    assert agents_mod.roles(p.pair) == {primary: ("primary", 1), backup: ("backup", 1)}
 
 
 def drop_heartbeats(pair, path_ips, table="cut"):

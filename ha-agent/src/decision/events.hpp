@@ -17,6 +17,10 @@ namespace sipha::agent {
 struct Boot {
   TimePoint now;
   std::uint64_t persistedEpoch = 0;
+  // The local sipd already serves as primary with persistedEpoch: the agent restarted while
+  // its node was the primary (systemd's Restart=, a crash). It resumes the role instead of
+  // demoting a sipd whose live calls would be lost (docs/ha-agent.md, "An agent that dies").
+  bool sipdServes = false;
 };
 
 // Time passes; the driver calls it at least every heartbeat interval.

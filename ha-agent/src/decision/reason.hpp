@@ -9,6 +9,7 @@ namespace sipha::agent {
 
 enum class Reason : std::uint8_t {
   Boot,                  // started as backup
+  ResumedPrimary,        // started while its sipd served as primary with the epoch on disk
   PeerHeard,             // start-up: the peer answered
   StartupWaitOver,       // start-up: the peer was not heard in the start-up wait
   PeerSilent,            // promote: silent on every path for the dead interval
@@ -36,6 +37,8 @@ constexpr std::string_view reasonName(Reason r) noexcept {
   switch (r) {
     case Reason::Boot:
       return "boot";
+    case Reason::ResumedPrimary:
+      return "resumed-primary";
     case Reason::PeerHeard:
       return "peer-heard";
     case Reason::StartupWaitOver:

@@ -76,6 +76,18 @@ void RoleMachine::onBoot(const Boot& e, Actions& out) {
   s_.epoch = e.persistedEpoch;
   s_.persistedEpoch = e.persistedEpoch;
   s_.highestSeen = e.persistedEpoch;
+  if (e.sipdServes && e.persistedEpoch > 0) {
+    // Its sipd serves with the epoch this node promoted with: the role is resumed, and the
+    // ordinary rules judge it from here (a peer primary with a higher epoch demotes it at once).
+    // The witness gets one witness dead interval to answer before "isolated" applies.
+    s_.role = Role::Primary;
+    s_.witnessOkAt = e.now;
+    enter(Phase::Primary, e.now);
+    out.emplace_back(SetRole{Role::Primary, s_.epoch});
+    record(Phase::Starting, Reason::ResumedPrimary,
+           "sipd serves as primary with " + epochText(s_.epoch) + ": role resumed", out);
+    return;
+  }
   // A node that starts is backup, and drops a role (a VIP) a previous run left behind.
   out.emplace_back(SetRole{Role::Backup, s_.epoch});
   record(Phase::Starting, Reason::Boot, "started as backup, " + epochText(s_.epoch), out);

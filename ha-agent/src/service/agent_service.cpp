@@ -187,9 +187,14 @@ bool AgentService::setUp(std::string& error) {
                     config_.decision.heartbeatInterval.count(), " ms to ", config_.peerHaAddress,
                     config_.peerServiceAddress.empty() ? "" : " and ", config_.peerServiceAddress,
                     " port ", config_.heartbeatPort, ", witness ", config_.witness);
-  handle(Boot{now(), epoch.value_or(0)});
-  // sipd is watched from now; until the bus says it is there, it is dead.
-  handle(LocalSipdState{now(), local_->health(), local_->ready()});
+  // An agent restarted under a serving primary resumes the role (its live calls stay).
+  const auto sipdRole = local_->askSipdRole(config_.decision.deadInterval * 2);
+  const bool sipdServes = sipdRole && sipdRole->role == Role::Primary &&
+                          sipdRole->epoch == epoch.value_or(0) && sipdRole->epoch > 0;
+  handle(Boot{now(), epoch.value_or(0), sipdServes});
+  // sipd is watched from now (LocalServices reports every change). One that did not answer is
+  // dead until the bus says it is there; one that answered is alive (the decision's start).
+  if (!sipdRole) handle(LocalSipdState{now(), SipdHealth::Dead, false});
   return true;
 }
 

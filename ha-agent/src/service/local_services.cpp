@@ -106,6 +106,27 @@ int LocalServices::onNetcfgOwner(sd_bus_message* m, void* self, sd_bus_error*) {
   return 0;
 }
 
+std::optional<LocalServices::SipdRole> LocalServices::askSipdRole(Duration timeout) {
+  std::uint64_t saved = 0;
+  sd_bus_get_method_call_timeout(bus_, &saved);
+  sd_bus_set_method_call_timeout(bus_, usec(timeout));
+  std::optional<SipdRole> out;
+  char* role = nullptr;
+  SipdRole answer;
+  if (sd_bus_get_property_string(bus_, kSipdName, kSipdPath, "org.sipha.Sipd1", "Role", nullptr,
+                                 &role) >= 0 &&
+      sd_bus_get_property_trivial(bus_, kSipdName, kSipdPath, "org.sipha.Sipd1", "Epoch", nullptr,
+                                  't', &answer.epoch) >= 0) {
+    if (const auto parsed = common::parseRole(role ? role : "")) {
+      answer.role = *parsed;
+      out = answer;
+    }
+  }
+  free(role);
+  sd_bus_set_method_call_timeout(bus_, saved);
+  return out;
+}
+
 void LocalServices::sipdAppeared(const std::string& owner) {
   sipdOwner_ = owner;
   common::logInfo("agent: sipd is on the bus (", owner, ")");

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,14 @@ class LocalServices {
 
   // Subscribes and asks who owns the names. Negative errno on failure.
   int start();
+
+  // Before the loop runs: whether sipd is on the bus and primary, and its epoch (a call bounded
+  // by `timeout`; nullopt when sipd does not answer).
+  struct SipdRole {
+    common::Role role = common::Role::Backup;
+    std::uint64_t epoch = 0;
+  };
+  std::optional<SipdRole> askSipdRole(Duration timeout);
 
   void setRole(common::Role role, std::uint64_t epoch);
   // The role again to sipha-netcfg, which re-announces the VIP (gratuitous ARP / NA): after a

@@ -693,6 +693,41 @@ BOOST_AUTO_TEST_CASE(probe_awareness_a_node_just_started_is_not_judged_nor_said_
   BOOST_TEST((a.lastHistory()->reason == Reason::MonitorLost));
 }
 
+// An agent restarted while its sipd served as primary (docs/ha-agent.md, "An agent that dies").
+BOOST_AUTO_TEST_CASE(an_agent_restarted_under_its_serving_sipd_resumes_the_role) {
+  Node a{"a"};
+  a.disk = 3;
+  a.handle(Boot{a.now, 3, true});
+  BOOST_TEST((a.role == Role::Primary));
+  BOOST_TEST(a.roleEpoch == 3u);
+  BOOST_TEST((a.phase() == Phase::Primary));
+  BOOST_TEST((a.lastHistory()->reason == Reason::ResumedPrimary));
+  a.sipd(SipdHealth::Alive, false);
+  a.hearFor(peer(Role::Backup, 3, "b"), 500ms);  // the peer stayed backup: nothing changes
+  BOOST_TEST((a.role == Role::Primary));
+  a.hear(peer(Role::Primary, 4, "b"));  // the peer promoted meanwhile: the higher epoch wins
+  BOOST_TEST((a.role == Role::Backup));
+  BOOST_TEST((a.lastHistory()->reason == Reason::HigherEpochSeen));
+}
+
+BOOST_AUTO_TEST_CASE(a_resumed_primary_that_is_cut_off_steps_down) {
+  Node a{"a"};
+  a.witness = false;  // its witness does not answer, and nobody is heard
+  a.disk = 3;
+  a.handle(Boot{a.now, 3, true});
+  BOOST_TEST((a.role == Role::Primary));
+  a.advance(200ms);
+  BOOST_TEST((a.role == Role::Backup));
+  BOOST_TEST((a.lastHistory()->reason == Reason::Isolated));
+}
+
+BOOST_AUTO_TEST_CASE(without_an_epoch_a_serving_sipd_is_not_resumed) {
+  Node a{"a"};
+  a.handle(Boot{a.now, 0, true});
+  BOOST_TEST((a.role == Role::Backup));
+  BOOST_TEST((a.phase() == Phase::Starting));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
