@@ -6,6 +6,7 @@
 #   make fuzz    build the libFuzzer targets with clang and run each FUZZ_SECONDS (build-fuzz/)
 #   make bench   benchmarks against Kamailio, figures printed
 #   make run     run the appliance pair on this machine (namespaces, BIG-IP stand-in; README)
+#   make drill   the fault matrix on the pair lab alone, its table printed
 #   make run-single  one standalone sipd with the demo configuration on loopback
 #   make image   the bootable appliance disk image, build/image/sipha-<version>-x86_64.img
 #   make image-test       boot it under qemu and check it (in CI)
@@ -23,7 +24,7 @@ PACKAGES := build-essential cmake ninja-build pkg-config clang libclang-rt-14-de
 	mmdebstrap erofs-utils cryptsetup-bin dosfstools mtools faketime fdisk binutils \
 	qemu-system-x86 ovmf sbsigntool lynis conntrack baresip-core linphone-cli
 
-.PHONY: all deps build test asan fuzz bench run run-single format format-check clean image image-test image-test-full
+.PHONY: all deps build test asan fuzz bench run run-single drill format format-check clean image image-test image-test-full
 
 all: build
 
@@ -80,6 +81,11 @@ run: build
 
 run-single: build
 	tools/run-demo.sh build/bin/sipd
+
+drill: build
+	SIPD=$(CURDIR)/build/bin/sipd SIPHA_AGENT=$(CURDIR)/build/bin/sipha-agent \
+	SIPHA_TEST_DATA_DIR=$(CURDIR)/tests/data PYTHONDONTWRITEBYTECODE=1 \
+		/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration/test_fault_matrix.py
 
 image: build
 	image/build.sh build build/bin/sipd build/bin/sipha-netcfg build/bin/sipha-agent build/bin/siphactl
