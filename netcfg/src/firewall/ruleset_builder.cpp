@@ -188,6 +188,11 @@ void writeNat(Script& script, const common::Config& config, const NetworkConfig&
   script.line("  chain nat_postrouting {");
   script.line("    type nat hook postrouting priority srcnat; policy accept;");
   script.line("    oifname != " + link + " return");
+  // ICMP keeps the node's own address: sipha-agent's witness echo must be answered to this
+  // node, not to whoever holds the VIP (an echo flow translated while primary stayed
+  // translated in conntrack after a demotion: the node no longer saw its witness).
+  script.line(std::string("    meta l4proto ") + (family == AF_INET ? "icmp" : "ipv6-icmp") +
+              " return comment \"ICMP: the witness echo keeps this node's address\"");
   const std::string exclusions = std::string{"snat_exclusions_"} + suffix(family);
   if (sets.count(exclusions)) script.line("    " + ip + " daddr @" + exclusions + " return");
   for (const auto& peer : {network.peerServiceAddress, network.peerHaAddress}) {
