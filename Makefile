@@ -5,6 +5,7 @@
 #   make asan    the tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make fuzz    build the libFuzzer targets with clang and run each FUZZ_SECONDS (build-fuzz/)
 #   make bench   benchmarks against Kamailio, figures printed
+#   make bench-failover  failover outage per fault vs keepalived, false-failover soak (~50 min)
 #   make run     run the appliance pair on this machine (namespaces, BIG-IP stand-in; README)
 #   make drill   the fault matrix on the pair lab alone, its table printed
 #   make run-single  one standalone sipd with the demo configuration on loopback
@@ -22,9 +23,10 @@ PACKAGES := build-essential cmake ninja-build pkg-config clang libclang-rt-14-de
 	dbus-daemon dbus-bin systemd python3 python3-pytest openssl iproute2 procps util-linux \
 	sip-tester sipsak kamailio kamailio-sqlite-modules tcpdump nftables iputils-ping \
 	mmdebstrap erofs-utils cryptsetup-bin dosfstools mtools faketime fdisk binutils \
-	qemu-system-x86 ovmf sbsigntool lynis conntrack baresip-core linphone-cli
+	qemu-system-x86 ovmf sbsigntool lynis conntrack baresip-core linphone-cli \
+	keepalived stress-ng
 
-.PHONY: all deps build test asan fuzz bench run run-single drill format format-check clean image image-test image-test-full
+.PHONY: all deps build test asan fuzz bench bench-failover run run-single drill format format-check clean image image-test image-test-full
 
 all: build
 
@@ -74,6 +76,13 @@ fuzz: $(DEPS_STAMP)
 
 bench: build
 	bench/run.sh build/bin/sipd
+
+# Client-observed outage per fault, sipha vs keepalived (VRRP, advert 1 s and 0.1 s) in the same
+# namespaces and run, and a 10-minute false-failover soak under stress-ng (~50 min in all;
+# docs/benchmarks-failover.md). FAILOVER_ARGS passes options (e.g. --runs 3).
+FAILOVER_ARGS ?=
+bench-failover: build
+	bench/failover.sh build/bin $(FAILOVER_ARGS)
 
 RUN_ARGS ?=
 run: build
