@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <iterator>
 #include <sstream>
 #include <utility>
 
@@ -71,19 +72,10 @@ ApplyOutcome NetcfgService::converge(Firewall firewall, bool announceAgain) {
     return outcome;
   }
   const bool vip = holdsVip();
-  kernel::DesiredState desired = kernel::desiredState(config_, network_, vip);
-  for (const auto& address : retired_) desired.absentAddresses.push_back(address);
-  kernel::ReconcileReport report = kernel::reconcile(client_, desired);
-  if (report.ok()) retired_.clear();
-  outcome.changes = std::move(report.changes);
-  outcome.errors = std::move(report.errors);
-  for (const auto& change : outcome.changes) common::logInfo("changed: ", change);
-  if (vip) {
-    announceVip(report, announceAgain, outcome);
-  } else {
-    announcer_.stop();
-    announced_.reset();
-  }
+  // The firewall first: the DNAT of the VIP to sip-interface must exist before the VIP does. A
+  // packet that arrived in between made a conntrack entry without NAT, and every later packet
+  // of that flow (a phone sending from its 5060) followed it to nobody (found by the failover
+  // benchmark).
   if (firewall != Firewall::Leave) {
     std::string script = buildRuleset(config_, network_, vip);
     if (firewall == Firewall::Apply || script != appliedRuleset_ || !firewallError_.empty()) {
@@ -92,6 +84,20 @@ ApplyOutcome NetcfgService::converge(Firewall firewall, bool announceAgain) {
       appliedRuleset_ = applied.ok ? std::move(script) : std::string{};
       if (!applied.ok) outcome.errors.push_back("firewall: " + applied.error);
     }
+  }
+  kernel::DesiredState desired = kernel::desiredState(config_, network_, vip);
+  for (const auto& address : retired_) desired.absentAddresses.push_back(address);
+  kernel::ReconcileReport report = kernel::reconcile(client_, desired);
+  if (report.ok()) retired_.clear();
+  outcome.changes = std::move(report.changes);
+  outcome.errors.insert(outcome.errors.end(), std::make_move_iterator(report.errors.begin()),
+                        std::make_move_iterator(report.errors.end()));
+  for (const auto& change : outcome.changes) common::logInfo("changed: ", change);
+  if (vip) {
+    announceVip(report, announceAgain, outcome);
+  } else {
+    announcer_.stop();
+    announced_.reset();
   }
   for (const auto& error : outcome.errors) common::logWarning("apply: ", error);
   return outcome;
