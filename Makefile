@@ -5,7 +5,7 @@
 #   make asan    the tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make fuzz    build the libFuzzer targets with clang and run each FUZZ_SECONDS (build-fuzz/)
 #   make bench   benchmarks against Kamailio, figures printed
-#   make bench-failover  failover outage per fault vs keepalived, false-failover soak (~50 min)
+#   make bench-failover  failover outage per fault vs keepalived, false-failover soak (~20 min)
 #   make run     run the appliance pair on this machine (namespaces, BIG-IP stand-in; README)
 #   make drill   the fault matrix on the pair lab alone, its table printed
 #   make run-single  one standalone sipd with the demo configuration on loopback
@@ -78,7 +78,7 @@ bench: build
 	bench/run.sh build/bin/sipd
 
 # Client-observed outage per fault, sipha vs keepalived (VRRP, advert 1 s and 0.1 s) in the same
-# namespaces and run, and a 10-minute false-failover soak under stress-ng (~50 min in all;
+# namespaces and run, and a 10-minute false-failover soak under stress-ng (~20 min in all;
 # docs/benchmarks-failover.md). FAILOVER_ARGS passes options (e.g. --runs 3).
 FAILOVER_ARGS ?=
 bench-failover: build
