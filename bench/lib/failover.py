@@ -418,7 +418,6 @@ def runTrial(system, fault, index, args):
         info = system.inject(fault, active)
         result["active"] = active
         if info.get("error"):
-            time.sleep(1)
             result["breakdown"] = system.breakdown(info)
             return dict(result, error=info["error"])
         faultNs = info["faultNs"]
@@ -536,7 +535,6 @@ def runSoak(args, binDir, workRoot):
             started.append(system)
         for system in systems:
             system.waitSettled(60)
-        time.sleep(1)
         before = {}
         for system in systems:
             if isinstance(system, SiphaPair):

@@ -30,7 +30,6 @@ import re
 import shutil
 import signal
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "tools"))
@@ -283,4 +282,3 @@ class KeepalivedPair:
             self.startResponder(name, timeout)
         if not self.keepalived[name].alive():
             self.startKeepalived(name)
-        time.sleep(0.05)
